@@ -1,0 +1,95 @@
+//! The terms of one grant token. The doctor is the token's ERC-721 owner and is
+//! not stored twice.
+
+use alloc::{vec, vec::Vec};
+
+use alloy_primitives::{
+    aliases::{U64, U8},
+    Address, B256, U256,
+};
+use stylus_sdk::{
+    prelude::*,
+    storage::{
+        StorageAddress, StorageBool, StorageFixedBytes, StorageMap, StorageU256, StorageU64,
+        StorageU8, StorageVec,
+    },
+};
+
+/// One grant. `patient`, `expires_at` and `scope_kind` share the first slot, so
+/// an access check reads one slot per grant (plus one for a record or category).
+#[storage]
+pub struct Grant {
+    patient: StorageAddress,
+    expires_at: StorageU64,
+    scope_kind: StorageU8,
+    issued_at: StorageU64,
+    category: StorageFixedBytes<32>,
+    /// The listed record ids, for enumeration by clients.
+    records: StorageVec<StorageU256>,
+    /// The same ids, for an O(1) membership test.
+    listed: StorageMap<U256, StorageBool>,
+}
+
+impl Grant {
+    pub fn init(
+        &mut self,
+        patient: Address,
+        issued_at: u64,
+        expires_at: u64,
+        scope_kind: u8,
+        category: B256,
+        record_ids: &[U256],
+    ) {
+        self.patient.set(patient);
+        self.expires_at.set(U64::from(expires_at));
+        self.scope_kind.set(U8::from(scope_kind));
+        self.issued_at.set(U64::from(issued_at));
+        self.category.set(category);
+        for id in record_ids {
+            if !self.listed.get(*id) {
+                self.listed.insert(*id, true);
+                self.records.push(*id);
+            }
+        }
+    }
+
+    /// Zeroes the terms. The id list stays: ids are never reused, and the
+    /// token's non-existence already hides it.
+    pub fn clear(&mut self) {
+        self.patient.set(Address::ZERO);
+        self.expires_at.set(U64::ZERO);
+        self.scope_kind.set(U8::ZERO);
+        self.issued_at.set(U64::ZERO);
+        self.category.set(B256::ZERO);
+    }
+
+    pub fn patient(&self) -> Address {
+        self.patient.get()
+    }
+
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at.get().to()
+    }
+
+    pub fn scope_kind(&self) -> u8 {
+        self.scope_kind.get().to()
+    }
+
+    pub fn issued_at(&self) -> u64 {
+        self.issued_at.get().to()
+    }
+
+    pub fn category(&self) -> B256 {
+        self.category.get()
+    }
+
+    pub fn lists(&self, record_id: U256) -> bool {
+        self.listed.get(record_id)
+    }
+
+    pub fn records(&self) -> Vec<U256> {
+        (0..self.records.len())
+            .filter_map(|i| self.records.get(i))
+            .collect()
+    }
+}

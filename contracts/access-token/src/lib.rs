@@ -1,0 +1,661 @@
+//! AccessToken: a patient's grants to doctors, as non-transferable ERC-721 tokens.
+//!
+//! A patient mints a token to a verified doctor; the token carries a scope (all of
+//! the patient's records, a list of record ids, or one opaque category code) and
+//! an expiry. The patient burns it to revoke. A token grants nothing once expired,
+//! and nothing while its doctor is not verified (suspension works at once, because
+//! every check asks PatientRegistry). Tokens never move: transfers and approvals
+//! revert, `locked` is always true (EIP-5192).
+//!
+//! Break-glass: a verified doctor may open emergency access to any registered
+//! patient for a fixed window ([`EMERGENCY_WINDOW_SECS`]); it is logged with
+//! `EmergencyAccess` and the patient may close it early.
+#![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
+#![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
+extern crate alloc;
+
+pub mod erc721;
+mod grant;
+
+use alloc::{vec, vec::Vec};
+
+use alloy_primitives::{aliases::U64, Address, FixedBytes, B256, U256};
+use alloy_sol_types::sol;
+use careledger_common::{
+    scope, IPatientRegistry, IRecordRegistry, EMERGENCY_WINDOW_SECS, MAX_GRANTS_PER_PAIR,
+    MAX_SCOPE_RECORDS,
+};
+use erc721::{ERC721InvalidOwner, ERC721NonexistentToken, Erc721};
+use grant::Grant;
+use stylus_sdk::{
+    abi::Bytes,
+    prelude::*,
+    storage::{StorageAddress, StorageMap, StorageU256, StorageU64, StorageVec},
+};
+
+sol! {
+    /// A patient granted a doctor access; `recordIds` is empty unless the scope lists records.
+    event AccessGranted(
+        uint256 indexed tokenId,
+        address indexed patient,
+        address indexed doctor,
+        uint64 expiresAt,
+        uint8 scopeKind,
+        bytes32 category,
+        uint256[] recordIds
+    );
+    /// A patient revoked a grant; the token is burnt.
+    event AccessRevoked(uint256 indexed tokenId, address indexed patient, address indexed doctor);
+    /// Break-glass: a verified doctor opened emergency access to a patient until `expiresAt`.
+    event EmergencyAccess(address indexed patient, address indexed doctor, uint64 expiresAt);
+    /// The patient closed a doctor's emergency access before its window ended.
+    event EmergencyAccessClosed(address indexed patient, address indexed doctor);
+    /// The RecordRegistry used to resolve category scopes was linked (once).
+    event RecordRegistryLinked(address recordRegistry);
+
+    /// An address argument was zero.
+    #[derive(Debug)]
+    error InvalidAddress();
+    /// The account is not a registered patient.
+    #[derive(Debug)]
+    error NotPatient(address account);
+    /// The doctor is not verified now (never registered, pending, or suspended).
+    #[derive(Debug)]
+    error DoctorNotVerified(address doctor);
+    /// A patient cannot grant itself.
+    #[derive(Debug)]
+    error InvalidGrantee(address doctor);
+    /// The expiry is not in the future.
+    #[derive(Debug)]
+    error InvalidExpiry(uint64 expiresAt);
+    /// Unknown scope kind, or arguments that do not fit it (records for `all`, an
+    /// empty record list, a zero category).
+    #[derive(Debug)]
+    error InvalidScope(uint8 scopeKind);
+    /// The pair already holds the most live grants allowed; revoke one first.
+    #[derive(Debug)]
+    error TooManyGrants(address patient, address doctor);
+    /// A grant lists more record ids than allowed.
+    #[derive(Debug)]
+    error TooManyRecords(uint256 count);
+    /// Only the patient who granted a token can revoke it.
+    #[derive(Debug)]
+    error NotGrantor(address account, uint256 tokenId);
+    /// The doctor has no open emergency access to the patient.
+    #[derive(Debug)]
+    error NoEmergencyAccess(address patient, address doctor);
+    /// Only the PatientRegistry's owner may link the RecordRegistry.
+    #[derive(Debug)]
+    error NotRegistryOwner(address account);
+    /// The RecordRegistry is linked already.
+    #[derive(Debug)]
+    error AlreadyLinked(address recordRegistry);
+    /// PatientRegistry could not be asked (not a registry, or it reverted).
+    #[derive(Debug)]
+    error RegistryUnavailable(address registry);
+    /// Grant tokens never move (EIP-5192).
+    #[derive(Debug)]
+    error TokenLocked(uint256 tokenId);
+    /// Grant tokens cannot be approved for anyone.
+    #[derive(Debug)]
+    error ApprovalsDisabled();
+}
+
+/// Every error AccessToken reverts with.
+#[derive(SolidityError, Debug)]
+pub enum Error {
+    InvalidAddress(InvalidAddress),
+    NotPatient(NotPatient),
+    DoctorNotVerified(DoctorNotVerified),
+    InvalidGrantee(InvalidGrantee),
+    InvalidExpiry(InvalidExpiry),
+    InvalidScope(InvalidScope),
+    TooManyGrants(TooManyGrants),
+    TooManyRecords(TooManyRecords),
+    NotGrantor(NotGrantor),
+    NoEmergencyAccess(NoEmergencyAccess),
+    NotRegistryOwner(NotRegistryOwner),
+    AlreadyLinked(AlreadyLinked),
+    RegistryUnavailable(RegistryUnavailable),
+    TokenLocked(TokenLocked),
+    ApprovalsDisabled(ApprovalsDisabled),
+    ERC721InvalidOwner(ERC721InvalidOwner),
+    ERC721NonexistentToken(ERC721NonexistentToken),
+}
+
+/// The token's storage.
+#[storage]
+#[entrypoint]
+pub struct AccessToken {
+    patient_registry: StorageAddress,
+    record_registry: StorageAddress,
+    /// The last id minted; ids start at 1 and are never reused.
+    last_token_id: StorageU256,
+    erc721: Erc721,
+    grants: StorageMap<U256, Grant>,
+    /// patient => doctor => live token ids (at most [`MAX_GRANTS_PER_PAIR`]).
+    pair_tokens: StorageMap<Address, StorageMap<Address, StorageVec<StorageU256>>>,
+    /// patient => doctor => end of the emergency window (exclusive), or 0.
+    emergency: StorageMap<Address, StorageMap<Address, StorageU64>>,
+}
+
+#[public]
+impl AccessToken {
+    /// Binds the token to its PatientRegistry.
+    ///
+    /// # Errors
+    /// `InvalidAddress` if `patient_registry` is zero.
+    #[constructor]
+    pub fn constructor(&mut self, patient_registry: Address) -> Result<(), Error> {
+        if patient_registry.is_zero() {
+            return Err(Error::InvalidAddress(InvalidAddress {}));
+        }
+        self.patient_registry.set(patient_registry);
+        Ok(())
+    }
+
+    /// Links the RecordRegistry whose categories resolve category scopes in
+    /// `hasAccess`. Once only: deployment wires the three contracts, then the link
+    /// is frozen.
+    ///
+    /// # Errors
+    /// `InvalidAddress` for zero; `AlreadyLinked` if linked; `NotRegistryOwner`
+    /// unless the caller owns the PatientRegistry; `RegistryUnavailable` if the
+    /// registry cannot be asked.
+    ///
+    /// # Events
+    /// `RecordRegistryLinked(record_registry)`.
+    pub fn link_record_registry(&mut self, record_registry: Address) -> Result<(), Error> {
+        if record_registry.is_zero() {
+            return Err(Error::InvalidAddress(InvalidAddress {}));
+        }
+        let linked = self.record_registry.get();
+        if !linked.is_zero() {
+            return Err(Error::AlreadyLinked(AlreadyLinked {
+                recordRegistry: linked,
+            }));
+        }
+        let caller = self.vm().msg_sender();
+        let registry = self.patient_registry.get();
+        let owner = IPatientRegistry::new(registry)
+            .owner(self.vm(), Call::new())
+            .map_err(|_| Error::RegistryUnavailable(RegistryUnavailable { registry }))?;
+        if owner != caller {
+            return Err(Error::NotRegistryOwner(NotRegistryOwner {
+                account: caller,
+            }));
+        }
+        self.record_registry.set(record_registry);
+        self.vm().log(RecordRegistryLinked {
+            recordRegistry: record_registry,
+        });
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ grants
+
+    /// Mints a grant token from the caller (a patient) to `doctor`.
+    ///
+    /// `scope_kind` 0 (all records) takes no category and no ids; 1 (records)
+    /// takes 1 to 64 `record_ids` and no category; 2 (category) takes a non-zero
+    /// `category` and no ids. Returns the new token id.
+    ///
+    /// # Errors
+    /// `NotPatient` unless the caller is a registered patient; `InvalidGrantee` if
+    /// `doctor` is the caller or zero; `DoctorNotVerified` unless `doctor` is
+    /// verified; `InvalidExpiry` unless `expires_at` is in the future;
+    /// `InvalidScope`, `TooManyRecords` for a malformed scope; `TooManyGrants` if
+    /// the pair holds 8 live grants; `RegistryUnavailable` if the registry cannot
+    /// be asked.
+    ///
+    /// # Events
+    /// `Transfer(0, doctor, id)`, `Locked(id)`, `AccessGranted(...)`.
+    pub fn grant(
+        &mut self,
+        doctor: Address,
+        expires_at: u64,
+        scope_kind: u8,
+        category: B256,
+        record_ids: Vec<U256>,
+    ) -> Result<U256, Error> {
+        let patient = self.vm().msg_sender();
+        if doctor.is_zero() || doctor == patient {
+            return Err(Error::InvalidGrantee(InvalidGrantee { doctor }));
+        }
+        if expires_at <= self.vm().block_timestamp() {
+            return Err(Error::InvalidExpiry(InvalidExpiry {
+                expiresAt: expires_at,
+            }));
+        }
+        check_scope(scope_kind, category, &record_ids)?;
+        if self.pair_tokens.get(patient).get(doctor).len() >= MAX_GRANTS_PER_PAIR {
+            return Err(Error::TooManyGrants(TooManyGrants { patient, doctor }));
+        }
+        if !self.registry_says(patient, false)? {
+            return Err(Error::NotPatient(NotPatient { account: patient }));
+        }
+        if !self.registry_says(doctor, true)? {
+            return Err(Error::DoctorNotVerified(DoctorNotVerified { doctor }));
+        }
+
+        let token_id = self.last_token_id.get() + U256::from(1);
+        self.last_token_id.set(token_id);
+        let now = self.vm().block_timestamp();
+        self.grants.setter(token_id).init(
+            patient,
+            now,
+            expires_at,
+            scope_kind,
+            category,
+            &record_ids,
+        );
+        self.pair_tokens
+            .setter(patient)
+            .setter(doctor)
+            .push(token_id);
+        self.erc721.mint(doctor, token_id);
+        self.vm().log(AccessGranted {
+            tokenId: token_id,
+            patient,
+            doctor,
+            expiresAt: expires_at,
+            scopeKind: scope_kind,
+            category,
+            recordIds: record_ids,
+        });
+        Ok(token_id)
+    }
+
+    /// Revokes a grant: the token is burnt and every later check is false.
+    ///
+    /// # Errors
+    /// `ERC721NonexistentToken` if the token does not exist (or was revoked);
+    /// `NotGrantor` unless the caller is the patient who granted it.
+    ///
+    /// # Events
+    /// `Transfer(doctor, 0, id)`, `AccessRevoked(id, patient, doctor)`.
+    pub fn revoke(&mut self, token_id: U256) -> Result<(), Error> {
+        let caller = self.vm().msg_sender();
+        let doctor = self.erc721.owner_of(token_id)?;
+        let patient = self.grants.get(token_id).patient();
+        if caller != patient {
+            return Err(Error::NotGrantor(NotGrantor {
+                account: caller,
+                tokenId: token_id,
+            }));
+        }
+        let mut outer = self.pair_tokens.setter(patient);
+        let mut ids = outer.setter(doctor);
+        let len = ids.len();
+        if let Some(pos) = (0..len).find(|&i| ids.get(i) == Some(token_id)) {
+            if pos + 1 != len {
+                let last = ids.get(len - 1).unwrap_or_default();
+                ids.setter(pos).map(|mut slot| slot.set(last));
+            }
+            ids.pop();
+        }
+        self.grants.setter(token_id).clear();
+        self.erc721.burn(token_id)?;
+        self.vm().log(AccessRevoked {
+            tokenId: token_id,
+            patient,
+            doctor,
+        });
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ break-glass
+
+    /// Opens emergency access for the caller (a verified doctor) to `patient`'s
+    /// records for the fixed window; opening again restarts the window. Returns
+    /// the end of the window. Always logged: the patient is alerted off chain.
+    ///
+    /// # Errors
+    /// `DoctorNotVerified` unless the caller is verified; `NotPatient` unless
+    /// `patient` is registered; `InvalidGrantee` if `patient` is the caller;
+    /// `RegistryUnavailable` if the registry cannot be asked.
+    ///
+    /// # Events
+    /// `EmergencyAccess(patient, caller, expires_at)`.
+    pub fn open_emergency_access(&mut self, patient: Address) -> Result<u64, Error> {
+        let doctor = self.vm().msg_sender();
+        if patient == doctor {
+            return Err(Error::InvalidGrantee(InvalidGrantee { doctor }));
+        }
+        if !self.registry_says(doctor, true)? {
+            return Err(Error::DoctorNotVerified(DoctorNotVerified { doctor }));
+        }
+        if !self.registry_says(patient, false)? {
+            return Err(Error::NotPatient(NotPatient { account: patient }));
+        }
+        let expires_at = self.vm().block_timestamp() + EMERGENCY_WINDOW_SECS;
+        self.emergency
+            .setter(patient)
+            .setter(doctor)
+            .set(U64::from(expires_at));
+        self.vm().log(EmergencyAccess {
+            patient,
+            doctor,
+            expiresAt: expires_at,
+        });
+        Ok(expires_at)
+    }
+
+    /// Closes a doctor's open emergency access to the caller's records.
+    ///
+    /// # Errors
+    /// `NoEmergencyAccess` unless `doctor` has an open window on the caller.
+    ///
+    /// # Events
+    /// `EmergencyAccessClosed(caller, doctor)`.
+    pub fn close_emergency_access(&mut self, doctor: Address) -> Result<(), Error> {
+        let patient = self.vm().msg_sender();
+        if self.emergency_expiry(patient, doctor) <= self.vm().block_timestamp() {
+            return Err(Error::NoEmergencyAccess(NoEmergencyAccess {
+                patient,
+                doctor,
+            }));
+        }
+        self.emergency.setter(patient).setter(doctor).set(U64::ZERO);
+        self.vm().log(EmergencyAccessClosed { patient, doctor });
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ access checks
+
+    /// Whether `doctor` may read `record_id` of `patient` now: it is the patient,
+    /// or it is verified and holds an open emergency window or a live grant whose
+    /// scope covers the record. A category scope is resolved through the linked
+    /// RecordRegistry. Never reverts.
+    pub fn has_access(&self, patient: Address, doctor: Address, record_id: U256) -> bool {
+        self.access(patient, doctor, record_id, None)
+    }
+
+    /// `hasAccess` for a caller that already knows the record's category (the
+    /// RecordRegistry itself, which cannot be re-entered). Never reverts.
+    pub fn check_access(
+        &self,
+        patient: Address,
+        doctor: Address,
+        record_id: U256,
+        category: B256,
+    ) -> bool {
+        self.access(patient, doctor, record_id, Some(category))
+    }
+
+    /// End of `doctor`'s emergency window on `patient` (exclusive), 0 if never opened.
+    pub fn emergency_expiry(&self, patient: Address, doctor: Address) -> u64 {
+        self.emergency.get(patient).get(doctor).to()
+    }
+
+    /// Length of every emergency window, in seconds.
+    pub fn emergency_window(&self) -> u64 {
+        EMERGENCY_WINDOW_SECS
+    }
+
+    /// A grant's terms: patient, doctor, issue time, expiry, scope kind, category.
+    ///
+    /// # Errors
+    /// `ERC721NonexistentToken` if the token does not exist.
+    #[allow(clippy::type_complexity)]
+    pub fn grant_info(
+        &self,
+        token_id: U256,
+    ) -> Result<(Address, Address, u64, u64, u8, B256), Error> {
+        let doctor = self.erc721.owner_of(token_id)?;
+        let g = self.grants.get(token_id);
+        Ok((
+            g.patient(),
+            doctor,
+            g.issued_at(),
+            g.expires_at(),
+            g.scope_kind(),
+            g.category(),
+        ))
+    }
+
+    /// The record ids a grant lists (empty unless its scope kind is 1).
+    ///
+    /// # Errors
+    /// `ERC721NonexistentToken` if the token does not exist.
+    pub fn grant_records(&self, token_id: U256) -> Result<Vec<U256>, Error> {
+        self.erc721.owner_of(token_id)?;
+        Ok(self.grants.get(token_id).records())
+    }
+
+    /// The live token ids `patient` granted `doctor` (expired ones included until revoked).
+    pub fn tokens_of(&self, patient: Address, doctor: Address) -> Vec<U256> {
+        let outer = self.pair_tokens.get(patient);
+        let ids = outer.get(doctor);
+        (0..ids.len()).filter_map(|i| ids.get(i)).collect()
+    }
+
+    /// The PatientRegistry this token asks.
+    pub fn patient_registry(&self) -> Address {
+        self.patient_registry.get()
+    }
+
+    /// The linked RecordRegistry, or zero.
+    pub fn record_registry(&self) -> Address {
+        self.record_registry.get()
+    }
+
+    /// How many grant tokens were ever minted.
+    pub fn total_minted(&self) -> U256 {
+        self.last_token_id.get()
+    }
+
+    // ------------------------------------------------------------ ERC-721 / EIP-5192 / ERC-165
+
+    /// Token name.
+    pub fn name(&self) -> alloc::string::String {
+        "CareLedger Access".into()
+    }
+
+    /// Token symbol.
+    pub fn symbol(&self) -> alloc::string::String {
+        "CLA".into()
+    }
+
+    /// How many grant tokens `owner` holds.
+    ///
+    /// # Errors
+    /// `ERC721InvalidOwner` for the zero address.
+    pub fn balance_of(&self, owner: Address) -> Result<U256, Error> {
+        self.erc721
+            .balance_of(owner)
+            .map_err(Error::ERC721InvalidOwner)
+    }
+
+    /// The doctor holding `token_id`.
+    ///
+    /// # Errors
+    /// `ERC721NonexistentToken` if the token does not exist.
+    pub fn owner_of(&self, token_id: U256) -> Result<Address, Error> {
+        Ok(self.erc721.owner_of(token_id)?)
+    }
+
+    /// EIP-5192: always true for an existing token.
+    ///
+    /// # Errors
+    /// `ERC721NonexistentToken` if the token does not exist.
+    pub fn locked(&self, token_id: U256) -> Result<bool, Error> {
+        self.erc721.owner_of(token_id)?;
+        Ok(true)
+    }
+
+    /// Nobody is ever approved: zero for an existing token.
+    ///
+    /// # Errors
+    /// `ERC721NonexistentToken` if the token does not exist.
+    pub fn get_approved(&self, token_id: U256) -> Result<Address, Error> {
+        self.erc721.owner_of(token_id)?;
+        Ok(Address::ZERO)
+    }
+
+    /// Nobody is ever an operator: always false.
+    pub fn is_approved_for_all(&self, _owner: Address, _operator: Address) -> bool {
+        false
+    }
+
+    /// ERC-165: ERC-165, ERC-721 and EIP-5192.
+    pub fn supports_interface(&self, interface_id: FixedBytes<4>) -> bool {
+        erc721::supports_interface(interface_id)
+    }
+
+    /// Grant tokens never move.
+    ///
+    /// # Errors
+    /// Always `TokenLocked(token_id)`.
+    pub fn transfer_from(
+        &mut self,
+        _from: Address,
+        _to: Address,
+        token_id: U256,
+    ) -> Result<(), Error> {
+        Err(Error::TokenLocked(TokenLocked { tokenId: token_id }))
+    }
+
+    /// Grant tokens never move.
+    ///
+    /// # Errors
+    /// Always `TokenLocked(token_id)`.
+    pub fn safe_transfer_from(
+        &mut self,
+        _from: Address,
+        _to: Address,
+        token_id: U256,
+    ) -> Result<(), Error> {
+        Err(Error::TokenLocked(TokenLocked { tokenId: token_id }))
+    }
+
+    /// Grant tokens never move.
+    ///
+    /// # Errors
+    /// Always `TokenLocked(token_id)`.
+    #[selector(name = "safeTransferFrom")]
+    pub fn safe_transfer_from_with_data(
+        &mut self,
+        _from: Address,
+        _to: Address,
+        token_id: U256,
+        _data: Bytes,
+    ) -> Result<(), Error> {
+        Err(Error::TokenLocked(TokenLocked { tokenId: token_id }))
+    }
+
+    /// Grant tokens cannot be approved.
+    ///
+    /// # Errors
+    /// Always `ApprovalsDisabled`.
+    pub fn approve(&mut self, _to: Address, _token_id: U256) -> Result<(), Error> {
+        Err(Error::ApprovalsDisabled(ApprovalsDisabled {}))
+    }
+
+    /// Grant tokens cannot be approved.
+    ///
+    /// # Errors
+    /// Always `ApprovalsDisabled`.
+    pub fn set_approval_for_all(
+        &mut self,
+        _operator: Address,
+        _approved: bool,
+    ) -> Result<(), Error> {
+        Err(Error::ApprovalsDisabled(ApprovalsDisabled {}))
+    }
+}
+
+impl AccessToken {
+    /// Asks PatientRegistry whether `account` is a verified doctor (`doctor`) or
+    /// a registered patient.
+    fn registry_says(&self, account: Address, doctor: bool) -> Result<bool, Error> {
+        let registry = self.patient_registry.get();
+        let iface = IPatientRegistry::new(registry);
+        let answer = if doctor {
+            iface.is_verified_doctor(self.vm(), Call::new(), account)
+        } else {
+            iface.is_patient(self.vm(), Call::new(), account)
+        };
+        answer.map_err(|_| Error::RegistryUnavailable(RegistryUnavailable { registry }))
+    }
+
+    /// The access rule. `category` is `None` when the caller does not know it; it
+    /// is then fetched from the RecordRegistry only if a category grant needs it.
+    fn access(
+        &self,
+        patient: Address,
+        doctor: Address,
+        record_id: U256,
+        mut category: Option<B256>,
+    ) -> bool {
+        if patient.is_zero() || doctor.is_zero() {
+            return false;
+        }
+        if patient == doctor {
+            return true;
+        }
+        let now = self.vm().block_timestamp();
+        let mut covered = self.emergency_expiry(patient, doctor) > now;
+        if !covered {
+            let outer = self.pair_tokens.get(patient);
+            let ids = outer.get(doctor);
+            for i in 0..ids.len() {
+                let Some(id) = ids.get(i) else { continue };
+                let g = self.grants.get(id);
+                if g.expires_at() <= now {
+                    continue;
+                }
+                covered = match g.scope_kind() {
+                    scope::ALL => true,
+                    scope::RECORDS => g.lists(record_id),
+                    _ => {
+                        if category.is_none() {
+                            category = Some(self.category_of(record_id));
+                        }
+                        category.is_some_and(|c| !c.is_zero() && c == g.category())
+                    }
+                };
+                if covered {
+                    break;
+                }
+            }
+        }
+        // Verification is asked last: it is the one external call.
+        covered && self.registry_says(doctor, true).unwrap_or(false)
+    }
+
+    /// The category of a record, zero when unknown or unlinked.
+    fn category_of(&self, record_id: U256) -> B256 {
+        let records = self.record_registry.get();
+        if records.is_zero() {
+            return B256::ZERO;
+        }
+        IRecordRegistry::new(records)
+            .record_category(self.vm(), Call::new(), record_id)
+            .unwrap_or_default()
+    }
+}
+
+/// Checks that a scope's arguments fit its kind.
+fn check_scope(kind: u8, category: B256, record_ids: &[U256]) -> Result<(), Error> {
+    let ok = match kind {
+        scope::ALL => category.is_zero() && record_ids.is_empty(),
+        scope::RECORDS => {
+            if record_ids.len() > MAX_SCOPE_RECORDS {
+                return Err(Error::TooManyRecords(TooManyRecords {
+                    count: U256::from(record_ids.len()),
+                }));
+            }
+            category.is_zero() && !record_ids.is_empty()
+        }
+        scope::CATEGORY => !category.is_zero() && record_ids.is_empty(),
+        _ => false,
+    };
+    if !ok {
+        return Err(Error::InvalidScope(InvalidScope { scopeKind: kind }));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
