@@ -1,1 +1,606 @@
+//! Host tests of RecordRegistry with the real PatientRegistry and AccessToken on
+//! one in-memory chain.
+
 use super::*;
+use access_token::AccessToken;
+use alloy_sol_types::{SolCall, SolEvent, SolInterface};
+use careledger_common::{scope, EMERGENCY_WINDOW_SECS};
+use careledger_testkit::{Chain, Log};
+use patient_registry::PatientRegistry;
+use stylus_sdk::abi::router_entrypoint;
+
+const OWNER: Address = addr(0xee);
+const VERIFIER: Address = addr(0xdd);
+const PATIENT: Address = addr(0x01);
+const OTHER_PATIENT: Address = addr(0x02);
+const DOCTOR: Address = addr(0x11);
+const STRANGER: Address = addr(0x99);
+const REGISTRY: Address = addr(0xa1);
+const TOKEN: Address = addr(0xa2);
+const RECORDS: Address = addr(0xa3);
+const CAT_LAB: B256 = B256::repeat_byte(0x1a);
+
+const fn addr(n: u8) -> Address {
+    let mut b = [0u8; 20];
+    b[19] = n;
+    Address::new(b)
+}
+
+struct Fixture {
+    chain: Chain,
+    registry: PatientRegistry,
+    token: AccessToken,
+    records: RecordRegistry,
+}
+
+/// Three contracts wired as deployment wires them, one registered patient and
+/// one verified doctor.
+fn fixture() -> Fixture {
+    let chain = Chain::new();
+    let mut registry: PatientRegistry = chain.deploy(
+        REGISTRY,
+        router_entrypoint::<PatientRegistry, PatientRegistry>,
+    );
+    let mut token: AccessToken = chain.deploy(TOKEN, router_entrypoint::<AccessToken, AccessToken>);
+    let mut records: RecordRegistry =
+        chain.deploy(RECORDS, router_entrypoint::<RecordRegistry, RecordRegistry>);
+    chain.as_sender(OWNER);
+    registry.constructor(OWNER).unwrap();
+    registry.add_verifier(VERIFIER).unwrap();
+    token.constructor(REGISTRY).unwrap();
+    records.constructor(REGISTRY, TOKEN).unwrap();
+    token.link_record_registry(RECORDS).unwrap();
+    for p in [PATIENT, OTHER_PATIENT] {
+        chain.as_sender(p);
+        registry
+            .register_patient(B256::repeat_byte(p.0[19]))
+            .unwrap();
+    }
+    chain.as_sender(DOCTOR);
+    registry
+        .register_doctor(B256::repeat_byte(0x11), B256::repeat_byte(0x77))
+        .unwrap();
+    chain.as_sender(VERIFIER);
+    registry.verify_doctor(DOCTOR).unwrap();
+    chain.take_logs();
+    Fixture {
+        chain,
+        registry,
+        token,
+        records,
+    }
+}
+
+fn cid(n: u8) -> Bytes {
+    // A CIDv1 raw sha2-256 is 36 bytes: version, codec, hash code, length, digest.
+    let mut v = vec![0x01, 0x55, 0x12, 0x20];
+    v.extend([n; 32]);
+    Bytes::from(v)
+}
+
+fn key(n: u8) -> Bytes {
+    Bytes::from(vec![n; 80])
+}
+
+impl Fixture {
+    fn add(&mut self, patient: Address, category: B256) -> U256 {
+        self.chain.as_sender(patient);
+        self.records
+            .add_record(
+                cid(1),
+                B256::repeat_byte(0xc1),
+                category,
+                vec![patient],
+                vec![key(1)],
+            )
+            .unwrap()
+    }
+
+    fn grant(&mut self, kind: u8, category: B256, ids: Vec<U256>) -> U256 {
+        self.chain.as_sender(PATIENT);
+        let expiry = self.chain.timestamp() + 3600;
+        self.token
+            .grant(DOCTOR, expiry, kind, category, ids)
+            .unwrap()
+    }
+
+    fn read_as(&self, reader: Address, id: U256) -> Result<RecordView, Error> {
+        self.chain.as_sender(reader);
+        self.records.get_record(id)
+    }
+}
+
+fn events<E: SolEvent>(logs: &[Log]) -> Vec<E> {
+    logs.iter()
+        .filter(|l| l.address == RECORDS && l.topics.first() == Some(&E::SIGNATURE_HASH))
+        .map(|l| E::decode_raw_log(l.topics.iter().copied(), &l.data).unwrap())
+        .collect()
+}
+
+// ---------------------------------------------------------------- constructor
+
+#[test]
+fn constructor_rejects_zero_addresses() {
+    let chain = Chain::new();
+    let mut r: RecordRegistry =
+        chain.deploy(RECORDS, router_entrypoint::<RecordRegistry, RecordRegistry>);
+    assert!(matches!(
+        r.constructor(Address::ZERO, TOKEN),
+        Err(Error::InvalidAddress(_))
+    ));
+    assert!(matches!(
+        r.constructor(REGISTRY, Address::ZERO),
+        Err(Error::InvalidAddress(_))
+    ));
+    r.constructor(REGISTRY, TOKEN).unwrap();
+    assert_eq!(r.patient_registry(), REGISTRY);
+    assert_eq!(r.access_token(), TOKEN);
+}
+
+// ---------------------------------------------------------------- addRecord
+
+#[test]
+fn add_record_stores_the_first_version_and_logs_it() {
+    let mut f = fixture();
+    f.chain.as_sender(PATIENT);
+    let now = f.chain.timestamp();
+    let id = f
+        .records
+        .add_record(
+            cid(7),
+            B256::repeat_byte(0xc7),
+            CAT_LAB,
+            vec![PATIENT, DOCTOR],
+            vec![key(1), key(2)],
+        )
+        .unwrap();
+    assert_eq!(id, U256::from(1));
+    assert_eq!(f.records.record_count(), U256::from(1));
+    assert_eq!(f.records.records_of(PATIENT), vec![id]);
+    assert_eq!(f.records.record_owner(id), PATIENT);
+    assert_eq!(f.records.version_count(id), 1);
+    assert_eq!(f.records.record_category(id).unwrap(), CAT_LAB);
+    let view = f.records.get_record(id).unwrap();
+    assert_eq!(
+        view,
+        (PATIENT, 1, cid(7), B256::repeat_byte(0xc7), CAT_LAB, now)
+    );
+
+    let logs = f.chain.take_logs();
+    let added = events::<RecordAdded>(&logs);
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0].recordId, id);
+    assert_eq!(added[0].patient, PATIENT);
+    assert_eq!(added[0].version, 1);
+    assert_eq!(added[0].category, CAT_LAB);
+    let wrapped = events::<KeyWrapped>(&logs);
+    assert_eq!(
+        wrapped.iter().map(|e| e.reader).collect::<Vec<_>>(),
+        vec![PATIENT, DOCTOR]
+    );
+    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), key(2));
+}
+
+#[test]
+fn add_record_requires_a_registered_patient() {
+    let mut f = fixture();
+    f.chain.as_sender(STRANGER);
+    let err = f
+        .records
+        .add_record(cid(1), B256::repeat_byte(1), B256::ZERO, vec![], vec![])
+        .unwrap_err();
+    assert!(matches!(err, Error::NotPatient(e) if e.account == STRANGER));
+    assert_eq!(f.records.record_count(), U256::ZERO);
+}
+
+#[test]
+fn add_record_rejects_malformed_pointers() {
+    let mut f = fixture();
+    f.chain.as_sender(PATIENT);
+    let empty = f.records.add_record(
+        Bytes::new(),
+        B256::repeat_byte(1),
+        B256::ZERO,
+        vec![],
+        vec![],
+    );
+    assert!(matches!(empty, Err(Error::InvalidCid(_))));
+    let long = Bytes::from(vec![1u8; MAX_CID_LEN + 1]);
+    let long = f
+        .records
+        .add_record(long, B256::repeat_byte(1), B256::ZERO, vec![], vec![]);
+    assert!(matches!(long, Err(Error::InvalidCid(_))));
+    let zero_hash = f
+        .records
+        .add_record(cid(1), B256::ZERO, B256::ZERO, vec![], vec![]);
+    assert!(matches!(zero_hash, Err(Error::InvalidContentHash(_))));
+}
+
+#[test]
+fn add_record_rejects_malformed_wrapped_keys() {
+    let mut f = fixture();
+    f.chain.as_sender(PATIENT);
+    let h = B256::repeat_byte(1);
+    let mismatch = f
+        .records
+        .add_record(cid(1), h, B256::ZERO, vec![PATIENT], vec![]);
+    assert!(matches!(mismatch, Err(Error::LengthMismatch(_))));
+    let zero_reader =
+        f.records
+            .add_record(cid(1), h, B256::ZERO, vec![Address::ZERO], vec![key(1)]);
+    assert!(matches!(zero_reader, Err(Error::InvalidWrappedKey(_))));
+    let empty_key = f
+        .records
+        .add_record(cid(1), h, B256::ZERO, vec![PATIENT], vec![Bytes::new()]);
+    assert!(matches!(empty_key, Err(Error::InvalidWrappedKey(_))));
+    let long_key = Bytes::from(vec![0u8; MAX_WRAPPED_KEY_LEN + 1]);
+    let long_key = f
+        .records
+        .add_record(cid(1), h, B256::ZERO, vec![PATIENT], vec![long_key]);
+    assert!(matches!(long_key, Err(Error::InvalidWrappedKey(e)) if e.reader == PATIENT));
+}
+
+// ---------------------------------------------------------------- versions and keys
+
+#[test]
+fn add_version_appends_and_keeps_old_versions() {
+    let mut f = fixture();
+    let id = f.add(PATIENT, CAT_LAB);
+    f.chain.advance(10);
+    let v = f
+        .records
+        .add_version(
+            id,
+            cid(2),
+            B256::repeat_byte(0xc2),
+            vec![PATIENT],
+            vec![key(9)],
+        )
+        .unwrap();
+    assert_eq!(v, 2);
+    assert_eq!(f.records.version_count(id), 2);
+    assert_eq!(f.records.get_record(id).unwrap().2, cid(2));
+    assert_eq!(f.records.get_record_version(id, 1).unwrap().2, cid(1));
+    assert_eq!(f.records.get_record_version(id, 2).unwrap().1, 2);
+    assert!(matches!(
+        f.records.get_record_version(id, 3),
+        Err(Error::UnknownVersion(_))
+    ));
+    assert!(matches!(
+        f.records.get_record_version(id, 0),
+        Err(Error::UnknownVersion(_))
+    ));
+    assert_eq!(f.records.wrapped_key(id, 1, PATIENT).unwrap(), key(1));
+    assert_eq!(f.records.wrapped_key(id, 2, PATIENT).unwrap(), key(9));
+    let added = events::<RecordAdded>(&f.chain.take_logs());
+    assert_eq!(added.last().unwrap().version, 2);
+}
+
+#[test]
+fn add_version_is_the_patients_alone() {
+    let mut f = fixture();
+    let id = f.add(PATIENT, CAT_LAB);
+    f.chain.as_sender(OTHER_PATIENT);
+    let err = f
+        .records
+        .add_version(id, cid(2), B256::repeat_byte(2), vec![], vec![]);
+    assert!(matches!(err, Err(Error::NotRecordOwner(_))));
+    let err = f
+        .records
+        .add_version(U256::from(42), cid(2), B256::repeat_byte(2), vec![], vec![]);
+    assert!(matches!(err, Err(Error::UnknownRecord(_))));
+    f.chain.as_sender(PATIENT);
+    let err = f
+        .records
+        .add_version(id, cid(2), B256::ZERO, vec![], vec![]);
+    assert!(matches!(err, Err(Error::InvalidContentHash(_))));
+    let err = f
+        .records
+        .add_version(id, cid(2), B256::repeat_byte(2), vec![DOCTOR], vec![]);
+    assert!(matches!(err, Err(Error::LengthMismatch(_))));
+}
+
+#[test]
+fn wrap_keys_publishes_for_later_grantees() {
+    let mut f = fixture();
+    let id = f.add(PATIENT, CAT_LAB);
+    f.chain.take_logs();
+    f.records
+        .wrap_keys(id, 1, vec![DOCTOR], vec![key(5)])
+        .unwrap();
+    let wrapped = events::<KeyWrapped>(&f.chain.take_logs());
+    assert_eq!(wrapped.len(), 1);
+    assert_eq!(
+        (wrapped[0].recordId, wrapped[0].reader, wrapped[0].version),
+        (id, DOCTOR, 1)
+    );
+    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.chain.as_sender(DOCTOR);
+    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), key(5));
+}
+
+#[test]
+fn wrap_keys_revert_paths() {
+    let mut f = fixture();
+    let id = f.add(PATIENT, CAT_LAB);
+    let err = f.records.wrap_keys(id, 2, vec![DOCTOR], vec![key(5)]);
+    assert!(matches!(err, Err(Error::UnknownVersion(_))));
+    let err = f.records.wrap_keys(id, 0, vec![DOCTOR], vec![key(5)]);
+    assert!(matches!(err, Err(Error::UnknownVersion(_))));
+    let err = f.records.wrap_keys(id, 1, vec![DOCTOR], vec![]);
+    assert!(matches!(err, Err(Error::LengthMismatch(_))));
+    let err = f.records.wrap_keys(U256::from(9), 1, vec![], vec![]);
+    assert!(matches!(err, Err(Error::UnknownRecord(_))));
+    f.chain.as_sender(DOCTOR);
+    let err = f.records.wrap_keys(id, 1, vec![DOCTOR], vec![key(5)]);
+    assert!(matches!(err, Err(Error::NotRecordOwner(_))));
+}
+
+#[test]
+fn wrapped_key_is_gated() {
+    let mut f = fixture();
+    let id = f.add(PATIENT, CAT_LAB);
+    f.chain.as_sender(PATIENT);
+    f.records
+        .wrap_keys(id, 1, vec![DOCTOR], vec![key(5)])
+        .unwrap();
+    // Patient reads anyone's; a missing wrap is an error, not empty bytes.
+    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), key(5));
+    assert!(matches!(
+        f.records.wrapped_key(id, 1, STRANGER),
+        Err(Error::NoWrappedKey(_))
+    ));
+    // Doctor without a grant: denied; with one: only its own key.
+    f.chain.as_sender(DOCTOR);
+    assert!(matches!(
+        f.records.wrapped_key(id, 1, DOCTOR),
+        Err(Error::AccessDenied(_))
+    ));
+    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.chain.as_sender(DOCTOR);
+    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), key(5));
+    assert!(matches!(
+        f.records.wrapped_key(id, 1, PATIENT),
+        Err(Error::AccessDenied(_))
+    ));
+    assert!(matches!(
+        f.records.wrapped_key(U256::from(9), 1, DOCTOR),
+        Err(Error::UnknownRecord(_))
+    ));
+}
+
+// ---------------------------------------------------------------- reads
+
+#[test]
+fn get_record_reverts_for_unknown_and_unauthorised_readers() {
+    let mut f = fixture();
+    let id = f.add(PATIENT, CAT_LAB);
+    assert!(matches!(
+        f.read_as(PATIENT, U256::from(5)),
+        Err(Error::UnknownRecord(_))
+    ));
+    assert!(matches!(f.read_as(DOCTOR, id), Err(Error::AccessDenied(e)) if e.account == DOCTOR));
+    assert!(matches!(
+        f.read_as(OTHER_PATIENT, id),
+        Err(Error::AccessDenied(_))
+    ));
+    assert!(!f.records.can_read(DOCTOR, id));
+    assert!(f.records.can_read(PATIENT, id));
+    assert!(!f.records.can_read(PATIENT, U256::from(5)));
+}
+
+#[test]
+fn each_scope_kind_opens_exactly_its_records() {
+    let mut f = fixture();
+    let lab = f.add(PATIENT, CAT_LAB);
+    let other = f.add(PATIENT, B256::repeat_byte(0x2b));
+    let uncategorised = f.add(PATIENT, B256::ZERO);
+
+    let t = f.grant(scope::RECORDS, B256::ZERO, vec![other]);
+    assert!(f.read_as(DOCTOR, other).is_ok());
+    assert!(f.read_as(DOCTOR, lab).is_err());
+    f.chain.as_sender(PATIENT);
+    f.token.revoke(t).unwrap();
+
+    let t = f.grant(scope::CATEGORY, CAT_LAB, vec![]);
+    assert!(f.read_as(DOCTOR, lab).is_ok());
+    assert!(f.read_as(DOCTOR, other).is_err());
+    assert!(f.read_as(DOCTOR, uncategorised).is_err());
+    // AccessToken's own three-argument view resolves the category through us.
+    assert!(f.token.has_access(PATIENT, DOCTOR, lab));
+    assert!(!f.token.has_access(PATIENT, DOCTOR, other));
+    f.chain.as_sender(PATIENT);
+    f.token.revoke(t).unwrap();
+
+    f.grant(scope::ALL, B256::ZERO, vec![]);
+    for id in [lab, other, uncategorised] {
+        assert!(f.read_as(DOCTOR, id).is_ok());
+    }
+}
+
+#[test]
+fn a_grant_from_one_patient_opens_nothing_of_another() {
+    let mut f = fixture();
+    let theirs = f.add(OTHER_PATIENT, CAT_LAB);
+    // The grant lists the other patient's record id: still no access.
+    f.grant(scope::RECORDS, B256::ZERO, vec![theirs]);
+    assert!(f.read_as(DOCTOR, theirs).is_err());
+    f.grant(scope::ALL, B256::ZERO, vec![]);
+    assert!(f.read_as(DOCTOR, theirs).is_err());
+}
+
+#[test]
+fn access_ends_at_expiry_revocation_and_suspension() {
+    let mut f = fixture();
+    let id = f.add(PATIENT, CAT_LAB);
+    let t = f.grant(scope::ALL, B256::ZERO, vec![]);
+    assert!(f.read_as(DOCTOR, id).is_ok());
+
+    f.chain.as_sender(VERIFIER);
+    f.registry.suspend_doctor(DOCTOR).unwrap();
+    assert!(f.read_as(DOCTOR, id).is_err());
+    f.chain.as_sender(VERIFIER);
+    f.registry.verify_doctor(DOCTOR).unwrap();
+    assert!(f.read_as(DOCTOR, id).is_ok());
+
+    f.chain.as_sender(PATIENT);
+    f.token.revoke(t).unwrap();
+    assert!(f.read_as(DOCTOR, id).is_err());
+
+    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.chain.advance(3599);
+    assert!(f.read_as(DOCTOR, id).is_ok());
+    f.chain.advance(1);
+    assert!(f.read_as(DOCTOR, id).is_err());
+}
+
+#[test]
+fn emergency_access_opens_every_record_for_the_window() {
+    let mut f = fixture();
+    let id = f.add(PATIENT, CAT_LAB);
+    f.chain.as_sender(DOCTOR);
+    f.token.open_emergency_access(PATIENT).unwrap();
+    assert!(f.read_as(DOCTOR, id).is_ok());
+    f.chain.advance(EMERGENCY_WINDOW_SECS);
+    assert!(f.read_as(DOCTOR, id).is_err());
+}
+
+#[test]
+fn access_record_logs_every_permitted_read() {
+    let mut f = fixture();
+    let id = f.add(PATIENT, CAT_LAB);
+    f.chain.take_logs();
+    f.chain.as_sender(DOCTOR);
+    assert!(matches!(
+        f.chain.tx(|| f.records.access_record(id)),
+        Err(Error::AccessDenied(_))
+    ));
+    assert!(events::<RecordAccessed>(&f.chain.take_logs()).is_empty());
+
+    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.chain.take_logs();
+    f.chain.as_sender(DOCTOR);
+    assert_eq!(f.records.access_record(id).unwrap(), 1);
+    f.chain.as_sender(PATIENT);
+    assert_eq!(f.records.access_record(id).unwrap(), 1);
+    let reads = events::<RecordAccessed>(&f.chain.take_logs());
+    let who: Vec<_> = reads
+        .iter()
+        .map(|e| (e.recordId, e.patient, e.accessor, e.version))
+        .collect();
+    assert_eq!(
+        who,
+        vec![(id, PATIENT, DOCTOR, 1), (id, PATIENT, PATIENT, 1)]
+    );
+    f.chain.as_sender(DOCTOR);
+    assert!(matches!(
+        f.records.access_record(U256::from(9)),
+        Err(Error::UnknownRecord(_))
+    ));
+}
+
+#[test]
+fn record_category_of_unknown_record_reverts() {
+    let f = fixture();
+    assert!(matches!(
+        f.records.record_category(U256::from(1)),
+        Err(Error::UnknownRecord(_))
+    ));
+    assert_eq!(f.records.record_owner(U256::from(1)), Address::ZERO);
+    assert_eq!(f.records.version_count(U256::from(1)), 0);
+    assert!(f.records.records_of(STRANGER).is_empty());
+}
+
+#[test]
+fn reads_fail_closed_when_access_token_is_not_a_contract() {
+    let chain = Chain::new();
+    let mut registry: PatientRegistry = chain.deploy(
+        REGISTRY,
+        router_entrypoint::<PatientRegistry, PatientRegistry>,
+    );
+    let mut records: RecordRegistry =
+        chain.deploy(RECORDS, router_entrypoint::<RecordRegistry, RecordRegistry>);
+    chain.as_sender(OWNER);
+    registry.constructor(OWNER).unwrap();
+    // An EOA as AccessToken answers every call with empty data: that must deny.
+    records.constructor(REGISTRY, STRANGER).unwrap();
+    chain.as_sender(PATIENT);
+    registry.register_patient(B256::repeat_byte(1)).unwrap();
+    let id = records
+        .add_record(cid(1), B256::repeat_byte(1), B256::ZERO, vec![], vec![])
+        .unwrap();
+    chain.as_sender(DOCTOR);
+    assert!(matches!(
+        records.get_record(id),
+        Err(Error::AccessDenied(_))
+    ));
+}
+
+// ---------------------------------------------------------------- calldata
+
+mod abi {
+    alloy_sol_types::sol! {
+        interface IRecordRegistry {
+            function addRecord(bytes cid, bytes32 contentHash, bytes32 category, address[] readers, bytes[] wrappedKeys) external returns (uint256);
+            function getRecord(uint256 recordId) external view returns (address, uint32, bytes, bytes32, bytes32, uint64);
+            function accessRecord(uint256 recordId) external returns (uint32);
+            function recordCount() external view returns (uint256);
+            error AccessDenied(address account, uint256 recordId);
+        }
+    }
+}
+
+#[test]
+fn calldata_round_trips_through_the_router() {
+    let f = fixture();
+    let call = abi::IRecordRegistry::addRecordCall {
+        cid: cid(3).0.into(),
+        contentHash: B256::repeat_byte(3),
+        category: CAT_LAB,
+        readers: vec![PATIENT],
+        wrappedKeys: vec![key(3).0.into()],
+    };
+    let out = f.chain.call(PATIENT, RECORDS, &call.abi_encode()).unwrap();
+    let id = abi::IRecordRegistry::addRecordCall::abi_decode_returns(&out).unwrap();
+    assert_eq!(id, U256::from(1));
+
+    let get = abi::IRecordRegistry::getRecordCall { recordId: id }.abi_encode();
+    let out = f.chain.call(PATIENT, RECORDS, &get).unwrap();
+    let view = abi::IRecordRegistry::getRecordCall::abi_decode_returns(&out).unwrap();
+    assert_eq!((view._0, view._1, view._4), (PATIENT, 1, CAT_LAB));
+
+    let revert = f.chain.call(DOCTOR, RECORDS, &get).unwrap_err();
+    let decoded = abi::IRecordRegistry::IRecordRegistryErrors::abi_decode(&revert).unwrap();
+    assert!(matches!(
+        decoded,
+        abi::IRecordRegistry::IRecordRegistryErrors::AccessDenied(e) if e.account == DOCTOR
+    ));
+}
+
+#[test]
+fn malformed_calldata_reverts_without_touching_state() {
+    let mut f = fixture();
+    f.add(PATIENT, CAT_LAB);
+    let before = f.chain.storage_of(RECORDS);
+    let add = abi::IRecordRegistry::addRecordCall::SELECTOR;
+    let cases: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![0xde, 0xad],
+        vec![0xde, 0xad, 0xbe, 0xef],
+        add.to_vec(),
+        [add.as_slice(), &[0xff; 31]].concat(),
+        [add.as_slice(), &[0xff; 200]].concat(),
+        // Offsets pointing far outside the calldata.
+        [add.as_slice(), &U256::MAX.to_be_bytes::<32>(), &[0u8; 128]].concat(),
+    ];
+    for data in cases {
+        assert!(
+            f.chain.call(PATIENT, RECORDS, &data).is_err(),
+            "{data:02x?}"
+        );
+    }
+    assert_eq!(f.chain.storage_of(RECORDS), before);
+    assert_eq!(f.records.record_count(), U256::from(1));
+    let _ = abi::IRecordRegistry::recordCountCall::SELECTOR;
+    let _ = &mut f.registry;
+}
