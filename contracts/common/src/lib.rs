@@ -8,6 +8,8 @@ extern crate alloc;
 
 use alloc::vec;
 
+pub mod short_bytes;
+
 use stylus_sdk::prelude::sol_interface;
 
 sol_interface! {
@@ -51,8 +53,8 @@ pub const MAX_GRANTS_PER_PAIR: usize = 8;
 pub const MAX_SCOPE_RECORDS: usize = 64;
 
 /// Upper bound on the length of a record's CID bytes (a CIDv1 with sha2-256 is 36).
-pub const MAX_CID_LEN: usize = 128;
+pub const MAX_CID_LEN: usize = short_bytes::SHORT_BYTES_MAX;
 
 /// Upper bound on the length of one wrapped record key (an HPKE X25519 +
 /// ChaCha20-Poly1305 envelope of a 32-byte key is 32 + 48 = 80 bytes).
-pub const MAX_WRAPPED_KEY_LEN: usize = 128;
+pub const MAX_WRAPPED_KEY_LEN: usize = short_bytes::SHORT_BYTES_MAX;

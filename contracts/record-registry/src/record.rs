@@ -4,22 +4,21 @@
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{aliases::U64, Address, B256};
+use careledger_common::short_bytes::StorageShortBytes;
 use stylus_sdk::{
     abi::Bytes,
     prelude::*,
-    storage::{
-        StorageAddress, StorageBytes, StorageFixedBytes, StorageMap, StorageU64, StorageVec,
-    },
+    storage::{StorageAddress, StorageFixedBytes, StorageMap, StorageU64, StorageVec},
 };
 
 /// One immutable version of a record.
 #[storage]
 pub struct Version {
-    cid: StorageBytes,
+    cid: StorageShortBytes,
     content_hash: StorageFixedBytes<32>,
     timestamp: StorageU64,
     /// reader => HPKE envelope of this version's content key.
-    wrapped_keys: StorageMap<Address, StorageBytes>,
+    wrapped_keys: StorageMap<Address, StorageShortBytes>,
 }
 
 /// A record: `patient` is zero for ids never created.
