@@ -290,7 +290,9 @@ impl AccessToken {
         if let Some(pos) = (0..len).find(|&i| ids.get(i) == Some(token_id)) {
             if pos + 1 != len {
                 let last = ids.get(len - 1).unwrap_or_default();
-                ids.setter(pos).map(|mut slot| slot.set(last));
+                if let Some(mut slot) = ids.setter(pos) {
+                    slot.set(last);
+                }
             }
             ids.pop();
         }
