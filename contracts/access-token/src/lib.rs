@@ -205,11 +205,13 @@ impl AccessToken {
     /// `doctor` is the caller or zero; `DoctorNotVerified` unless `doctor` is
     /// verified; `InvalidExpiry` unless `expires_at` is in the future;
     /// `InvalidScope`, `TooManyRecords` for a malformed scope; `TooManyGrants` if
-    /// the pair holds 8 live grants; `RegistryUnavailable` if the registry cannot
-    /// be asked.
+    /// the pair holds 8 unexpired grants; `RegistryUnavailable` if the registry
+    /// cannot be asked.
     ///
     /// # Events
-    /// `Transfer(0, doctor, id)`, `Locked(id)`, `AccessGranted(...)`.
+    /// `Transfer(0, doctor, id)`, `Locked(id)`, `AccessGranted(...)`. When the pair
+    /// already holds 8 grants, its expired ones are burnt first, each with
+    /// `Transfer(doctor, 0, id)` (no `AccessRevoked`: nobody revoked them).
     pub fn grant(
         &mut self,
         doctor: Address,
@@ -229,7 +231,10 @@ impl AccessToken {
         }
         check_scope(scope_kind, category, &record_ids)?;
         if self.pair_tokens.get(patient).get(doctor).len() >= MAX_GRANTS_PER_PAIR {
-            return Err(Error::TooManyGrants(TooManyGrants { patient, doctor }));
+            self.prune_expired(patient, doctor)?;
+            if self.pair_tokens.get(patient).get(doctor).len() >= MAX_GRANTS_PER_PAIR {
+                return Err(Error::TooManyGrants(TooManyGrants { patient, doctor }));
+            }
         }
         if !self.registry_says(patient, false)? {
             return Err(Error::NotPatient(NotPatient { account: patient }));
@@ -284,20 +289,7 @@ impl AccessToken {
                 tokenId: token_id,
             }));
         }
-        let mut outer = self.pair_tokens.setter(patient);
-        let mut ids = outer.setter(doctor);
-        let len = ids.len();
-        if let Some(pos) = (0..len).find(|&i| ids.get(i) == Some(token_id)) {
-            if pos + 1 != len {
-                let last = ids.get(len - 1).unwrap_or_default();
-                if let Some(mut slot) = ids.setter(pos) {
-                    slot.set(last);
-                }
-            }
-            ids.pop();
-        }
-        self.grants.setter(token_id).clear();
-        self.erc721.burn(token_id)?;
+        self.remove_grant(patient, doctor, token_id)?;
         self.vm().log(AccessRevoked {
             tokenId: token_id,
             patient,
@@ -425,7 +417,8 @@ impl AccessToken {
         Ok(self.grants.get(token_id).records())
     }
 
-    /// The live token ids `patient` granted `doctor` (expired ones included until revoked).
+    /// The token ids `patient` granted `doctor`; expired ones stay listed until
+    /// revoked, or burnt by a `grant` that needs their place.
     pub fn tokens_of(&self, patient: Address, doctor: Address) -> Vec<U256> {
         let outer = self.pair_tokens.get(patient);
         let ids = outer.get(doctor);
@@ -568,6 +561,44 @@ impl AccessToken {
 }
 
 impl AccessToken {
+    /// Burns a grant and drops it from its pair's list (swap-remove).
+    fn remove_grant(
+        &mut self,
+        patient: Address,
+        doctor: Address,
+        token_id: U256,
+    ) -> Result<(), Error> {
+        let mut outer = self.pair_tokens.setter(patient);
+        let mut ids = outer.setter(doctor);
+        let len = ids.len();
+        if let Some(pos) = (0..len).find(|&i| ids.get(i) == Some(token_id)) {
+            if pos + 1 != len {
+                let last = ids.get(len - 1).unwrap_or_default();
+                if let Some(mut slot) = ids.setter(pos) {
+                    slot.set(last);
+                }
+            }
+            ids.pop();
+        }
+        self.grants.setter(token_id).clear();
+        self.erc721.burn(token_id)?;
+        Ok(())
+    }
+
+    /// Burns the pair's expired grants, so that old grants never block new ones.
+    fn prune_expired(&mut self, patient: Address, doctor: Address) -> Result<(), Error> {
+        let now = self.vm().block_timestamp();
+        let expired: Vec<U256> = self
+            .tokens_of(patient, doctor)
+            .into_iter()
+            .filter(|id| self.grants.get(*id).expires_at() <= now)
+            .collect();
+        for id in expired {
+            self.remove_grant(patient, doctor, id)?;
+        }
+        Ok(())
+    }
+
     /// Asks PatientRegistry whether `account` is a verified doctor (`doctor`) or
     /// a registered patient.
     fn registry_says(&self, account: Address, doctor: bool) -> Result<bool, Error> {

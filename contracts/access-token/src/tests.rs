@@ -556,19 +556,54 @@ fn revoking_one_of_eight_grants_frees_a_place() {
 }
 
 #[test]
-fn expired_grants_count_against_the_limit_until_revoked() {
+fn a_full_pair_burns_its_expired_grants_to_make_room() {
+    let mut f = fixture();
+    for _ in 0..MAX_GRANTS_PER_PAIR - 1 {
+        f.grant_all(DOCTOR);
+    }
+    f.chain.advance(2 * HOUR);
+    // One live grant among seven expired ones.
+    let live = f.grant_all(DOCTOR);
+    assert!(f.doctor_reads(1));
+    f.logs();
+
+    let fresh = f.grant_all(DOCTOR);
+    let logs = f.logs();
+    let burnt: Vec<U256> = events::<Transfer>(&logs)
+        .into_iter()
+        .filter(|t| t.to == Address::ZERO)
+        .map(|t| t.tokenId)
+        .collect();
+    assert_eq!(burnt.len(), MAX_GRANTS_PER_PAIR - 1);
+    assert!(burnt.iter().all(|t| *t < live));
+    assert!(
+        events::<AccessRevoked>(&logs).is_empty(),
+        "expiry is not a revocation"
+    );
+    let mut left = f.token.tokens_of(PATIENT, DOCTOR);
+    left.sort();
+    assert_eq!(left, vec![live, fresh]);
+    assert_eq!(f.token.balance_of(DOCTOR).unwrap(), U256::from(2));
+    assert!(matches!(
+        f.token.owner_of(id(1)),
+        Err(Error::ERC721NonexistentToken(_))
+    ));
+}
+
+#[test]
+fn eight_live_grants_are_never_pruned() {
     let mut f = fixture();
     for _ in 0..MAX_GRANTS_PER_PAIR {
         f.grant_all(DOCTOR);
     }
-    f.chain.advance(2 * HOUR);
-    assert!(!f.doctor_reads(1));
+    f.chain.advance(HOUR - 1);
+    f.logs();
     let err = f
         .try_grant(DOCTOR, scope::ALL, B256::ZERO, vec![])
         .unwrap_err();
     assert!(matches!(err, Error::TooManyGrants(_)));
-    f.send(PATIENT, |t| t.revoke(id(1))).unwrap();
-    f.grant_all(DOCTOR);
+    assert_eq!(f.token.tokens_of(PATIENT, DOCTOR).len(), 8);
+    assert!(f.logs().is_empty(), "a reverted grant prunes nothing");
 }
 
 #[test]

@@ -302,11 +302,18 @@ impl World {
                 };
                 c.as_sender(p);
                 let result = c.tx(|| self.token.grant(d, expires, kind, category, ids.clone()));
-                let live = m
-                    .grants
-                    .iter()
-                    .filter(|g| g.patient == p && g.doctor == d)
-                    .count();
+                let pair = |g: &ModelGrant| g.patient == p && g.doctor == d;
+                let held = m.grants.iter().filter(|g| pair(g)).count();
+                // A full pair burns its expired grants first (rolled back if the grant fails).
+                let full = held >= MAX_GRANTS_PER_PAIR;
+                let live = if full {
+                    m.grants
+                        .iter()
+                        .filter(|g| pair(g) && g.expires > m.now)
+                        .count()
+                } else {
+                    held
+                };
                 let scope_ok = match scope {
                     Scope::All => true,
                     Scope::Records(ids) => !ids.is_empty(),
@@ -320,6 +327,10 @@ impl World {
                     && m.verified(d);
                 assert_eq!(result.is_ok(), expect, "{op:?} -> {result:?}");
                 if let Ok(id) = result {
+                    if full {
+                        let now = m.now;
+                        m.grants.retain(|g| !(pair(g) && g.expires <= now));
+                    }
                     m.next_token += 1;
                     assert_eq!(id, U256::from(m.next_token));
                     m.grants.push(ModelGrant {
