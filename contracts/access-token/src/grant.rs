@@ -31,6 +31,7 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// Stores the terms; returns the record ids as listed, duplicates dropped.
     pub fn init(
         &mut self,
         patient: Address,
@@ -39,18 +40,21 @@ impl Grant {
         scope_kind: u8,
         category: B256,
         record_ids: &[U256],
-    ) {
+    ) -> Vec<U256> {
         self.patient.set(patient);
         self.expires_at.set(U64::from(expires_at));
         self.scope_kind.set(U8::from(scope_kind));
         self.issued_at.set(U64::from(issued_at));
         self.category.set(category);
+        let mut unique = Vec::with_capacity(record_ids.len());
         for id in record_ids {
             if !self.listed.get(*id) {
                 self.listed.insert(*id, true);
                 self.records.push(*id);
+                unique.push(*id);
             }
         }
+        unique
     }
 
     /// Zeroes the terms. The id list stays: ids are never reused, and the

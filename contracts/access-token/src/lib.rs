@@ -246,7 +246,7 @@ impl AccessToken {
         let token_id = self.last_token_id.get() + U256::from(1);
         self.last_token_id.set(token_id);
         let now = self.vm().block_timestamp();
-        self.grants.setter(token_id).init(
+        let record_ids = self.grants.setter(token_id).init(
             patient,
             now,
             expires_at,

@@ -377,10 +377,11 @@ fn grant_of_listed_records_stores_and_logs_the_ids() {
 }
 
 #[test]
-fn grant_of_listed_records_stores_duplicate_ids_once() {
+fn grant_of_listed_records_stores_and_logs_duplicate_ids_once() {
     let mut f = fixture();
     let token_id = f.grant_records(ids([5, 5, 6]));
     assert_eq!(f.token.grant_records(token_id).unwrap(), ids([5, 6]));
+    assert_eq!(events::<AccessGranted>(&f.logs())[0].recordIds, ids([5, 6]));
     assert!(f.doctor_reads(5) && f.doctor_reads(6));
 }
 
