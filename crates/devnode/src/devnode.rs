@@ -1,0 +1,52 @@
+//! A node and its RPC server in one value: what tests, the demo and the binary start.
+
+use crate::node::{Node, NodeConfig, NodeError};
+use crate::rpc::{serve, RpcConfig, RpcError, RpcServer};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Why a devnode could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DevnodeError {
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error(transparent)]
+    Rpc(#[from] RpcError),
+}
+
+/// A running devnode: the chain and its JSON-RPC endpoint.
+pub struct Devnode {
+    pub node: Node,
+    pub rpc: RpcServer,
+}
+
+impl Devnode {
+    /// Starts a chain and serves it on `rpc.addr`.
+    pub async fn start(config: NodeConfig, rpc: RpcConfig) -> Result<Self, DevnodeError> {
+        let node = Node::new(config)?;
+        let rpc = serve(Arc::new(node.clone()), rpc).await?;
+        Ok(Self { node, rpc })
+    }
+
+    /// An in-memory chain on a free loopback port, for tests:
+    /// `let dev = Devnode::ephemeral().await?; let url = dev.url();`
+    pub async fn ephemeral() -> Result<Self, DevnodeError> {
+        let rpc = RpcConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..RpcConfig::default()
+        };
+        Self::start(NodeConfig::default(), rpc).await
+    }
+
+    pub fn url(&self) -> String {
+        self.rpc.url()
+    }
+
+    pub fn ws_url(&self) -> String {
+        self.rpc.ws_url()
+    }
+
+    pub async fn stop(self) {
+        self.rpc.stop().await;
+    }
+}

@@ -1,0 +1,81 @@
+//! Ethereum's precompiles plus the ArbOS ones a Stylus toolchain talks to.
+
+use super::arbwasm::{ArbWasm, ARB_OWNER_PUBLIC, ARB_WASM};
+use super::runtime::StylusRuntime;
+use super::stylus_evm::StylusContext;
+use alloy_primitives::Address;
+use revm::context_interface::Cfg;
+use revm::database_interface::Database;
+use revm::handler::{EthPrecompiles, PrecompileProvider};
+use revm::interpreter::{CallInputs, InterpreterResult};
+use revm::primitives::hardfork::SpecId;
+use revm::primitives::AddressSet;
+
+/// revm's precompiles for the spec, with ArbWasm (0x71) and ArbOwnerPublic (0x6b).
+pub struct ArbPrecompiles {
+    eth: EthPrecompiles,
+    runtime: StylusRuntime,
+    warm: AddressSet,
+}
+
+impl ArbPrecompiles {
+    pub fn new(spec: SpecId, runtime: StylusRuntime) -> Self {
+        let eth = EthPrecompiles::new(spec);
+        let warm = Self::warm_set(&eth);
+        Self { eth, runtime, warm }
+    }
+
+    fn warm_set(eth: &EthPrecompiles) -> AddressSet {
+        let mut warm = eth.warm_addresses().clone();
+        warm.insert(ARB_WASM);
+        warm.insert(ARB_OWNER_PUBLIC);
+        warm
+    }
+
+    /// Addresses that need code (`0xFE`) in genesis so that Solidity's
+    /// extcodesize check lets contracts call them, as nitro does.
+    pub fn arbos_addresses() -> [Address; 2] {
+        [ARB_WASM, ARB_OWNER_PUBLIC]
+    }
+}
+
+impl<DB: Database> PrecompileProvider<StylusContext<DB>> for ArbPrecompiles {
+    type Output = InterpreterResult;
+
+    fn set_spec(
+        &mut self,
+        spec: <<StylusContext<DB> as revm::context_interface::ContextTr>::Cfg as Cfg>::Spec,
+    ) -> bool {
+        let changed = <EthPrecompiles as PrecompileProvider<StylusContext<DB>>>::set_spec(
+            &mut self.eth,
+            spec,
+        );
+        if changed {
+            self.warm = Self::warm_set(&self.eth);
+        }
+        changed
+    }
+
+    fn run(
+        &mut self,
+        context: &mut StylusContext<DB>,
+        inputs: &CallInputs,
+    ) -> Result<Option<Self::Output>, String> {
+        match inputs.bytecode_address {
+            ARB_WASM => ArbWasm::run(context, inputs, &self.runtime).map(Some),
+            ARB_OWNER_PUBLIC => {
+                let input = inputs.input.bytes(context);
+                Ok(Some(ArbWasm::owner_public(&input, inputs.gas_limit)))
+            }
+            _ => self.eth.run(context, inputs),
+        }
+    }
+
+    fn warm_addresses(&self) -> &AddressSet {
+        &self.warm
+    }
+
+    fn contains(&self, address: &Address) -> bool {
+        self.warm.contains(address)
+    }
+}

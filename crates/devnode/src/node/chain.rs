@@ -1,0 +1,321 @@
+//! Blocks, transactions and receipts of the local chain, and the state they lead to.
+
+use super::exec::{transact, Mode};
+use super::tx::tx_env_of_signed;
+use crate::evm::StylusRuntime;
+use crate::rpc::backend::{BackendError, BackendResult};
+use alloy_consensus::transaction::SignerRecoverable;
+use alloy_consensus::Transaction as _;
+use alloy_consensus::{Header, TxEnvelope, EMPTY_OMMER_ROOT_HASH};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_primitives::{address, Address, Bloom, Bytes, Log, B256, B64, U256};
+use revm::context::BlockEnv;
+use revm::context_interface::result::{EVMError, ExecutionResult, Output};
+use revm::database::{CacheDB, EmptyDB};
+use revm::database_interface::DatabaseCommit;
+use std::collections::HashMap;
+
+/// Arbitrum's minimum base fee, 0.1 gwei, which nitro-devnode never leaves.
+pub const BASE_FEE: u64 = 100_000_000;
+/// Arbitrum's block gas limit (2^50), so that no devnode block is ever full.
+pub const BLOCK_GAS_LIMIT: u64 = 1 << 50;
+/// nitro's coinbase for sequenced blocks.
+pub const COINBASE: Address = address!("A4B000000000000000000073657175656e636572");
+
+/// A transaction as mined, with what its receipt needs.
+#[derive(Debug, Clone)]
+pub struct MinedTx {
+    pub tx: TxEnvelope,
+    pub from: Address,
+    pub hash: B256,
+    pub block_number: u64,
+    pub index: u64,
+    pub success: bool,
+    pub gas_used: u64,
+    pub cumulative_gas_used: u64,
+    pub logs: Vec<Log>,
+    /// Index of the first log within its block.
+    pub first_log_index: u64,
+    pub contract_address: Option<Address>,
+    pub effective_gas_price: u128,
+}
+
+#[derive(Debug, Clone)]
+pub struct MinedBlockRecord {
+    pub header: Header,
+    pub hash: B256,
+    pub txs: Vec<B256>,
+}
+
+/// The chain: state after the last block, every block and transaction.
+pub struct Chain {
+    pub chain_id: u64,
+    pub db: CacheDB<EmptyDB>,
+    pub blocks: Vec<MinedBlockRecord>,
+    pub block_by_hash: HashMap<B256, u64>,
+    pub txs: HashMap<B256, MinedTx>,
+    pub runtime: StylusRuntime,
+    pub time_offset: u64,
+    pub next_timestamp: Option<u64>,
+}
+
+/// A transaction decoded and checked for the pool: signature recovered.
+pub struct Incoming {
+    pub tx: TxEnvelope,
+    pub from: Address,
+    pub raw: Bytes,
+}
+
+pub fn decode_raw(raw: &[u8]) -> BackendResult<Incoming> {
+    let mut slice = raw;
+    let tx = TxEnvelope::decode_2718(&mut slice)
+        .map_err(|e| BackendError::InvalidTransaction(format!("cannot decode transaction: {e}")))?;
+    if !slice.is_empty() {
+        return Err(BackendError::InvalidTransaction(
+            "trailing bytes after the transaction".into(),
+        ));
+    }
+    if tx.is_eip4844() || tx.is_eip7702() {
+        return Err(BackendError::InvalidTransaction(
+            "blob and EIP-7702 transactions are not supported".into(),
+        ));
+    }
+    let from = tx
+        .recover_signer()
+        .map_err(|e| BackendError::InvalidTransaction(format!("invalid signature: {e}")))?;
+    Ok(Incoming {
+        raw: Bytes::from(tx.encoded_2718()),
+        tx,
+        from,
+    })
+}
+
+fn wall_clock() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Chain {
+    pub fn new(
+        chain_id: u64,
+        db: CacheDB<EmptyDB>,
+        runtime: StylusRuntime,
+        genesis_time: u64,
+    ) -> Self {
+        let header = Header {
+            number: 0,
+            timestamp: genesis_time,
+            gas_limit: BLOCK_GAS_LIMIT,
+            base_fee_per_gas: Some(BASE_FEE),
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: COINBASE,
+            nonce: B64::ZERO,
+            ..Default::default()
+        };
+        let hash = header.hash_slow();
+        Self {
+            chain_id,
+            db,
+            blocks: vec![MinedBlockRecord {
+                header,
+                hash,
+                txs: Vec::new(),
+            }],
+            block_by_hash: HashMap::from([(hash, 0)]),
+            txs: HashMap::new(),
+            runtime,
+            time_offset: 0,
+            next_timestamp: None,
+        }
+    }
+
+    pub fn head(&self) -> &MinedBlockRecord {
+        self.blocks.last().expect("genesis exists")
+    }
+
+    pub fn number(&self) -> u64 {
+        self.head().header.number
+    }
+
+    /// The timestamp the next block gets: wall clock plus evm_increaseTime offsets,
+    /// never before its parent.
+    pub fn next_block_time(&mut self, explicit: Option<u64>) -> u64 {
+        let parent = self.head().header.timestamp;
+        let t = explicit
+            .or(self.next_timestamp.take())
+            .unwrap_or_else(|| wall_clock() + self.time_offset);
+        t.max(parent)
+    }
+
+    pub fn block_env(&self, number: u64, timestamp: u64) -> BlockEnv {
+        BlockEnv {
+            number: U256::from(number),
+            beneficiary: COINBASE,
+            timestamp: U256::from(timestamp),
+            gas_limit: BLOCK_GAS_LIMIT,
+            basefee: BASE_FEE,
+            difficulty: U256::from(1),
+            prevrandao: Some(B256::ZERO),
+            ..Default::default()
+        }
+    }
+
+    /// Mines one block of `txs` at `timestamp`. A transaction that fails validation is
+    /// left out and its error returned in its slot; the block is mined even if empty.
+    pub fn mine(
+        &mut self,
+        txs: Vec<Incoming>,
+        timestamp: u64,
+    ) -> (u64, Vec<Result<B256, BackendError>>) {
+        let number = self.number() + 1;
+        let env = self.block_env(number, timestamp);
+        let mut recent = Vec::new();
+        let mut results = Vec::with_capacity(txs.len());
+        let mut mined: Vec<MinedTx> = Vec::new();
+        let mut cumulative = 0u64;
+        let mut log_index = 0u64;
+        let mut bloom = Bloom::ZERO;
+        for incoming in txs {
+            let hash = *incoming.tx.tx_hash();
+            if self.txs.contains_key(&hash) {
+                results.push(Err(BackendError::InvalidTransaction(
+                    "already known".into(),
+                )));
+                continue;
+            }
+            if incoming.tx.chain_id().is_some_and(|id| id != self.chain_id) {
+                results.push(Err(BackendError::InvalidTransaction(format!(
+                    "invalid chain id: this chain is {}",
+                    self.chain_id
+                ))));
+                continue;
+            }
+            let env_tx = tx_env_of_signed(&incoming.tx, incoming.from);
+            let price = effective_price(&incoming.tx);
+            match transact(
+                &mut self.db,
+                self.chain_id,
+                env.clone(),
+                env_tx,
+                &self.runtime,
+                &mut recent,
+                Mode::Commit,
+            ) {
+                Ok((result, state)) => {
+                    self.db.commit(state);
+                    let gas_used = result.tx_gas_used();
+                    cumulative += gas_used;
+                    let logs = result.logs().to_vec();
+                    for log in &logs {
+                        bloom.accrue_log(log);
+                    }
+                    let contract_address = match &result {
+                        ExecutionResult::Success {
+                            output: Output::Create(_, addr),
+                            ..
+                        } => *addr,
+                        _ => None,
+                    };
+                    let n = logs.len() as u64;
+                    mined.push(MinedTx {
+                        from: incoming.from,
+                        hash,
+                        block_number: number,
+                        index: mined.len() as u64,
+                        success: result.is_success(),
+                        gas_used,
+                        cumulative_gas_used: cumulative,
+                        logs,
+                        first_log_index: log_index,
+                        contract_address,
+                        effective_gas_price: price,
+                        tx: incoming.tx,
+                    });
+                    log_index += n;
+                    results.push(Ok(hash));
+                }
+                Err(EVMError::Transaction(e)) => {
+                    results.push(Err(BackendError::InvalidTransaction(e.to_string())))
+                }
+                Err(e) => results.push(Err(BackendError::Internal(e.to_string()))),
+            }
+        }
+        let parent = self.head().hash;
+        let header = Header {
+            parent_hash: parent,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: COINBASE,
+            number,
+            gas_limit: BLOCK_GAS_LIMIT,
+            gas_used: cumulative,
+            timestamp,
+            base_fee_per_gas: Some(BASE_FEE),
+            logs_bloom: bloom,
+            transactions_root: alloy_consensus::proofs::calculate_transaction_root(
+                &mined.iter().map(|m| m.tx.clone()).collect::<Vec<_>>(),
+            ),
+            nonce: B64::ZERO,
+            ..Default::default()
+        };
+        let hash = header.hash_slow();
+        let tx_hashes = mined.iter().map(|m| m.hash).collect();
+        for tx in mined {
+            self.txs.insert(tx.hash, tx);
+        }
+        self.block_by_hash.insert(hash, number);
+        self.blocks.push(MinedBlockRecord {
+            header,
+            hash,
+            txs: tx_hashes,
+        });
+        (number, results)
+    }
+
+    /// Runs a request on the current state without keeping anything.
+    pub fn simulate(
+        &self,
+        db: &mut CacheDB<&CacheDB<EmptyDB>>,
+        tx: revm::context::TxEnv,
+    ) -> Result<ExecutionResult, BackendError> {
+        let number = self.number() + 1;
+        let timestamp = self
+            .head()
+            .header
+            .timestamp
+            .max(wall_clock() + self.time_offset);
+        let env = self.block_env(number, timestamp);
+        let mut recent = Vec::new();
+        match transact(
+            db,
+            self.chain_id,
+            env,
+            tx,
+            &self.runtime,
+            &mut recent,
+            Mode::Call,
+        ) {
+            Ok((result, _)) => Ok(result),
+            Err(EVMError::Transaction(e)) => Err(BackendError::InvalidTransaction(e.to_string())),
+            Err(e) => Err(BackendError::Internal(e.to_string())),
+        }
+    }
+}
+
+fn effective_price(tx: &TxEnvelope) -> u128 {
+    use alloy_consensus::Transaction as _;
+    tx.effective_gas_price(Some(BASE_FEE))
+}
+
+/// The error a JSON-RPC client sees for a failed call.
+pub fn call_error(result: &ExecutionResult) -> Option<BackendError> {
+    match result {
+        ExecutionResult::Success { .. } => None,
+        ExecutionResult::Revert { output, .. } => Some(BackendError::Revert {
+            reason: alloy_sol_types::decode_revert_reason(output),
+            data: output.clone(),
+        }),
+        ExecutionResult::Halt { reason, .. } => Some(BackendError::Halt(format!("{reason:?}"))),
+    }
+}

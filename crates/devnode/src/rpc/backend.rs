@@ -1,0 +1,100 @@
+//! What the JSON-RPC layer needs from a chain. The node implements it; the RPC
+//! layer never touches revm, so either side can change without the other.
+
+use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_rpc_types_eth::{
+    state::StateOverride, Block, BlockId, BlockNumberOrTag, FeeHistory, Filter, Header, Log,
+    Transaction, TransactionReceipt, TransactionRequest,
+};
+use tokio::sync::broadcast;
+
+/// Why a backend call failed, in the terms a JSON-RPC client understands.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The EVM reverted; `data` is the raw revert payload (a custom error or Error(string)).
+    /// JSON-RPC code 3, message "execution reverted[: reason]", data = 0x-hex of `data`.
+    #[error("execution reverted{}", reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Revert { data: Bytes, reason: Option<String> },
+    /// The transaction halted without a revert payload (out of gas, invalid opcode...).
+    /// JSON-RPC code -32000.
+    #[error("{0}")]
+    Halt(String),
+    /// The transaction cannot enter the chain: bad signature, nonce, chain id, funds, gas.
+    /// JSON-RPC code -32000 (geth's code for rejected transactions).
+    #[error("{0}")]
+    InvalidTransaction(String),
+    /// Well-formed JSON but a parameter the node cannot use (unknown block, bad range).
+    /// JSON-RPC code -32602.
+    #[error("{0}")]
+    InvalidParams(String),
+    /// The node failed; the message says why. JSON-RPC code -32603.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type BackendResult<T> = Result<T, BackendError>;
+
+/// A block as it was mined, with the logs it produced, for eth_subscribe.
+#[derive(Debug, Clone)]
+pub struct MinedBlock {
+    pub header: Header,
+    pub logs: Vec<Log>,
+}
+
+/// The chain behind the JSON-RPC server. Methods are synchronous: the node executes
+/// a transaction in microseconds and mines it at once (automine).
+pub trait Backend: Send + Sync + 'static {
+    fn chain_id(&self) -> u64;
+    fn block_number(&self) -> u64;
+    /// Suggested gas price (base fee of the next block plus nothing: priority fees are 0).
+    fn gas_price(&self) -> u128;
+    /// Accounts the node can sign for (eth_accounts, eth_sendTransaction).
+    fn accounts(&self) -> Vec<Address>;
+
+    fn balance(&self, address: Address, block: BlockId) -> BackendResult<U256>;
+    fn transaction_count(&self, address: Address, block: BlockId) -> BackendResult<u64>;
+    fn code(&self, address: Address, block: BlockId) -> BackendResult<Bytes>;
+    fn storage_at(&self, address: Address, slot: U256, block: BlockId) -> BackendResult<B256>;
+
+    /// Decodes, validates and executes a signed transaction (mined at once under
+    /// automine, queued under interval mining). Returns its hash.
+    fn send_raw_transaction(&self, raw: Bytes) -> BackendResult<B256>;
+    /// Signs with one of `accounts()` and sends.
+    fn send_transaction(&self, request: TransactionRequest) -> BackendResult<B256>;
+    /// Executes without committing, on the state at `block`, with optional overrides.
+    fn call(
+        &self,
+        request: TransactionRequest,
+        block: BlockId,
+        overrides: Option<StateOverride>,
+    ) -> BackendResult<Bytes>;
+    fn estimate_gas(
+        &self,
+        request: TransactionRequest,
+        block: BlockId,
+        overrides: Option<StateOverride>,
+    ) -> BackendResult<u64>;
+
+    /// `None` while the transaction is pending or unknown (not an error: alloy polls).
+    fn transaction_receipt(&self, hash: B256) -> Option<TransactionReceipt>;
+    fn transaction_by_hash(&self, hash: B256) -> Option<Transaction>;
+    fn block(&self, block: BlockId, full_transactions: bool) -> Option<Block>;
+    fn logs(&self, filter: &Filter) -> BackendResult<Vec<Log>>;
+    fn fee_history(
+        &self,
+        block_count: u64,
+        newest: BlockNumberOrTag,
+        reward_percentiles: Option<Vec<f64>>,
+    ) -> BackendResult<FeeHistory>;
+
+    /// evm_increaseTime: moves the clock of the next blocks forward; returns the total offset.
+    fn increase_time(&self, seconds: u64) -> u64;
+    /// evm_mine: mines one block, at `timestamp` if given.
+    fn mine(&self, timestamp: Option<u64>) -> BackendResult<()>;
+    /// New blocks with their logs, for eth_subscribe("newHeads" | "logs").
+    fn subscribe(&self) -> broadcast::Receiver<MinedBlock>;
+    /// debug_traceTransaction (a call tracer is enough); `None` if unknown.
+    fn trace_transaction(&self, _hash: B256) -> Option<serde_json::Value> {
+        None
+    }
+}

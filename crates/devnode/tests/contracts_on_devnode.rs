@@ -1,0 +1,312 @@
+//! The project's three contracts, deployed as the WASM that scripts/build-contracts
+//! writes, activated through ArbWasm and driven through alloy on a real devnode.
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol;
+use alloy::sol_types::{SolCall, SolError};
+use careledger_devnode::Devnode;
+use std::path::PathBuf;
+
+sol! {
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface ArbWasm {
+        function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
+        function codehashVersion(bytes32 codehash) external view returns (uint16 version);
+        error ProgramNotActivated();
+    }
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface PatientRegistry {
+        function registerPatient(bytes32 encryption_key) external;
+        function registerDoctor(bytes32 encryption_key, bytes32 licence_hash) external;
+        function verifyDoctor(address doctor) external;
+        function addVerifier(address verifier) external;
+        function isVerifiedDoctor(address doctor) external view returns (bool);
+        error NotVerifier(address);
+    }
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface AccessToken {
+        function linkRecordRegistry(address record_registry) external;
+        function grant(address doctor, uint64 expires_at, uint8 scope_kind, bytes32 category, uint256[] memory record_ids) external returns (uint256);
+        function hasAccess(address patient, address doctor, uint256 record_id) external view returns (bool);
+        event Transfer(address indexed from, address indexed to, uint256 indexed tokenId);
+    }
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface RecordRegistry {
+        function addRecord(bytes calldata cid, bytes32 content_hash, bytes32 category, address[] memory readers, bytes[] memory wrapped_keys) external returns (uint256);
+        function getRecord(uint256 record_id) external view returns (address, uint32, bytes memory, bytes32, bytes32, uint64);
+        error AccessDenied(address, uint256);
+    }
+    function stylus_constructor() external;
+}
+
+fn wasm(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/contracts")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run scripts/build-contracts first)",
+            path.display()
+        )
+    })
+}
+
+/// cargo-stylus's init code: copy the runtime code after a 43-byte prelude and return it.
+fn init_code(wasm: &[u8]) -> Bytes {
+    let runtime = stylus_vm::program::encode_program(wasm);
+    let mut code = vec![0x7f];
+    code.extend_from_slice(&U256::from(runtime.len()).to_be_bytes::<32>());
+    code.extend_from_slice(&[0x80, 0x60, 0x2b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3, 0x00]);
+    code.extend_from_slice(&runtime);
+    code.into()
+}
+
+fn constructor_call(args: &[u8]) -> Bytes {
+    let mut data = keccak256("stylus_constructor()")[..4].to_vec();
+    data.extend_from_slice(args);
+    data.into()
+}
+
+async fn deploy(provider: &impl Provider, wasm: &[u8], activate: bool) -> Address {
+    let tx = TransactionRequest::default().with_deploy_code(init_code(wasm));
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "deployment failed");
+    let address = receipt.contract_address.expect("a contract address");
+    if activate {
+        let arb = ArbWasm::new(Address::with_last_byte(0x71), provider);
+        let receipt = arb
+            .activateProgram(address)
+            .value(U256::from(10u64).pow(U256::from(18)))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(receipt.status(), "activation failed");
+    }
+    address
+}
+
+fn signer(dev: &Devnode, i: usize) -> PrivateKeySigner {
+    dev.node.accounts()[i].signer.clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_three_contracts_run_as_wasm_with_every_cross_contract_path() {
+    let dev = Devnode::ephemeral().await.unwrap();
+    let url: alloy::transports::http::reqwest::Url = dev.url().parse().unwrap();
+    let connect = |s: PrivateKeySigner| {
+        ProviderBuilder::new()
+            .wallet(EthereumWallet::from(s))
+            .connect_http(url.clone())
+    };
+    let (owner, patient, doctor) = (signer(&dev, 0), signer(&dev, 1), signer(&dev, 2));
+    let p_owner = connect(owner.clone());
+
+    let pr = deploy(&p_owner, &wasm("patient-registry"), true).await;
+    let at = deploy(&p_owner, &wasm("access-token"), true).await;
+    let rr = deploy(&p_owner, &wasm("record-registry"), true).await;
+    let send = |to: Address, data: Bytes| {
+        let p = p_owner.clone();
+        async move {
+            let r = p
+                .send_transaction(TransactionRequest::default().with_to(to).with_input(data))
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap();
+            assert!(r.status(), "owner transaction to {to} failed");
+        }
+    };
+    send(
+        pr,
+        constructor_call(&alloy::sol_types::SolValue::abi_encode(&owner.address())),
+    )
+    .await;
+    send(
+        at,
+        constructor_call(&alloy::sol_types::SolValue::abi_encode(&pr)),
+    )
+    .await;
+    send(
+        rr,
+        constructor_call(&alloy::sol_types::SolValue::abi_encode_params(&(pr, at))),
+    )
+    .await;
+    send(
+        at,
+        AccessToken::linkRecordRegistryCall {
+            record_registry: rr,
+        }
+        .abi_encode()
+        .into(),
+    )
+    .await;
+
+    // Registration, and a verifier who is not the doctor.
+    let verifier = signer(&dev, 3);
+    send(
+        pr,
+        PatientRegistry::addVerifierCall {
+            verifier: verifier.address(),
+        }
+        .abi_encode()
+        .into(),
+    )
+    .await;
+    let registry = |s: PrivateKeySigner| PatientRegistry::new(pr, connect(s));
+    registry(patient.clone())
+        .registerPatient(B256::repeat_byte(1))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    registry(doctor.clone())
+        .registerDoctor(B256::repeat_byte(2), B256::repeat_byte(3))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    // A custom error from the WASM comes back decoded.
+    let err = registry(doctor.clone())
+        .verifyDoctor(doctor.address())
+        .call()
+        .await
+        .unwrap_err();
+    let revert = err
+        .as_decoded_error::<PatientRegistry::NotVerifier>()
+        .expect("NotVerifier");
+    assert_eq!(revert.0, doctor.address());
+    registry(verifier)
+        .verifyDoctor(doctor.address())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(registry(patient.clone())
+        .isVerifiedDoctor(doctor.address())
+        .call()
+        .await
+        .unwrap());
+
+    // A record, unreadable by the doctor until the patient grants access.
+    let records = |s: PrivateKeySigner| RecordRegistry::new(rr, connect(s));
+    let cid = Bytes::from(
+        vec![0x01, 0x70, 0x12, 0x20]
+            .into_iter()
+            .chain([7u8; 32])
+            .collect::<Vec<_>>(),
+    );
+    let receipt = records(patient.clone())
+        .addRecord(
+            cid.clone(),
+            B256::repeat_byte(9),
+            B256::repeat_byte(4),
+            vec![],
+            vec![],
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status());
+    let record_id = U256::from(1);
+    let denied = records(doctor.clone())
+        .getRecord(record_id)
+        .from(doctor.address())
+        .call()
+        .await
+        .unwrap_err();
+    let denied = denied
+        .as_decoded_error::<RecordRegistry::AccessDenied>()
+        .expect("AccessDenied");
+    assert_eq!((denied._0, denied._1), (doctor.address(), record_id));
+
+    let token = AccessToken::new(at, connect(patient.clone()));
+    let expires = dev.node.accounts().len() as u64 + 4_000_000_000;
+    let receipt = token
+        .grant(doctor.address(), expires, 0, B256::ZERO, vec![])
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status());
+    let minted = receipt
+        .decoded_log::<AccessToken::Transfer>()
+        .expect("a Transfer event");
+    assert_eq!((minted.from, minted.to), (Address::ZERO, doctor.address()));
+
+    // RecordRegistry -> AccessToken -> PatientRegistry, inside the WASM.
+    assert!(token
+        .hasAccess(patient.address(), doctor.address(), record_id)
+        .call()
+        .await
+        .unwrap());
+    let got = records(doctor.clone())
+        .getRecord(record_id)
+        .from(doctor.address())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(got._0, patient.address());
+    assert_eq!(got._2, cid);
+
+    dev.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unactivated_program_reverts_with_program_not_activated() {
+    let dev = Devnode::ephemeral().await.unwrap();
+    let url: alloy::transports::http::reqwest::Url = dev.url().parse().unwrap();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer(&dev, 0)))
+        .connect_http(url);
+    let program = deploy(&provider, &wasm("patient-registry"), false).await;
+    let call = TransactionRequest::default().with_to(program).with_input(
+        PatientRegistry::isVerifiedDoctorCall {
+            doctor: Address::ZERO,
+        }
+        .abi_encode(),
+    );
+    let err = provider.call(call).await.unwrap_err();
+    let data = err
+        .as_error_resp()
+        .and_then(|e| e.as_revert_data())
+        .expect("revert data");
+    assert_eq!(
+        data.as_ref(),
+        ArbWasm::ProgramNotActivated {}.abi_encode().as_slice()
+    );
+
+    // codehashVersion of an unactivated program is the same error (what cargo-stylus check reads).
+    let code = provider.get_code_at(program).await.unwrap();
+    let arb = ArbWasm::new(Address::with_last_byte(0x71), &provider);
+    assert!(arb.codehashVersion(keccak256(&code)).call().await.is_err());
+    dev.stop().await;
+}
