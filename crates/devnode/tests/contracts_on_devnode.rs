@@ -234,6 +234,7 @@ async fn the_three_contracts_run_as_wasm_with_every_cross_contract_path() {
         .await
         .unwrap();
     assert!(receipt.status());
+    eprintln!("gas: addRecord {}", receipt.gas_used);
     let record_id = U256::from(1);
     let denied = records(doctor.clone())
         .getRecord(record_id)
@@ -257,6 +258,7 @@ async fn the_three_contracts_run_as_wasm_with_every_cross_contract_path() {
         .await
         .unwrap();
     assert!(receipt.status());
+    eprintln!("gas: grant {}", receipt.gas_used);
     let minted = receipt
         .decoded_log::<AccessToken::Transfer>()
         .expect("a Transfer event");
@@ -276,6 +278,13 @@ async fn the_three_contracts_run_as_wasm_with_every_cross_contract_path() {
         .unwrap();
     assert_eq!(got._0, patient.address());
     assert_eq!(got._2, cid);
+    let read = records(doctor.clone())
+        .getRecord(record_id)
+        .from(doctor.address())
+        .estimate_gas()
+        .await
+        .unwrap();
+    eprintln!("gas: getRecord by a granted doctor (eth_estimateGas) {read}");
 
     dev.stop().await;
 }

@@ -788,25 +788,6 @@ async fn server_binds_port_zero_and_stops_gracefully() {
     assert!(std::net::TcpStream::connect(addr).is_err());
 }
 
-#[tokio::test]
-async fn requests_are_logged_by_method_name_never_params() {
-    // A current-thread runtime: the server's connection tasks log on this thread.
-    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let _guard = tracing::subscriber::set_default(fake::Capture(lines.clone()));
-    let (_fake, server) = start().await;
-    let secret = "0xdeadbeefcafe";
-    let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":[secret]});
-    let _ = http_raw(server.local_addr(), "POST", &body.to_string(), &[]).await;
-    let batch = json!([{"jsonrpc":"2.0","id":2,"method":"eth_call","params":[{"input": secret}]}]);
-    let _ = http_raw(server.local_addr(), "POST", &batch.to_string(), &[]).await;
-    server.stop().await;
-
-    let lines = lines.lock().unwrap().join("\n");
-    assert!(lines.contains("eth_sendRawTransaction"), "{lines}");
-    assert!(lines.contains("eth_call"), "{lines}");
-    assert!(!lines.contains("deadbeef"), "{lines}");
-}
-
 #[test]
 fn default_config_matches_nitro_devnode() {
     let config = RpcConfig::default();
@@ -1289,35 +1270,6 @@ mod fake {
                 .get(&hash)
                 .map(|r| serde_json::json!({"type": "CALL", "from": r.from, "to": r.to}))
         }
-    }
-
-    /// Records every event at debug level or above as "target: field=value ...".
-    pub struct Capture(pub Arc<Mutex<Vec<String>>>);
-
-    struct Fields(String);
-
-    impl tracing::field::Visit for Fields {
-        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-            self.0.push_str(&format!(" {}={value:?}", field.name()));
-        }
-    }
-
-    impl tracing::Subscriber for Capture {
-        fn enabled(&self, meta: &tracing::Metadata<'_>) -> bool {
-            *meta.level() <= tracing::Level::DEBUG
-        }
-        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-            tracing::span::Id::from_u64(1)
-        }
-        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-        fn event(&self, event: &tracing::Event<'_>) {
-            let mut fields = Fields(event.metadata().target().to_owned());
-            event.record(&mut fields);
-            self.0.lock().unwrap().push(fields.0);
-        }
-        fn enter(&self, _: &tracing::span::Id) {}
-        fn exit(&self, _: &tracing::span::Id) {}
     }
 
     /// Port 0 on loopback, otherwise the defaults.
