@@ -9,7 +9,7 @@
 //! shared. It is a host for unit tests, not a blockchain: no gas, no value
 //! transfers, no deployment.
 //!
-//! ```ignore
+//! ```text
 //! let chain = Chain::new();
 //! let registry: PatientRegistry = chain.deploy(REGISTRY, router_entrypoint::<PatientRegistry, PatientRegistry>);
 //! chain.as_sender(ALICE);
