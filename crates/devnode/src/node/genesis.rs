@@ -1,5 +1,5 @@
 //! The chain's first state: nitro-devnode's dev account, generated accounts, ArbOS
-//! precompile markers and the CREATE2 factory.
+//! precompile markers, the CREATE2 factory and the StylusDeployer.
 
 use crate::evm::ArbPrecompiles;
 use alloy_primitives::{address, b256, bytes, keccak256, Address, Bytes, B256, U256};
@@ -17,6 +17,24 @@ pub const CREATE2_FACTORY: Address = address!("4e59b44847b379578588920cA78FbF26c
 const CREATE2_FACTORY_CODE: Bytes = bytes!(
     "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3"
 );
+
+/// nitro-devnode's StylusDeployer, which `cargo stylus deploy` calls for every contract
+/// with a constructor: it deploys, activates and calls `stylus_constructor` in one
+/// transaction. nitro-devnode's run-dev-node.sh creates it through the CREATE2 factory
+/// with salt 0, hence this address.
+pub const STYLUS_DEPLOYER: Address = address!("cEcba2F1DC234f70Dd89F2041029807F8D03A990");
+/// Its init code, as OffchainLabs/nitro-devnode ships it (`stylus-deployer-bytecode.txt`,
+/// Apache-2.0), compiled from OffchainLabs/nitro-contracts `src/stylus/StylusDeployer.sol`
+/// (MIT). The constructor only copies the runtime code that follows its 32 bytes
+/// (`CODECOPY(0, 0x20, 0x8dd)`, no immutables).
+const STYLUS_DEPLOYER_INIT_CODE: &str = include_str!("stylus_deployer.hex");
+const STYLUS_DEPLOYER_CONSTRUCTOR_LEN: usize = 32;
+
+fn stylus_deployer_runtime_code() -> Bytes {
+    let init = alloy_primitives::hex::decode(STYLUS_DEPLOYER_INIT_CODE.trim())
+        .expect("stylus_deployer.hex is hex");
+    Bytes::copy_from_slice(&init[STYLUS_DEPLOYER_CONSTRUCTOR_LEN..])
+}
 
 /// A funded account the node can sign for.
 #[derive(Clone)]
@@ -71,15 +89,45 @@ pub fn genesis_state(accounts: &[DevAccount]) -> CacheDB<EmptyDB> {
             },
         );
     }
-    let factory = Bytecode::new_raw(CREATE2_FACTORY_CODE);
-    db.insert_account_info(
-        CREATE2_FACTORY,
-        AccountInfo {
-            code_hash: factory.hash_slow(),
-            code: Some(factory),
-            nonce: 1,
-            ..Default::default()
-        },
-    );
+    for (address, code) in [
+        (CREATE2_FACTORY, CREATE2_FACTORY_CODE),
+        (STYLUS_DEPLOYER, stylus_deployer_runtime_code()),
+    ] {
+        let code = Bytecode::new_raw(code);
+        db.insert_account_info(
+            address,
+            AccountInfo {
+                code_hash: code.hash_slow(),
+                code: Some(code),
+                nonce: 1,
+                ..Default::default()
+            },
+        );
+    }
     db
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stylus_deployer_is_what_nitro_devnode_deploys() {
+        let init = alloy_primitives::hex::decode(STYLUS_DEPLOYER_INIT_CODE.trim()).unwrap();
+        // run-dev-node.sh: CREATE2 factory, salt 0.
+        assert_eq!(
+            CREATE2_FACTORY.create2(B256::ZERO, keccak256(&init)),
+            STYLUS_DEPLOYER
+        );
+        // The constructor returns exactly the bytes after it.
+        let runtime = stylus_deployer_runtime_code();
+        assert_eq!(
+            &init[..STYLUS_DEPLOYER_CONSTRUCTOR_LEN],
+            &bytes!("608060405234801561001057600080fd5b506108dd806100206000396000f3fe")[..]
+        );
+        assert_eq!(runtime.len(), 0x8dd);
+        // deploy(bytes,bytes,uint256,bytes32) is in its dispatcher.
+        let selector = &keccak256("deploy(bytes,bytes,uint256,bytes32)")[..4];
+        assert!(runtime.windows(4).any(|w| w == selector));
+    }
 }
