@@ -397,7 +397,7 @@ impl Backend for Node {
     fn mine(&self, timestamp: Option<u64>) -> BackendResult<()> {
         let txs =
             std::mem::take(&mut *self.inner.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        self.mine_block(txs, timestamp).map(|_| ())
+        self.mine_block(txs, timestamp, true).map(|_| ())
     }
 
     fn subscribe(&self) -> broadcast::Receiver<MinedBlock> {

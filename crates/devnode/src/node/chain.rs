@@ -163,12 +163,16 @@ impl Chain {
     }
 
     /// Mines one block of `txs` at `timestamp`. A transaction that fails validation is
-    /// left out and its error returned in its slot; the block is mined even if empty.
+    /// left out and its error returned in its slot. With `allow_empty` the block is
+    /// mined even if empty (evm_mine, interval mining, replay); without it, a block
+    /// that would include nothing is not made and the number is `None` (automine: a
+    /// refused transaction must not leave an empty block behind).
     pub fn mine(
         &mut self,
         txs: Vec<Incoming>,
         timestamp: u64,
-    ) -> (u64, Vec<Result<B256, BackendError>>) {
+        allow_empty: bool,
+    ) -> (Option<u64>, Vec<Result<B256, BackendError>>) {
         let number = self.number() + 1;
         let env = self.block_env(number, timestamp);
         let mut recent = Vec::new();
@@ -242,6 +246,9 @@ impl Chain {
                 Err(e) => results.push(Err(BackendError::Internal(e.to_string()))),
             }
         }
+        if mined.is_empty() && !allow_empty {
+            return (None, results);
+        }
         let parent = self.head().hash;
         let header = Header {
             parent_hash: parent,
@@ -270,7 +277,7 @@ impl Chain {
             hash,
             txs: tx_hashes,
         });
-        (number, results)
+        (Some(number), results)
     }
 
     /// Runs a request on the current state without keeping anything.

@@ -110,7 +110,7 @@ impl Node {
                     block: i as u64 + 1,
                     why: e.to_string(),
                 })?;
-            let (_, results) = chain.mine(txs, entry.timestamp);
+            let (_, results) = chain.mine(txs, entry.timestamp, true);
             if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
                 return Err(NodeError::Replay {
                     block: i as u64 + 1,
@@ -141,7 +141,7 @@ impl Node {
                     let Some(inner) = weak.upgrade() else { break };
                     let node = Node { inner };
                     let txs = std::mem::take(&mut *node.pending());
-                    if let Err(e) = node.mine_block(txs, None) {
+                    if let Err(e) = node.mine_block(txs, None, true) {
                         tracing::error!("interval mining failed: {e}");
                     }
                 })
@@ -167,16 +167,21 @@ impl Node {
     }
 
     /// Mines `txs` into one block: persisted (when a data dir is set) before this
-    /// returns, then announced to subscribers.
+    /// returns, then announced to subscribers. Without `allow_empty`, nothing is
+    /// mined when no transaction is valid.
     pub(crate) fn mine_block(
         &self,
         txs: Vec<Incoming>,
         timestamp: Option<u64>,
+        allow_empty: bool,
     ) -> BackendResult<Vec<BackendResult<alloy_primitives::B256>>> {
         let mut chain = self.chain();
         let raws: Vec<_> = txs.iter().map(|t| t.raw.clone()).collect();
         let time = chain.next_block_time(timestamp);
-        let (number, results) = chain.mine(txs, time);
+        let (number, results) = chain.mine(txs, time, allow_empty);
+        let Some(number) = number else {
+            return Ok(results);
+        };
         if let Some(log) = &self.inner.log {
             let included = raws
                 .into_iter()
@@ -216,7 +221,8 @@ impl Node {
             self.pending().push(incoming);
             return Ok(hash);
         }
-        self.mine_block(vec![incoming], None)?
+        // A refused transaction mines no block (as anvil and geth's dev mode).
+        self.mine_block(vec![incoming], None, false)?
             .pop()
             .unwrap_or_else(|| Err(BackendError::Internal("no result".into())))
     }
