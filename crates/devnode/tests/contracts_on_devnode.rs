@@ -9,7 +9,9 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolError};
 use careledger_devnode::Devnode;
-use std::path::PathBuf;
+use common::{constructor_call, signer, wasm};
+
+mod common;
 
 sol! {
     #[sol(rpc)]
@@ -44,66 +46,10 @@ sol! {
         function getRecord(uint256 record_id) external view returns (address, uint32, bytes memory, bytes32, bytes32, uint64);
         error AccessDenied(address, uint256);
     }
-    function stylus_constructor() external;
-}
-
-fn wasm(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/contracts")
-        .join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run scripts/build-contracts first)",
-            path.display()
-        )
-    })
-}
-
-/// cargo-stylus's init code: copy the runtime code after a 43-byte prelude and return it.
-fn init_code(wasm: &[u8]) -> Bytes {
-    let runtime = stylus_vm::program::encode_program(wasm);
-    let mut code = vec![0x7f];
-    code.extend_from_slice(&U256::from(runtime.len()).to_be_bytes::<32>());
-    code.extend_from_slice(&[0x80, 0x60, 0x2b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3, 0x00]);
-    code.extend_from_slice(&runtime);
-    code.into()
-}
-
-fn constructor_call(args: &[u8]) -> Bytes {
-    let mut data = keccak256("stylus_constructor()")[..4].to_vec();
-    data.extend_from_slice(args);
-    data.into()
 }
 
 async fn deploy(provider: &impl Provider, wasm: &[u8], activate: bool) -> Address {
-    let tx = TransactionRequest::default().with_deploy_code(init_code(wasm));
-    let receipt = provider
-        .send_transaction(tx)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status(), "deployment failed");
-    let address = receipt.contract_address.expect("a contract address");
-    if activate {
-        let arb = ArbWasm::new(Address::with_last_byte(0x71), provider);
-        let receipt = arb
-            .activateProgram(address)
-            .value(U256::from(10u64).pow(U256::from(18)))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status(), "activation failed");
-    }
-    address
-}
-
-fn signer(dev: &Devnode, i: usize) -> PrivateKeySigner {
-    dev.node.accounts()[i].signer.clone()
+    common::deploy_stylus(provider, wasm, activate).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
