@@ -30,6 +30,10 @@ struct Args {
     /// nitro's debug mode: programs may import `console`.
     #[arg(long)]
     debug: bool,
+    /// Also print the accounts' private keys (local throwaway keys; off by default so
+    /// that logs never carry a key).
+    #[arg(long)]
+    print_keys: bool,
 }
 
 #[tokio::main]

@@ -73,6 +73,13 @@ pub(crate) fn run_stylus_frame<DB: Database>(
     Ok(next)
 }
 
+/// A halt consumes all the frame's gas and returns nothing.
+fn halt(result: InstructionResult, gas_limit: u64) -> InterpreterResult {
+    let mut gas = Gas::new(gas_limit);
+    gas.spend_all();
+    InterpreterResult::new(result, Bytes::new(), gas)
+}
+
 fn revert_with(data: Vec<u8>, gas: Gas) -> InterpreterResult {
     InterpreterResult::new(InstructionResult::Revert, data.into(), gas)
 }
@@ -110,12 +117,7 @@ fn call_program<DB: Database>(
         call_cost = call_cost.saturating_add(arbwasm::init_gas(&info, &params));
     }
     if !gas.record_regular_cost(call_cost) {
-        gas.spend_all();
-        return Ok(InterpreterResult::new(
-            InstructionResult::OutOfGas,
-            Bytes::new(),
-            gas,
-        ));
+        return Ok(halt(InstructionResult::OutOfGas, p.gas_limit));
     }
     let new_open = open.saturating_add(info.footprint);
     evm.tx_state.open_pages = new_open;
@@ -173,9 +175,6 @@ fn call_program<DB: Database>(
             return Ok(revert_with(Vec::new(), gas));
         }
     };
-    let gas_left = run.ink_left / ink_price;
-    let mut gas = Gas::new(p.gas_limit);
-    let _ = gas.record_regular_cost(p.gas_limit - gas_left.min(p.gas_limit));
     let (result, output) = match run.outcome {
         Outcome::Success(out) => (InstructionResult::Return, out),
         Outcome::Revert(out) => (InstructionResult::Revert, out),
@@ -183,32 +182,21 @@ fn call_program<DB: Database>(
             tracing::debug!(program = %p.acting, "program failed: {why}");
             (InstructionResult::Revert, Vec::new())
         }
-        Outcome::OutOfInk => (InstructionResult::OutOfGas, Vec::new()),
-        Outcome::OutOfStack => (InstructionResult::CallTooDeep, Vec::new()),
+        Outcome::OutOfInk => return Ok(halt(InstructionResult::OutOfGas, p.gas_limit)),
+        Outcome::OutOfStack => return Ok(halt(InstructionResult::CallTooDeep, p.gas_limit)),
     };
-    if matches!(
-        result,
-        InstructionResult::OutOfGas | InstructionResult::CallTooDeep
-    ) {
-        gas.spend_all();
-        return Ok(InterpreterResult::new(result, Bytes::new(), gas));
-    }
+    let mut gas_left = (run.ink_left / ink_price).min(starting_gas);
     // nitro (ArbOS StylusFixes): returning data costs what EVM memory of that size would.
     if !output.is_empty() {
         let words = (output.len() as u64).div_ceil(32);
         let evm_cost = words * 3 + words * words / 512;
         if starting_gas < evm_cost {
-            gas.spend_all();
-            return Ok(InterpreterResult::new(
-                InstructionResult::OutOfGas,
-                Bytes::new(),
-                gas,
-            ));
+            return Ok(halt(InstructionResult::OutOfGas, p.gas_limit));
         }
-        let capped = gas.remaining().min(starting_gas - evm_cost);
-        gas = Gas::new(p.gas_limit);
-        let _ = gas.record_regular_cost(p.gas_limit - capped);
+        gas_left = gas_left.min(starting_gas - evm_cost);
     }
+    let mut gas = Gas::new(p.gas_limit);
+    let _ = gas.record_regular_cost(p.gas_limit - gas_left);
     if result == InstructionResult::Return {
         gas.record_refund(refund);
     }
