@@ -1,0 +1,20 @@
+//! Client-side protection of health records: nothing leaves the client unencrypted.
+//!
+//! - [`RecordKey`]: a fresh 256-bit key per record.
+//! - [`stream`]: XChaCha20-Poly1305 in the STREAM construction, chunk by chunk, so a
+//!   1 GiB file never sits in memory; the sha-256 of the ciphertext is what goes on chain.
+//! - [`wrap`]: the record key sealed with HPKE (X25519-HKDF-SHA256, ChaCha20-Poly1305)
+//!   to each reader's registered X25519 key.
+//! - [`RecordContext`]: chain id, registry, patient and record id, bound into every
+//!   ciphertext as associated data, so a ciphertext or wrapped key moved to another
+//!   record does not decrypt.
+
+mod context;
+mod error;
+mod keys;
+pub mod stream;
+pub mod wrap;
+
+pub use context::RecordContext;
+pub use error::Error;
+pub use keys::{ReaderKeypair, RecordKey};
