@@ -17,4 +17,10 @@ pub enum Error {
     InvalidKey(&'static str),
     #[error("key wrapping failed")]
     Wrap,
+    #[error("block {0} is not in the store")]
+    MissingBlock(String),
+    #[error("block {0} does not match its CID")]
+    BlockMismatch(String),
+    #[error("ipfs: {0}")]
+    Ipfs(String),
 }

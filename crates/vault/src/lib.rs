@@ -5,12 +5,14 @@
 //!   1 GiB file never sits in memory; the sha-256 of the ciphertext is what goes on chain.
 //! - [`wrap`]: the record key sealed with HPKE (X25519-HKDF-SHA256, ChaCha20-Poly1305)
 //!   to each reader's registered X25519 key.
+//! - [`ipfs`]: ciphertexts as UnixFS DAGs with kubo's CIDs, in an on-disk block store.
 //! - [`RecordContext`]: chain id, registry, patient and record id, bound into every
 //!   ciphertext as associated data, so a ciphertext or wrapped key moved to another
 //!   record does not decrypt.
 
 mod context;
 mod error;
+pub mod ipfs;
 mod keys;
 pub mod stream;
 pub mod wrap;
