@@ -322,19 +322,17 @@ impl ArbWasm {
             asm_estimate_kb: activation.asm_estimate.div_ceil(1024),
             activated_at: hours_since_arbitrum(now),
         };
-        let data_fee = Self::data_fee(ctx, activation.asm_estimate, now)?;
-        let value = inputs.value.get();
-        if value < data_fee {
-            return Ok(Reply::Revert(
-                IArbWasm::ProgramInsufficientValue {
-                    have: value,
-                    want: data_fee,
-                }
-                .abi_encode(),
-            ));
-        }
-        write_word(ctx, program_slot(codehash), info.to_word())?;
-        Self::settle_fee(ctx, inputs.caller, value, data_fee)?;
+        let data_fee = match Self::pay_and_record(
+            ctx,
+            inputs,
+            codehash,
+            info,
+            activation.asm_estimate,
+            now,
+        )? {
+            Ok(fee) => fee,
+            Err(revert) => return Ok(revert),
+        };
         let event = IArbWasm::ProgramActivated {
             codehash,
             moduleHash: activation.module_hash,
@@ -367,20 +365,12 @@ impl ArbWasm {
                 IArbWasm::ProgramKeepaliveTooSoon { ageInSeconds: age }.abi_encode(),
             ));
         }
-        let data_fee = Self::data_fee(ctx, info.asm_estimate_kb.saturating_mul(1024), now)?;
-        let value = inputs.value.get();
-        if value < data_fee {
-            return Ok(Reply::Revert(
-                IArbWasm::ProgramInsufficientValue {
-                    have: value,
-                    want: data_fee,
-                }
-                .abi_encode(),
-            ));
-        }
         info.activated_at = hours_since_arbitrum(now);
-        write_word(ctx, program_slot(codehash), info.to_word())?;
-        Self::settle_fee(ctx, inputs.caller, value, data_fee)?;
+        let bytes = info.asm_estimate_kb.saturating_mul(1024);
+        let data_fee = match Self::pay_and_record(ctx, inputs, codehash, info, bytes, now)? {
+            Ok(fee) => fee,
+            Err(revert) => return Ok(revert),
+        };
         let event = IArbWasm::ProgramLifetimeExtended {
             codehash,
             dataFee: data_fee,
@@ -390,6 +380,31 @@ impl ArbWasm {
             data: event.encode_log_data(),
         });
         Ok(Reply::Ok(Vec::new()))
+    }
+
+    /// What activation and keepalive share: price `bytes`, require the value sent to
+    /// cover the fee (`ProgramInsufficientValue` otherwise), record `info` for
+    /// `codehash`, and settle the fee. Returns the fee, or the revert to answer with.
+    fn pay_and_record<DB: Database>(
+        ctx: &mut StylusContext<DB>,
+        inputs: &CallInputs,
+        codehash: B256,
+        info: ProgramInfo,
+        bytes: u32,
+        now: u64,
+    ) -> Result<Result<U256, Reply>, DB::Error> {
+        let data_fee = Self::data_fee(ctx, bytes, now)?;
+        let value = inputs.value.get();
+        if value < data_fee {
+            let error = IArbWasm::ProgramInsufficientValue {
+                have: value,
+                want: data_fee,
+            };
+            return Ok(Err(Reply::Revert(error.abi_encode())));
+        }
+        write_word(ctx, program_slot(codehash), info.to_word())?;
+        Self::settle_fee(ctx, inputs.caller, value, data_fee)?;
+        Ok(Ok(data_fee))
     }
 
     /// nitro's data pricer, its state in two words of the precompile's storage.
