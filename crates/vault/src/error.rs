@@ -21,6 +21,22 @@ pub enum Error {
     MissingBlock(String),
     #[error("block {0} does not match its CID")]
     BlockMismatch(String),
+    #[error("the content of {0} does not match the hash on chain")]
+    HashMismatch(String),
     #[error("ipfs: {0}")]
     Ipfs(String),
+}
+
+impl Error {
+    /// Recovers a vault error that crossed a `Read` or `Write` as an I/O error, so
+    /// callers see "block … is not in the store" rather than a generic I/O failure.
+    pub fn from_io(e: std::io::Error) -> Self {
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            if let Some(Ok(err)) = e.into_inner().map(|b| b.downcast::<Error>()) {
+                return *err;
+            }
+            return Error::Ipfs("a store error was lost in transit".into());
+        }
+        Error::Io(e)
+    }
 }

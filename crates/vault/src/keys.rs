@@ -46,6 +46,14 @@ impl ReaderKeypair {
         Self { secret, public }
     }
 
+    /// The keypair derived from `seed` with HPKE's DeriveKeyPair (RFC 9180 §7.1.3):
+    /// the CLI derives a user's X25519 key from their Ethereum key, so one
+    /// keystore holds both and nothing else needs backing up.
+    pub fn derive(seed: &[u8]) -> Self {
+        let (secret, public) = X25519HkdfSha256::derive_keypair(seed);
+        Self { secret, public }
+    }
+
     /// Rebuilds a keypair from its secret (as kept beside the user's keystore).
     pub fn from_secret(secret: &[u8; 32]) -> Result<Self, Error> {
         let secret = <X25519HkdfSha256 as Kem>::PrivateKey::from_bytes(secret)
@@ -72,5 +80,19 @@ impl std::fmt::Debug for ReaderKeypair {
             "ReaderKeypair(public: 0x{})",
             alloy_primitives::hex::encode(self.public_key())
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_derived_keypair_depends_only_on_its_seed() {
+        let a = ReaderKeypair::derive(b"seed one, 32 bytes or more......");
+        let b = ReaderKeypair::derive(b"seed one, 32 bytes or more......");
+        let c = ReaderKeypair::derive(b"seed two, 32 bytes or more......");
+        assert_eq!(a.public_key(), b.public_key());
+        assert_ne!(a.public_key(), c.public_key());
     }
 }

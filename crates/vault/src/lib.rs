@@ -14,6 +14,7 @@ mod context;
 mod error;
 pub mod ipfs;
 mod keys;
+pub mod record;
 pub mod stream;
 pub mod wrap;
 

@@ -8,4 +8,4 @@ mod unixfs;
 
 pub use blockstore::{BlockStore, FsBlockStore};
 pub use cid::Cid;
-pub use unixfs::{add, cat};
+pub use unixfs::{add, cat, DagWriter, FileReader};

@@ -13,29 +13,16 @@ const READ_BUF: usize = 256 * 1024;
 
 /// Adds everything `reader` yields as a UnixFS file; returns the root CID.
 pub fn add(reader: &mut impl Read, store: &mut impl BlockStore) -> Result<Cid, Error> {
-    let mut adder = FileAdder::default();
+    let mut writer = DagWriter::new(store);
     let mut buf = vec![0u8; READ_BUF];
     loop {
         let n = reader.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        let mut input = &buf[..n];
-        while !input.is_empty() {
-            let (blocks, consumed) = adder.push(input);
-            for (cid, block) in blocks {
-                store.put(&to_cid(&cid)?, &block)?;
-            }
-            input = &input[consumed..];
-        }
+        writer.push(&buf[..n])?;
     }
-    let mut root = None;
-    for (cid, block) in adder.finish() {
-        let cid = to_cid(&cid)?;
-        store.put(&cid, &block)?;
-        root = Some(cid);
-    }
-    root.ok_or_else(|| Error::Ipfs("the DAG builder produced no root".into()))
+    writer.finish()
 }
 
 /// rust-unixfs and this crate name the same CID type through different paths;
@@ -48,29 +35,124 @@ fn to_cid(cid: &impl ToString) -> Result<Cid, Error> {
 
 /// Writes the file under `root` to `out`; returns its size.
 pub fn cat(root: &Cid, store: &impl BlockStore, out: &mut impl Write) -> Result<u64, Error> {
-    let block = store.get(root)?;
-    if root.codec() == RAW {
-        out.write_all(&block)?;
-        return Ok(block.len() as u64);
+    let mut reader = FileReader::open(root, store)?;
+    std::io::copy(&mut reader, out).map_err(Error::from_io)
+}
+
+/// A UnixFS file as a `Read`: blocks are fetched (and checked) one at a time, as
+/// the reader reaches them, so a large file never sits in memory.
+pub struct FileReader<'s, S> {
+    root: Cid,
+    store: &'s S,
+    buf: Vec<u8>,
+    pos: usize,
+    step: Option<rust_unixfs::file::visit::FileVisit>,
+    cache: Option<rust_unixfs::file::visit::Cache>,
+}
+
+impl<'s, S: BlockStore> FileReader<'s, S> {
+    /// Fetches the root block; fails at once if it is missing, corrupt or not a file.
+    pub fn open(root: &Cid, store: &'s S) -> Result<Self, Error> {
+        let block = store.get(root)?;
+        if root.codec() == RAW {
+            return Ok(Self {
+                root: *root,
+                store,
+                buf: block,
+                pos: 0,
+                step: None,
+                cache: None,
+            });
+        }
+        let (content, _, _, step) = IdleFileVisit::default()
+            .start(&block)
+            .map_err(|e| Error::Ipfs(format!("{root} is not a UnixFS file: {e}")))?;
+        Ok(Self {
+            root: *root,
+            store,
+            buf: content.to_vec(),
+            pos: 0,
+            step,
+            cache: None,
+        })
     }
-    let mut written = 0u64;
-    let mut cache = None;
-    let (content, _, _, mut step) = IdleFileVisit::default()
-        .start(&block)
-        .map_err(|e| Error::Ipfs(format!("{root} is not a UnixFS file: {e}")))?;
-    out.write_all(content)?;
-    written += content.len() as u64;
-    while let Some(visit) = step {
-        let next: Cid = to_cid(visit.pending_links().0)?;
-        let block = store.get(&next)?;
-        let (content, following) = visit
-            .continue_walk(&block, &mut cache)
-            .map_err(|e| Error::Ipfs(format!("walking {root}: {e}")))?;
-        out.write_all(content)?;
-        written += content.len() as u64;
-        step = following;
+
+    fn refill(&mut self) -> Result<(), Error> {
+        while self.pos == self.buf.len() {
+            let Some(visit) = self.step.take() else {
+                return Ok(());
+            };
+            let next: Cid = to_cid(visit.pending_links().0)?;
+            let block = self.store.get(&next)?;
+            let (content, following) = visit
+                .continue_walk(&block, &mut self.cache)
+                .map_err(|e| Error::Ipfs(format!("walking {}: {e}", self.root)))?;
+            self.buf.clear();
+            self.buf.extend_from_slice(content);
+            self.pos = 0;
+            self.step = following;
+        }
+        Ok(())
     }
-    Ok(written)
+}
+
+impl<S: BlockStore> Read for FileReader<'_, S> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        self.refill().map_err(std::io::Error::other)?;
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// A `Write` that turns what it is given into a UnixFS DAG in `store`, chunk by
+/// chunk; [`DagWriter::finish`] returns the root CID.
+pub struct DagWriter<'s, S> {
+    adder: FileAdder,
+    store: &'s mut S,
+}
+
+impl<'s, S: BlockStore> DagWriter<'s, S> {
+    pub fn new(store: &'s mut S) -> Self {
+        Self {
+            adder: FileAdder::default(),
+            store,
+        }
+    }
+
+    fn push(&mut self, mut input: &[u8]) -> Result<(), Error> {
+        while !input.is_empty() {
+            let (blocks, consumed) = self.adder.push(input);
+            for (cid, block) in blocks {
+                self.store.put(&to_cid(&cid)?, &block)?;
+            }
+            input = &input[consumed..];
+        }
+        Ok(())
+    }
+
+    /// Flushes the last chunk and the tree above it; returns the root CID.
+    pub fn finish(self) -> Result<Cid, Error> {
+        let mut root = None;
+        for (cid, block) in self.adder.finish() {
+            let cid = to_cid(&cid)?;
+            self.store.put(&cid, &block)?;
+            root = Some(cid);
+        }
+        root.ok_or_else(|| Error::Ipfs("the DAG builder produced no root".into()))
+    }
+}
+
+impl<S: BlockStore> Write for DagWriter<'_, S> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.push(buf).map_err(std::io::Error::other)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
