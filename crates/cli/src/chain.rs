@@ -1,0 +1,312 @@
+//! Talking to the chain: transactions that report reverts by their custom error,
+//! calls, event scans, and the argument parsers for addresses, scopes and expiries.
+
+use crate::abi::{ArbWasm, IAccessToken, IPatientRegistry, IRecordRegistry, StylusDeployer};
+use crate::error::{Error, Result};
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{keccak256, Address, Bytes, Log, B256, U256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::{Filter, TransactionReceipt, TransactionRequest};
+use alloy::sol_types::SolInterface;
+use alloy::transports::{RpcError, TransportErrorKind};
+
+/// The revert data in an error, decoded to the contracts' custom error in words.
+pub fn describe_revert(data: &[u8]) -> String {
+    use IAccessToken::IAccessTokenErrors as A;
+    use IPatientRegistry::IPatientRegistryErrors as P;
+    use IRecordRegistry::IRecordRegistryErrors as R;
+    if let Ok(e) = R::abi_decode(data) {
+        return match e {
+            R::AccessDenied(e) => format!(
+                "access denied: {} may not read record {} (no grant, or it was revoked or has expired)",
+                e._0, e._1
+            ),
+            R::UnknownRecord(e) => format!("there is no record {}", e.0),
+            R::NotPatient(e) => format!("{} is not a registered patient", e.0),
+            R::NotRecordOwner(e) => format!("{} does not own record {}", e._0, e._1),
+            other => format!("reverted: {other:?}"),
+        };
+    }
+    if let Ok(e) = A::abi_decode(data) {
+        return match e {
+            A::DoctorNotVerified(e) => format!("{} is not a verified doctor", e.0),
+            A::NotPatient(e) => format!("{} is not a registered patient", e.0),
+            A::InvalidExpiry(e) => format!("expiry {} is not in the future", e.0),
+            A::ERC721NonexistentToken(e) => {
+                format!(
+                    "there is no grant token {} (never minted, or already revoked)",
+                    e.0
+                )
+            }
+            A::NotGrantor(e) => format!("{} did not grant token {}", e._0, e._1),
+            A::TooManyGrants(e) => format!(
+                "{} already holds the maximum number of live grants from {}",
+                e._1, e._0
+            ),
+            A::NoEmergencyAccess(e) => {
+                format!("{} has no open emergency access to {}", e._1, e._0)
+            }
+            other => format!("reverted: {other:?}"),
+        };
+    }
+    if let Ok(e) = P::abi_decode(data) {
+        return match e {
+            P::AlreadyRegistered(e) => format!("{} is already registered", e.0),
+            P::NotRegistered(e) => format!("{} is not registered", e.0),
+            P::NotVerifier(e) => format!("{} is not an accredited verifier", e.0),
+            P::UnknownDoctor(e) => format!("{} is not a registered doctor", e.0),
+            P::DoctorAlreadyVerified(e) => format!("{} is already verified", e.0),
+            P::DoctorAlreadySuspended(e) => format!("{} is already suspended", e.0),
+            P::OwnableUnauthorizedAccount(e) => {
+                format!("{} is not the owner of the registry", e.0)
+            }
+            P::EnforcedPause(_) => "registrations are paused".into(),
+            other => format!("reverted: {other:?}"),
+        };
+    }
+    if let Ok(e) = ArbWasm::ArbWasmErrors::abi_decode(data) {
+        return format!("activation failed: {e:?}");
+    }
+    if let Ok(e) = StylusDeployer::StylusDeployerErrors::abi_decode(data) {
+        return format!("deployment failed: {e:?}");
+    }
+    if data.is_empty() {
+        return "reverted without a reason".into();
+    }
+    format!("reverted with unknown data 0x{}", alloy::hex::encode(data))
+}
+
+/// An RPC failure in words: a decoded revert, an unreachable node, or the node's message.
+pub fn rpc_error(url: &str, e: RpcError<TransportErrorKind>) -> Error {
+    if let Some(data) = e.as_error_resp().and_then(|p| p.as_revert_data()) {
+        return Error::Reverted(describe_revert(&data));
+    }
+    if let Some(resp) = e.as_error_resp() {
+        if resp.message.contains("revert") {
+            return Error::Reverted(describe_revert(&[]));
+        }
+        return Error::Rpc(resp.message.to_string());
+    }
+    match e {
+        RpcError::Transport(kind) => Error::Unreachable {
+            url: url.to_string(),
+            reason: one_line(&kind.to_string()),
+        },
+        other => Error::Rpc(one_line(&other.to_string())),
+    }
+}
+
+/// A contract-binding failure in words.
+pub fn call_error(url: &str, e: alloy::contract::Error) -> Error {
+    if let Some(data) = e.as_revert_data() {
+        return Error::Reverted(describe_revert(&data));
+    }
+    match e {
+        alloy::contract::Error::TransportError(e) => rpc_error(url, e),
+        other => Error::Rpc(one_line(&other.to_string())),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Sends `tx` from the provider's wallet and waits for a successful receipt.
+pub async fn send(
+    provider: &DynProvider,
+    url: &str,
+    to: Address,
+    data: Bytes,
+    value: U256,
+) -> Result<TransactionReceipt> {
+    let tx = TransactionRequest::default()
+        .with_to(to)
+        .with_input(data)
+        .with_value(value);
+    let pending = provider
+        .send_transaction(tx)
+        .await
+        .map_err(|e| rpc_error(url, e))?;
+    let receipt = pending
+        .get_receipt()
+        .await
+        .map_err(|e| Error::Rpc(one_line(&e.to_string())))?;
+    if !receipt.status() {
+        return Err(Error::TxFailed(receipt.transaction_hash.to_string()));
+    }
+    Ok(receipt)
+}
+
+/// Every log of `addresses` since `from_block`, oldest first.
+pub async fn logs(
+    provider: &DynProvider,
+    url: &str,
+    addresses: Vec<Address>,
+    from_block: u64,
+    to_block: Option<u64>,
+) -> Result<Vec<alloy::rpc::types::Log>> {
+    let mut filter = Filter::new().address(addresses).from_block(from_block);
+    if let Some(to) = to_block {
+        filter = filter.to_block(to);
+    }
+    provider
+        .get_logs(&filter)
+        .await
+        .map_err(|e| rpc_error(url, e))
+}
+
+/// The primitive log inside an RPC log, for `decode_log`.
+pub fn inner(log: &alloy::rpc::types::Log) -> &Log {
+    &log.inner
+}
+
+/// Parses an address, naming the argument when it is not one.
+pub fn parse_address(what: &str, s: &str) -> Result<Address> {
+    s.trim().parse().map_err(|_| {
+        Error::Usage(format!(
+            "{what}: {s:?} is not an address (0x followed by 40 hex digits)"
+        ))
+    })
+}
+
+/// A category code: 32 bytes of hex as is, otherwise the keccak-256 of the text
+/// (so `lab` and `imaging` are usable names; the chain sees only the hash).
+pub fn parse_category(s: &str) -> B256 {
+    let t = s.trim();
+    if let Some(hex) = t.strip_prefix("0x") {
+        if let Ok(b) = hex.parse::<B256>() {
+            return b;
+        }
+    }
+    if t.is_empty() {
+        return B256::ZERO;
+    }
+    keccak256(t.as_bytes())
+}
+
+/// The scope of a grant: `all`, `records:1,2,3` or `category:CODE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Records(Vec<U256>),
+    Category(B256),
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Result<Self> {
+        let bad = || {
+            Error::Usage(format!(
+                "--scope {s:?}: expected `all`, `records:ID[,ID…]` or `category:CODE`"
+            ))
+        };
+        let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
+        match kind.trim() {
+            "all" if rest.is_empty() => Ok(Self::All),
+            "records" => {
+                let ids = rest
+                    .split(',')
+                    .map(|x| x.trim().parse::<U256>().map_err(|_| bad()))
+                    .collect::<Result<Vec<_>>>()?;
+                if ids.is_empty() || ids.iter().any(|i| i.is_zero()) {
+                    return Err(bad());
+                }
+                Ok(Self::Records(ids))
+            }
+            "category" if !rest.trim().is_empty() => Ok(Self::Category(parse_category(rest))),
+            _ => Err(bad()),
+        }
+    }
+
+    pub fn kind(&self) -> u8 {
+        match self {
+            Self::All => 0,
+            Self::Records(_) => 1,
+            Self::Category(_) => 2,
+        }
+    }
+}
+
+/// An expiry: a duration from `now` (`30d`, `12h`, `90min`), a date
+/// (`2027-01-31`), an RFC 3339 time, or unix seconds.
+pub fn parse_expiry(s: &str, now: u64) -> Result<u64> {
+    let t = s.trim();
+    let bad = |why: &str| Error::Usage(format!("--expires {s:?}: {why}"));
+    let at = if let Ok(secs) = t.parse::<u64>() {
+        secs
+    } else if let Ok(d) = humantime::parse_duration(t) {
+        now.checked_add(d.as_secs()).ok_or_else(|| bad("too far"))?
+    } else {
+        let stamp = if t.len() == 10 {
+            format!("{t}T00:00:00Z")
+        } else {
+            t.to_string()
+        };
+        let when = humantime::parse_rfc3339_weak(&stamp)
+            .map_err(|_| bad("expected a duration (30d), a date (2027-01-31) or unix seconds"))?;
+        when.duration_since(std::time::UNIX_EPOCH)
+            .map_err(|_| bad("before 1970"))?
+            .as_secs()
+    };
+    if at <= now {
+        return Err(bad("is not in the future"));
+    }
+    Ok(at)
+}
+
+/// Unix seconds as an RFC 3339 UTC time.
+pub fn time(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_and_bad_ones_are_named() {
+        assert_eq!(Scope::parse("all").unwrap(), Scope::All);
+        assert_eq!(
+            Scope::parse("records:1, 2").unwrap(),
+            Scope::Records(vec![U256::from(1), U256::from(2)])
+        );
+        assert_eq!(
+            Scope::parse("category:lab").unwrap(),
+            Scope::Category(keccak256("lab"))
+        );
+        for bad in [
+            "",
+            "records:",
+            "records:0",
+            "records:x",
+            "category:",
+            "everything",
+        ] {
+            assert!(Scope::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn expiries_are_durations_dates_or_seconds_in_the_future() {
+        let now = 1_800_000_000;
+        assert_eq!(parse_expiry("30d", now).unwrap(), now + 30 * 86_400);
+        assert_eq!(parse_expiry("1h", now).unwrap(), now + 3600);
+        assert_eq!(parse_expiry("2030-01-01", now).unwrap(), 1_893_456_000);
+        assert_eq!(parse_expiry("1900000000", now).unwrap(), 1_900_000_000);
+        assert!(parse_expiry("2020-01-01", now).is_err());
+        assert!(parse_expiry("tomorrow-ish", now).is_err());
+        assert!(parse_expiry("0", now).is_err());
+    }
+
+    #[test]
+    fn reverts_read_as_sentences() {
+        let data = IRecordRegistry::AccessDenied {
+            _0: Address::repeat_byte(1),
+            _1: U256::from(7),
+        };
+        let text = describe_revert(&alloy::sol_types::SolError::abi_encode(&data));
+        assert!(text.starts_with("access denied"), "{text}");
+        assert!(text.contains("record 7"));
+        assert_eq!(describe_revert(&[]), "reverted without a reason");
+    }
+}

@@ -1,0 +1,222 @@
+//! The command line: verbs that read as English, options shared by all of them.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "careledger",
+    version,
+    about = "Encrypted health records on IPFS, access decided on chain (Arbitrum Stylus)",
+    after_help = "Keys: --keystore FILE (password from CARELEDGER_PASSWORD, --password-file or a prompt), \
+                  or CARELEDGER_PRIVATE_KEY. Every command takes --json."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// JSON-RPC endpoint of the chain (a devnode, nitro-devnode or Arbitrum).
+    #[arg(
+        long,
+        global = true,
+        env = "CARELEDGER_RPC_URL",
+        default_value = "http://127.0.0.1:8547"
+    )]
+    pub rpc_url: String,
+    /// Web3 Secret Storage keystore of the signing account.
+    #[arg(long, global = true, env = "CARELEDGER_KEYSTORE")]
+    pub keystore: Option<PathBuf>,
+    /// File holding the keystore password (else CARELEDGER_PASSWORD, else a prompt).
+    #[arg(long, global = true)]
+    pub password_file: Option<PathBuf>,
+    /// Where the contracts' addresses are kept.
+    #[arg(
+        long,
+        global = true,
+        env = "CARELEDGER_DEPLOYMENT",
+        default_value = "careledger-deployment.json"
+    )]
+    pub deployment: PathBuf,
+    /// The embedded IPFS block store (encrypted blocks only).
+    #[arg(
+        long,
+        global = true,
+        env = "CARELEDGER_STORE",
+        default_value = ".careledger/ipfs"
+    )]
+    pub store: PathBuf,
+    /// Machine-readable output on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Deploy and activate the three contracts (as cargo stylus does) and save their addresses.
+    Deploy {
+        /// Directory with patient-registry.wasm, access-token.wasm, record-registry.wasm.
+        #[arg(long, default_value = "target/contracts")]
+        contracts: PathBuf,
+    },
+    /// Create or inspect a keystore.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Patients.
+    #[command(subcommand)]
+    Patient(PatientCmd),
+    /// Doctors.
+    #[command(subcommand)]
+    Doctor(DoctorCmd),
+    /// Accredited verifiers (owner only).
+    #[command(subcommand)]
+    Verifier(VerifierCmd),
+    /// Encrypted records.
+    #[command(subcommand)]
+    Record(RecordCmd),
+    /// Grant a doctor access to your records (and share the keys of those in scope).
+    Grant {
+        doctor: String,
+        /// `all`, `records:ID[,ID…]` or `category:CODE`.
+        #[arg(long, default_value = "all")]
+        scope: String,
+        /// `30d`, `12h`, `2027-01-31`, an RFC 3339 time or unix seconds.
+        #[arg(long)]
+        expires: String,
+    },
+    /// Revoke a grant token.
+    Revoke { token: String },
+    /// Grants given or received.
+    #[command(subcommand)]
+    Grants(GrantsCmd),
+    /// Break-glass access for a verified doctor.
+    #[command(subcommand)]
+    Emergency(EmergencyCmd),
+    /// A patient's history from the chain: records, reads, grants, revocations, emergencies.
+    Audit {
+        /// Defaults to the signing account.
+        patient: Option<String>,
+        /// Print a FHIR R4 Bundle of AuditEvent resources.
+        #[arg(long)]
+        fhir: bool,
+    },
+    /// Print the contracts' events as they happen.
+    Watch {
+        /// Stop after this many events.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Start from this block (default: the next one).
+        #[arg(long)]
+        from_block: Option<u64>,
+    },
+    /// Store and fetch encrypted blocks in the embedded IPFS store.
+    #[command(subcommand)]
+    Ipfs(IpfsCmd),
+    /// The whole story on an in-process devnode: register, verify, add, grant, read, revoke, emergency.
+    Demo {
+        /// Keep the demo's files here (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Directory with the contracts' WASM (scripts/build-contracts writes it).
+        #[arg(long, default_value = "target/contracts")]
+        contracts: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+    /// Create a new keystore (the password from CARELEDGER_PASSWORD, --password-file or a prompt).
+    New {
+        /// Where to write it.
+        out: PathBuf,
+    },
+    /// The address and X25519 public key of the signing account (never the secret).
+    Show,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PatientCmd {
+    /// Register the signing account as a patient with its X25519 key.
+    Register,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DoctorCmd {
+    /// Register the signing account as a doctor.
+    Register {
+        /// Licence number or text; only its keccak-256 goes on chain.
+        #[arg(long)]
+        licence: String,
+    },
+    /// Verify a doctor (verifiers only).
+    Verify { doctor: String },
+    /// Suspend a doctor (verifiers only).
+    Suspend { doctor: String },
+    /// Whether an account is a registered, verified or suspended doctor.
+    Status { doctor: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VerifierCmd {
+    Add { verifier: String },
+    Remove { verifier: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecordCmd {
+    /// Encrypt FILE, store it, put its pointer on chain, and wrap its key for you and your current grantees.
+    Add {
+        file: PathBuf,
+        /// Opaque category code (e.g. lab, imaging); only its hash goes on chain.
+        #[arg(long, default_value = "")]
+        category: String,
+    },
+    /// Records of a patient (default: you), as far as you may see them.
+    List { patient: Option<String> },
+    /// Log the read on chain, fetch, verify and decrypt a record into FILE.
+    Get {
+        id: String,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Re-encrypt a record under a fresh key for its current readers only (after a revocation).
+    Rekey { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GrantsCmd {
+    /// Grants you gave (as a patient) or received (with --received).
+    List {
+        #[arg(long)]
+        received: bool,
+        /// Print a FHIR R4 Bundle of Consent resources.
+        #[arg(long)]
+        fhir: bool,
+    },
+    /// Wrap the keys of your records for every doctor who may read them and lacks one.
+    Sync,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EmergencyCmd {
+    /// Open break-glass access to a patient's records (verified doctors; logged on chain).
+    Open { patient: String },
+    /// Close a doctor's emergency access to your records.
+    Close { doctor: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IpfsCmd {
+    /// Add a file (usually already encrypted) and print its CID.
+    Add { file: PathBuf },
+    /// Write the file under CID to FILE.
+    Cat {
+        cid: String,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}

@@ -1,0 +1,277 @@
+//! `careledger demo`: the whole story on an in-process devnode with the embedded
+//! store, through the same code paths as the individual commands.
+
+use super::{deploy, grants, record, roles};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::Report;
+use alloy::signers::local::PrivateKeySigner;
+use careledger_devnode::Devnode;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A synthetic record: a FHIR R4 Bundle with one Observation (no real person).
+const SAMPLE_RECORD: &str = r#"{
+  "resourceType": "Bundle",
+  "type": "collection",
+  "entry": [{
+    "resource": {
+      "resourceType": "Observation",
+      "status": "final",
+      "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4", "display": "Hemoglobin A1c"}]},
+      "subject": {"display": "Demo Patient (synthetic)"},
+      "valueQuantity": {"value": 5.4, "unit": "%"}
+    }
+  }]
+}
+"#;
+
+struct Story {
+    steps: Vec<serde_json::Value>,
+    human: Vec<String>,
+    started: Instant,
+}
+
+impl Story {
+    fn step(&mut self, who: &str, what: &str, ok: bool, detail: String) {
+        let mark = if ok { "ok " } else { "FAIL" };
+        let line = format!("[{mark}] {who:<9} {what:<38} {detail}");
+        eprintln!("{line}");
+        self.human.push(line);
+        self.steps.push(
+            json!({"actor": who, "step": what, "ok": ok, "detail": detail,
+            "ms": self.started.elapsed().as_millis() as u64}),
+        );
+    }
+}
+
+fn actor(dev: &Devnode, i: usize, dir: &Path) -> Result<Ctx> {
+    let signer: PrivateKeySigner = dev.node.accounts()[i].signer.clone();
+    Ctx::new(
+        &dev.url(),
+        Some(signer),
+        dir.join("careledger-deployment.json"),
+        dir.join("ipfs"),
+        false,
+    )
+}
+
+fn sha256_file(path: &Path) -> Result<[u8; 32]> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::file(path, e))?;
+    Ok(careledger_vault::stream::ciphertext_sha256(&mut f)?)
+}
+
+pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
+    let tmp;
+    let dir = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(&d).map_err(|e| Error::file(&d, e))?;
+            d
+        }
+        None => {
+            tmp = TempDir::new()?;
+            tmp.0.clone()
+        }
+    };
+    let dev = Devnode::ephemeral()
+        .await
+        .map_err(|e| Error::Devnode(e.to_string()))?;
+    let mut s = Story {
+        steps: Vec::new(),
+        human: Vec::new(),
+        started: Instant::now(),
+    };
+    eprintln!(
+        "devnode on {} (chain 412346), files in {}",
+        dev.url(),
+        dir.display()
+    );
+    let owner = actor(&dev, 0, &dir)?;
+    let verifier = actor(&dev, 1, &dir)?;
+    let patient = actor(&dev, 2, &dir)?;
+    let doctor = actor(&dev, 3, &dir)?;
+    let medic = actor(&dev, 4, &dir)?;
+    let (p, dr, md, v) = (patient.me()?, doctor.me()?, medic.me()?, verifier.me()?);
+
+    let (d, _) = deploy::run(&owner, contracts).await?;
+    s.step(
+        "owner",
+        "deploy + activate 3 Stylus contracts",
+        true,
+        format!(
+            "registry {} token {} records {}",
+            d.patient_registry, d.access_token, d.record_registry
+        ),
+    );
+    roles::verifier(&owner, &v.to_string(), true).await?;
+    s.step("owner", "accredit a verifier", true, v.to_string());
+    roles::register_patient(&patient).await?;
+    s.step(
+        "patient",
+        "register with an X25519 key",
+        true,
+        p.to_string(),
+    );
+    roles::register_doctor(&doctor, "GMC-7000001").await?;
+    roles::register_doctor(&medic, "GMC-7000002").await?;
+    s.step(
+        "doctors",
+        "register (licence hash only)",
+        true,
+        format!("{dr}, {md}"),
+    );
+    roles::verify_doctor(&verifier, &dr.to_string(), false).await?;
+    roles::verify_doctor(&verifier, &md.to_string(), false).await?;
+    s.step("verifier", "verify both doctors", true, String::new());
+
+    let original = dir.join("hba1c.json");
+    crate::fsutil::write_atomic(&original, SAMPLE_RECORD.as_bytes())?;
+    let added = record::add(&patient, &original, "lab").await?;
+    s.step(
+        "patient",
+        "encrypt + store + addRecord",
+        true,
+        format!(
+            "record 1 -> {}",
+            added.json["cid"].as_str().unwrap_or_default()
+        ),
+    );
+
+    let granted = grants::grant(&patient, &dr.to_string(), "all", "30d").await?;
+    let token = granted.json["tokenId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    s.step(
+        "patient",
+        "grant doctor (all records, 30 days)",
+        true,
+        format!(
+            "token {token}, keys shared for {} record(s)",
+            granted.json["sharedRecords"]
+                .as_array()
+                .map_or(0, |a| a.len())
+        ),
+    );
+
+    let copy = dir.join("doctor-copy.json");
+    record::get(&doctor, "1", &copy).await?;
+    let same = sha256_file(&copy)? == sha256_file(&original)?;
+    s.step(
+        "doctor",
+        "log the read, fetch, verify, decrypt",
+        same,
+        "bytes equal the original".into(),
+    );
+
+    let second = dir.join("imaging-note.txt");
+    crate::fsutil::write_atomic(&second, b"synthetic imaging note: no findings\n")?;
+    let added2 = record::add(&patient, &second, "imaging").await?;
+    let readers2 = added2.json["readers"].as_array().map_or(0, |a| a.len());
+    s.step(
+        "patient",
+        "add record 2 (wrapped for grantee)",
+        readers2 == 2,
+        format!("{readers2} readers"),
+    );
+
+    grants::revoke(&patient, &token).await?;
+    s.step(
+        "patient",
+        "revoke the grant",
+        true,
+        format!("token {token} burnt"),
+    );
+    let refused = dir.join("refused.json");
+    let denial = record::get(&doctor, "1", &refused).await;
+    let was_refused = matches!(&denial, Err(Error::Reverted(m)) if m.starts_with("access denied"))
+        && !refused.exists();
+    s.step(
+        "doctor",
+        "read after revocation is refused",
+        was_refused,
+        denial.err().map(|e| e.to_string()).unwrap_or_default(),
+    );
+
+    let rekeyed = record::rekey(&patient, "1").await?;
+    s.step(
+        "patient",
+        "rekey record 1 for current readers",
+        true,
+        format!(
+            "version {} for {} reader(s)",
+            rekeyed.json["version"],
+            rekeyed.json["readers"].as_array().map_or(0, |a| a.len())
+        ),
+    );
+
+    grants::emergency_open(&medic, &p.to_string()).await?;
+    s.step(
+        "medic",
+        "break-glass emergency access",
+        true,
+        "EmergencyAccess logged".into(),
+    );
+    grants::sync(&patient).await?;
+    let er = dir.join("emergency-copy.txt");
+    record::get(&medic, "2", &er).await?;
+    let same2 = sha256_file(&er)? == sha256_file(&second)?;
+    s.step(
+        "medic",
+        "read record 2 under emergency access",
+        same2,
+        "keys shared by the patient's client (grants sync)".into(),
+    );
+
+    let audit = super::audit::audit(&patient, None).await?;
+    let events = audit.json["events"].as_array().map_or(0, |a| a.len());
+    s.step(
+        "patient",
+        "audit trail from events",
+        events > 0,
+        format!("{events} events"),
+    );
+
+    let ok = s.steps.iter().all(|x| x["ok"] == json!(true));
+    let blocks = alloy::providers::Provider::get_block_number(&owner.provider)
+        .await
+        .unwrap_or_default();
+    dev.stop().await;
+    let summary = format!(
+        "demo {}: {} steps, {} blocks, {:.1} s",
+        if ok { "passed" } else { "FAILED" },
+        s.steps.len(),
+        blocks,
+        s.started.elapsed().as_secs_f64()
+    );
+    let mut report =
+        Report::new(json!({"ok": ok, "steps": s.steps, "blocks": blocks, "audit": audit.json}));
+    report.human = audit.human.iter().map(|l| format!("  {l}")).collect();
+    report.human.insert(0, "audit trail of the patient:".into());
+    report.human.push(summary);
+    if !ok {
+        report.print(false);
+        return Err(Error::Usage(
+            "the demo found a step that did not behave".into(),
+        ));
+    }
+    Ok(report)
+}
+
+/// A directory removed when the demo ends (unless --dir was given).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("careledger-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

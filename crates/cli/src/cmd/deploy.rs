@@ -1,0 +1,169 @@
+//! `careledger deploy`: the three programs created, activated and constructed
+//! through the StylusDeployer in one transaction each, as `cargo stylus deploy`
+//! does, then linked; the addresses go to the deployment file.
+
+use crate::abi::{ArbWasm, IAccessToken, StylusDeployer};
+use crate::chain::send;
+use crate::context::Ctx;
+use crate::deployment::Deployment;
+use crate::error::{Error, Result};
+use crate::output::{steps, Report};
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{address, keccak256, Address, Bytes, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::state::{AccountOverride, StateOverride};
+use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::{SolCall, SolEvent, SolValue};
+use serde_json::json;
+use std::path::Path;
+
+const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
+/// Where nitro-devnode and Arbitrum chains have the StylusDeployer.
+pub const STYLUS_DEPLOYER: Address = address!("cEcba2F1DC234f70Dd89F2041029807F8D03A990");
+const CONTRACTS: [&str; 3] = ["patient-registry", "access-token", "record-registry"];
+
+pub async fn run(ctx: &Ctx, dir: &Path) -> Result<(Deployment, Report)> {
+    let wasms = CONTRACTS
+        .iter()
+        .map(|name| {
+            let path = dir.join(format!("{name}.wasm"));
+            std::fs::read(&path).map_err(|e| {
+                Error::Usage(format!(
+                    "{}: {e} (build the contracts with scripts/build-contracts, or pass --contracts)",
+                    path.display()
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let me = ctx.me()?;
+    let chain_id = ctx.chain_id().await?;
+    let deploy_block = ctx
+        .provider
+        .get_block_number()
+        .await
+        .map_err(|e| crate::chain::rpc_error(&ctx.url, e))?
+        + 1;
+    let bar = steps(ctx.progress, 4, "deploy");
+
+    let registry = deploy_one(ctx, &wasms[0], me, (me,).abi_encode_params()).await?;
+    bar.inc(1);
+    bar.set_message(format!("PatientRegistry {registry}"));
+    let token = deploy_one(ctx, &wasms[1], me, (registry,).abi_encode_params()).await?;
+    bar.inc(1);
+    bar.set_message(format!("AccessToken {token}"));
+    let records = deploy_one(ctx, &wasms[2], me, (registry, token).abi_encode_params()).await?;
+    bar.inc(1);
+    bar.set_message(format!("RecordRegistry {records}"));
+    let link = IAccessToken::linkRecordRegistryCall {
+        record_registry: records,
+    };
+    send(
+        &ctx.provider,
+        &ctx.url,
+        token,
+        link.abi_encode().into(),
+        U256::ZERO,
+    )
+    .await?;
+    bar.inc(1);
+    bar.finish_and_clear();
+
+    let d = Deployment {
+        chain_id,
+        patient_registry: registry,
+        access_token: token,
+        record_registry: records,
+        deploy_block,
+    };
+    d.save(&ctx.deployment_path)?;
+    let report = Report::new(json!({
+        "chainId": chain_id,
+        "patientRegistry": registry,
+        "accessToken": token,
+        "recordRegistry": records,
+        "deployBlock": deploy_block,
+        "owner": me,
+        "deploymentFile": ctx.deployment_path.display().to_string(),
+    }))
+    .line(format!("PatientRegistry  {registry}"))
+    .line(format!("AccessToken      {token}"))
+    .line(format!("RecordRegistry   {records}"))
+    .line(format!(
+        "owner {me} on chain {chain_id}; addresses saved to {}",
+        ctx.deployment_path.display()
+    ));
+    Ok((d, report))
+}
+
+/// Init code returning `runtime`: cargo-stylus's 43-byte prelude (PUSH32 len,
+/// DUP1, PUSH1 43, PUSH1 0, CODECOPY, PUSH1 0, RETURN, STOP).
+fn init_code(runtime: &[u8]) -> Vec<u8> {
+    let mut code = vec![0x7f];
+    code.extend_from_slice(&U256::from(runtime.len()).to_be_bytes::<32>());
+    code.extend_from_slice(&[0x80, 0x60, 0x2b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3, 0x00]);
+    code.extend_from_slice(runtime);
+    code
+}
+
+/// The calldata of the SDK's constructor entry point.
+fn constructor(args: Vec<u8>) -> Bytes {
+    let mut data = keccak256("stylus_constructor()")[..4].to_vec();
+    data.extend_from_slice(&args);
+    data.into()
+}
+
+async fn deploy_one(ctx: &Ctx, wasm: &[u8], me: Address, args: Vec<u8>) -> Result<Address> {
+    let runtime = stylus_vm::program::encode_program(wasm);
+    let fee = data_fee(ctx, &runtime, me).await?;
+    // cargo stylus bumps the estimate by 20 %; the deployer refunds the excess.
+    let value = fee + fee / U256::from(5);
+    let call = StylusDeployer::deployCall {
+        bytecode: init_code(&runtime).into(),
+        initData: constructor(args),
+        initValue: U256::ZERO,
+        salt: B256::ZERO,
+    };
+    let receipt = send(
+        &ctx.provider,
+        &ctx.url,
+        STYLUS_DEPLOYER,
+        call.abi_encode().into(),
+        value,
+    )
+    .await?;
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|log| StylusDeployer::ContractDeployed::decode_log(&log.inner).ok())
+        .map(|event| event.deployedContract)
+        .ok_or_else(|| Error::Rpc("the StylusDeployer reported no ContractDeployed event".into()))
+}
+
+/// The activation data fee, asked of ArbWasm in an `eth_call` with the program's
+/// code put at a scratch address by a state override (what cargo stylus does).
+async fn data_fee(ctx: &Ctx, runtime: &[u8], me: Address) -> Result<U256> {
+    let scratch = Address::from_slice(&keccak256(runtime)[12..]);
+    let mut overrides = StateOverride::default();
+    overrides.insert(
+        scratch,
+        AccountOverride::default().with_code(Bytes::copy_from_slice(runtime)),
+    );
+    let rich = U256::from(10u64).pow(U256::from(21));
+    overrides.insert(me, AccountOverride::default().with_balance(rich));
+    let call = ArbWasm::activateProgramCall { program: scratch };
+    let tx = TransactionRequest::default()
+        .with_from(me)
+        .with_to(ARB_WASM)
+        .with_input(call.abi_encode())
+        .with_value(rich / U256::from(2));
+    let out = ctx
+        .provider
+        .call(tx)
+        .overrides(overrides)
+        .await
+        .map_err(|e| crate::chain::rpc_error(&ctx.url, e))?;
+    let ret = ArbWasm::activateProgramCall::abi_decode_returns(&out)
+        .map_err(|e| Error::Rpc(format!("ArbWasm answered {out}: {e}")))?;
+    Ok(ret.dataFee)
+}

@@ -1,0 +1,383 @@
+//! `careledger record add|list|get|rekey`.
+
+use super::sharing::{candidate_doctors, published_key, readers, wrap_for};
+use crate::abi::IRecordRegistry;
+use crate::chain::{call_error, parse_category, send};
+use crate::context::Ctx;
+use crate::deployment::Deployment;
+use crate::error::{Error, Result};
+use crate::fsutil::AtomicFile;
+use crate::output::{bar, Report};
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::sol_types::{SolCall, SolEvent};
+use careledger_vault::ipfs::Cid;
+use careledger_vault::record::{self, StoredRecord};
+use careledger_vault::{wrap, RecordContext, RecordKey};
+use serde_json::json;
+use std::path::Path;
+
+pub fn parse_id(s: &str) -> Result<U256> {
+    match s.trim().parse::<U256>() {
+        Ok(id) if !id.is_zero() => Ok(id),
+        _ => Err(Error::Usage(format!(
+            "{s:?} is not a record id (a positive integer)"
+        ))),
+    }
+}
+
+fn record_ctx(chain_id: u64, d: &Deployment, patient: Address, record_id: U256) -> RecordContext {
+    RecordContext {
+        chain_id,
+        registry: d.record_registry,
+        patient,
+        record_id,
+    }
+}
+
+/// Encrypts `file` for `rctx` into the store, with a progress bar over its bytes.
+fn seal_file(
+    ctx: &Ctx,
+    file: &Path,
+    key: &RecordKey,
+    rctx: &RecordContext,
+) -> Result<StoredRecord> {
+    let f = std::fs::File::open(file).map_err(|e| Error::file(file, e))?;
+    let len = f.metadata().map_err(|e| Error::file(file, e))?.len();
+    let mut store = ctx.store()?;
+    let progress = bar(ctx.progress && len > 8 << 20, len, "encrypt");
+    let mut input = progress.wrap_read(std::io::BufReader::new(f));
+    let stored = tokio::task::block_in_place(|| record::seal(key, rctx, &mut input, &mut store))?;
+    progress.finish_and_clear();
+    Ok(stored)
+}
+
+/// The id the registry will give the next record: the ciphertext is bound to it.
+async fn next_id(ctx: &Ctx, d: &Deployment) -> Result<U256> {
+    let count = ctx
+        .records(d)
+        .recordCount()
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))?;
+    Ok(count + U256::from(1))
+}
+
+pub async fn add(ctx: &Ctx, file: &Path, category: &str) -> Result<Report> {
+    if !file.is_file() {
+        return Err(Error::Usage(format!(
+            "{}: not a readable file",
+            file.display()
+        )));
+    }
+    let me = ctx.me()?;
+    let d = ctx.deployment().await?;
+    let chain_id = d.chain_id;
+    let category = parse_category(category);
+    let candidates = candidate_doctors(ctx, &d, me).await?;
+
+    let mut id = next_id(ctx, &d).await?;
+    let mut version;
+    let mut tx;
+    let mut stored;
+    let mut shared;
+    let mut first = true;
+    loop {
+        let rctx = record_ctx(chain_id, &d, me, id);
+        let key = RecordKey::generate();
+        stored = seal_file(ctx, file, &key, &rctx)?;
+        let readers = readers(ctx, &d, me, id, category, &candidates).await?;
+        let (addresses, wrapped) = wrap_for(&key, &rctx, &readers)?;
+        shared = addresses.clone();
+        let data: Bytes = if first {
+            IRecordRegistry::addRecordCall {
+                cid: stored.cid.to_bytes().into(),
+                content_hash: B256::from(stored.sha256),
+                category,
+                readers: addresses,
+                wrapped_keys: wrapped,
+            }
+            .abi_encode()
+            .into()
+        } else {
+            IRecordRegistry::addVersionCall {
+                record_id: id,
+                cid: stored.cid.to_bytes().into(),
+                content_hash: B256::from(stored.sha256),
+                readers: addresses,
+                wrapped_keys: wrapped,
+            }
+            .abi_encode()
+            .into()
+        };
+        let receipt = send(&ctx.provider, &ctx.url, d.record_registry, data, U256::ZERO).await?;
+        tx = receipt.transaction_hash;
+        let added = receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|l| IRecordRegistry::RecordAdded::decode_log(&l.inner).ok())
+            .ok_or_else(|| Error::Rpc("addRecord emitted no RecordAdded".into()))?;
+        version = added.version;
+        if added.recordId == id {
+            break;
+        }
+        // Another patient's record took the predicted id between our read and our
+        // transaction: the first version is bound to the wrong id and decrypts for
+        // nobody, so seal again for the real id as version 2.
+        id = added.recordId;
+        first = false;
+    }
+    Ok(Report::new(json!({
+        "recordId": id.to_string(),
+        "version": version,
+        "cid": stored.cid.to_string(),
+        "contentHash": B256::from(stored.sha256),
+        "ciphertextBytes": stored.ciphertext_len,
+        "category": category,
+        "readers": shared,
+        "tx": tx,
+    }))
+    .line(format!(
+        "record {id} version {version}: {} ({} bytes encrypted)",
+        stored.cid, stored.ciphertext_len
+    ))
+    .line(format!(
+        "key wrapped for {} reader(s): {}",
+        shared.len(),
+        shared
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .line(format!("tx {tx}")))
+}
+
+pub async fn list(ctx: &Ctx, patient: Option<&str>) -> Result<Report> {
+    let d = ctx.deployment().await?;
+    let caller = ctx.signer.as_ref().map(|s| s.address());
+    let patient = match patient {
+        Some(p) => crate::chain::parse_address("patient", p)?,
+        None => ctx.me()?,
+    };
+    let ids = ctx
+        .records(&d)
+        .recordsOf(patient)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))?;
+    let mut human = Vec::new();
+    let mut rows = Vec::new();
+    let registry = ctx.records(&d);
+    for id in ids {
+        let mut call = registry.getRecord(id);
+        if let Some(c) = caller {
+            call = call.from(c);
+        }
+        match call.call().await {
+            Ok(r) => {
+                let cid = Cid::try_from(r._2.as_ref())
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|_| "(malformed CID)".into());
+                human.push(format!(
+                    "{id:>4}  v{}  {}  {}  added {}",
+                    r._1,
+                    cid,
+                    short(r._4),
+                    crate::chain::time(r._5)
+                ));
+                rows.push(
+                    json!({"recordId": id.to_string(), "version": r._1, "cid": cid,
+                    "contentHash": r._3, "category": r._4, "addedAt": r._5, "readable": true}),
+                );
+            }
+            Err(e) if e.as_revert_data().is_some() => {
+                human.push(format!("{id:>4}  (no access)"));
+                rows.push(json!({"recordId": id.to_string(), "readable": false}));
+            }
+            Err(e) => return Err(call_error(&ctx.url, e)),
+        }
+    }
+    if human.is_empty() {
+        human.push(format!("{patient} has no records"));
+    }
+    let mut report = Report::new(json!({"patient": patient, "records": rows}));
+    report.human = human;
+    Ok(report)
+}
+
+fn short(b: B256) -> String {
+    if b == B256::ZERO {
+        return "-".into();
+    }
+    let s = b.to_string();
+    format!("{}…", &s[..10])
+}
+
+/// The record key of `version` as `caller` can unwrap it.
+async fn unwrap_key(
+    ctx: &Ctx,
+    d: &Deployment,
+    caller: Address,
+    id: U256,
+    version: u32,
+    rctx: &RecordContext,
+) -> Result<RecordKey> {
+    let wrapped = published_key(ctx, d, caller, id, version, caller)
+        .await?
+        .ok_or(Error::NoWrappedKey {
+            record: id.saturating_to(),
+            version,
+            reader: caller,
+        })?;
+    Ok(wrap::unwrap(&wrapped, &ctx.reader_key()?, rctx)?)
+}
+
+pub async fn get(ctx: &Ctx, id: &str, output: &Path) -> Result<Report> {
+    let id = parse_id(id)?;
+    if output.is_dir() {
+        return Err(Error::Usage(format!("{} is a directory", output.display())));
+    }
+    let me = ctx.me()?;
+    let d = ctx.deployment().await?;
+    // Log the read first: honest clients never fetch without leaving a trace.
+    let call = IRecordRegistry::accessRecordCall { record_id: id };
+    let receipt = send(
+        &ctx.provider,
+        &ctx.url,
+        d.record_registry,
+        call.abi_encode().into(),
+        U256::ZERO,
+    )
+    .await?;
+    let version = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| IRecordRegistry::RecordAccessed::decode_log(&l.inner).ok())
+        .map(|e| e.version)
+        .ok_or_else(|| Error::Rpc("accessRecord emitted no RecordAccessed".into()))?;
+    let r = ctx
+        .records(&d)
+        .getRecordVersion(id, version)
+        .from(me)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))?;
+    let patient = r._0;
+    let cid = Cid::try_from(r._2.as_ref())
+        .map_err(|_| Error::Rpc(format!("record {id} has a malformed CID on chain")))?;
+    let rctx = record_ctx(d.chain_id, &d, patient, id);
+    let key = unwrap_key(ctx, &d, me, id, version, &rctx).await?;
+    let store = ctx.store()?;
+    let mut out = AtomicFile::create(output)?;
+    let n = tokio::task::block_in_place(|| {
+        let mut w = std::io::BufWriter::new(out.file());
+        let n = record::open(&key, &rctx, &cid, &r._3.0, &store, &mut w)?;
+        std::io::Write::flush(&mut w).map_err(|e| Error::file(output, e))?;
+        Ok::<_, Error>(n)
+    })?;
+    out.commit()?;
+    Ok(Report::new(json!({
+        "recordId": id.to_string(),
+        "version": version,
+        "patient": patient,
+        "cid": cid.to_string(),
+        "bytes": n,
+        "output": output.display().to_string(),
+        "accessTx": receipt.transaction_hash,
+    }))
+    .line(format!(
+        "record {id} v{version} of {patient}: {n} bytes decrypted to {} (read logged in tx {})",
+        output.display(),
+        receipt.transaction_hash
+    )))
+}
+
+pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
+    let id = parse_id(id)?;
+    let me = ctx.me()?;
+    let d = ctx.deployment().await?;
+    let records = ctx.records(&d);
+    let owner = records
+        .recordOwner(id)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))?;
+    if owner != me {
+        return Err(Error::Usage(format!(
+            "record {id} belongs to {owner}, not to you"
+        )));
+    }
+    let version = records
+        .versionCount(id)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))?;
+    let r = records
+        .getRecordVersion(id, version)
+        .from(me)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))?;
+    let category = r._4;
+    let old_cid = Cid::try_from(r._2.as_ref())
+        .map_err(|_| Error::Rpc(format!("record {id} has a malformed CID on chain")))?;
+    let rctx = record_ctx(d.chain_id, &d, me, id);
+    let old_key = unwrap_key(ctx, &d, me, id, version, &rctx).await?;
+    let candidates = candidate_doctors(ctx, &d, me).await?;
+    let readers = readers(ctx, &d, me, id, category, &candidates).await?;
+    let new_key = RecordKey::generate();
+
+    // Decrypt and re-encrypt through a pipe: the plaintext never touches the disk.
+    let store = ctx.store()?;
+    let mut writer_store = store.clone();
+    let (mut pipe_r, pipe_w) = std::io::pipe().map_err(|e| Error::Usage(format!("pipe: {e}")))?;
+    let expected = r._3.0;
+    let stored = tokio::task::block_in_place(|| {
+        std::thread::scope(|s| {
+            let reader = s.spawn(move || {
+                let mut w = pipe_w;
+                record::open(&old_key, &rctx, &old_cid, &expected, &store, &mut w)
+            });
+            let sealed = record::seal(&new_key, &rctx, &mut pipe_r, &mut writer_store);
+            let opened = reader.join().expect("the decrypting thread does not panic");
+            opened.and(sealed)
+        })
+    })?;
+    let (addresses, wrapped) = wrap_for(&new_key, &rctx, &readers)?;
+    let call = IRecordRegistry::addVersionCall {
+        record_id: id,
+        cid: stored.cid.to_bytes().into(),
+        content_hash: B256::from(stored.sha256),
+        readers: addresses.clone(),
+        wrapped_keys: wrapped,
+    };
+    let receipt = send(
+        &ctx.provider,
+        &ctx.url,
+        d.record_registry,
+        call.abi_encode().into(),
+        U256::ZERO,
+    )
+    .await?;
+    let new_version = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| IRecordRegistry::RecordAdded::decode_log(&l.inner).ok())
+        .map(|e| e.version)
+        .unwrap_or(version + 1);
+    Ok(Report::new(json!({
+        "recordId": id.to_string(),
+        "version": new_version,
+        "cid": stored.cid.to_string(),
+        "readers": addresses,
+        "tx": receipt.transaction_hash,
+    }))
+    .line(format!(
+        "record {id} re-encrypted as version {new_version} ({}) under a fresh key for {} current reader(s)",
+        stored.cid,
+        addresses.len()
+    )))
+}

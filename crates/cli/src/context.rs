@@ -1,0 +1,122 @@
+//! Everything a command needs: the node, who is signing, the deployment, the store.
+
+use crate::abi::{IAccessToken, IPatientRegistry, IRecordRegistry};
+use crate::chain::rpc_error;
+use crate::deployment::Deployment;
+use crate::error::{Error, Result};
+use alloy::network::EthereumWallet;
+use alloy::primitives::Address;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use careledger_vault::ipfs::FsBlockStore;
+use careledger_vault::ReaderKeypair;
+use std::path::PathBuf;
+
+pub struct Ctx {
+    pub url: String,
+    pub provider: DynProvider,
+    pub signer: Option<PrivateKeySigner>,
+    pub deployment_path: PathBuf,
+    pub store_dir: PathBuf,
+    /// Progress bars on stderr (off for --json and in the demo's quiet actors).
+    pub progress: bool,
+}
+
+impl Ctx {
+    pub fn new(
+        url: &str,
+        signer: Option<PrivateKeySigner>,
+        deployment_path: PathBuf,
+        store_dir: PathBuf,
+        progress: bool,
+    ) -> Result<Self> {
+        let parsed: alloy::transports::http::reqwest::Url = url
+            .parse()
+            .map_err(|_| Error::Usage(format!("--rpc-url {url:?} is not a URL")))?;
+        let builder = ProviderBuilder::new();
+        let provider = match &signer {
+            Some(s) => builder
+                .wallet(EthereumWallet::from(s.clone()))
+                .connect_http(parsed)
+                .erased(),
+            None => builder.connect_http(parsed).erased(),
+        };
+        Ok(Self {
+            url: url.to_string(),
+            provider,
+            signer,
+            deployment_path,
+            store_dir,
+            progress,
+        })
+    }
+
+    /// The signing account; commands that send transactions need one.
+    pub fn me(&self) -> Result<Address> {
+        self.signer
+            .as_ref()
+            .map(|s| s.address())
+            .ok_or(Error::NoKey)
+    }
+
+    pub fn reader_key(&self) -> Result<ReaderKeypair> {
+        self.signer
+            .as_ref()
+            .map(crate::keystore::reader_key)
+            .ok_or(Error::NoKey)
+    }
+
+    pub async fn chain_id(&self) -> Result<u64> {
+        self.provider
+            .get_chain_id()
+            .await
+            .map_err(|e| rpc_error(&self.url, e))
+    }
+
+    /// The deployment, checked against the node's chain id.
+    pub async fn deployment(&self) -> Result<Deployment> {
+        let d = Deployment::load(&self.deployment_path)?;
+        let node = self.chain_id().await?;
+        if node != d.chain_id {
+            return Err(Error::WrongChain {
+                file: d.chain_id,
+                node,
+            });
+        }
+        Ok(d)
+    }
+
+    pub fn store(&self) -> Result<FsBlockStore> {
+        Ok(FsBlockStore::open(&self.store_dir)?)
+    }
+
+    pub fn registry(
+        &self,
+        d: &Deployment,
+    ) -> IPatientRegistry::IPatientRegistryInstance<&DynProvider> {
+        IPatientRegistry::new(d.patient_registry, &self.provider)
+    }
+
+    pub fn token(&self, d: &Deployment) -> IAccessToken::IAccessTokenInstance<&DynProvider> {
+        IAccessToken::new(d.access_token, &self.provider)
+    }
+
+    pub fn records(
+        &self,
+        d: &Deployment,
+    ) -> IRecordRegistry::IRecordRegistryInstance<&DynProvider> {
+        IRecordRegistry::new(d.record_registry, &self.provider)
+    }
+
+    /// The latest block's timestamp: expiries are relative to chain time, not the
+    /// local clock (a devnode's clock can be moved).
+    pub async fn chain_time(&self) -> Result<u64> {
+        let block = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| rpc_error(&self.url, e))?
+            .ok_or_else(|| Error::Rpc("the node has no latest block".into()))?;
+        Ok(block.header.timestamp)
+    }
+}

@@ -1,0 +1,179 @@
+//! The contracts' events in one shape, for `audit`, `watch` and `grants list`.
+
+use crate::abi::{IAccessToken, IPatientRegistry, IRecordRegistry};
+use alloy::primitives::{Address, B256, U256};
+use alloy::rpc::types::Log;
+use alloy::sol_types::SolEventInterface;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub kind: &'static str,
+    pub block: u64,
+    pub tx: B256,
+    pub log_index: u64,
+    /// Whose records or grants it concerns, when there is a patient.
+    pub patient: Option<Address>,
+    /// Who acted on them: the doctor, reader or accessor.
+    pub actor: Option<Address>,
+    pub record_id: Option<U256>,
+    pub token_id: Option<U256>,
+    pub version: Option<u32>,
+    pub expires_at: Option<u64>,
+}
+
+impl Event {
+    fn new(kind: &'static str, log: &Log) -> Self {
+        Self {
+            kind,
+            block: log.block_number.unwrap_or_default(),
+            tx: log.transaction_hash.unwrap_or_default(),
+            log_index: log.log_index.unwrap_or_default(),
+            patient: None,
+            actor: None,
+            record_id: None,
+            token_id: None,
+            version: None,
+            expires_at: None,
+        }
+    }
+
+    /// One line for people; no health data exists on chain to print.
+    pub fn describe(&self) -> String {
+        let a = |x: Option<Address>| x.map(|a| a.to_string()).unwrap_or_default();
+        let n = |x: Option<U256>| x.map(|a| a.to_string()).unwrap_or_default();
+        match self.kind {
+            "RecordAdded" => format!(
+                "{} added record {} version {}",
+                a(self.patient),
+                n(self.record_id),
+                self.version.unwrap_or_default()
+            ),
+            "RecordAccessed" => format!(
+                "{} read record {} of {}",
+                a(self.actor),
+                n(self.record_id),
+                a(self.patient)
+            ),
+            "KeyWrapped" => format!(
+                "key of record {} version {} shared with {}",
+                n(self.record_id),
+                self.version.unwrap_or_default(),
+                a(self.actor)
+            ),
+            "AccessGranted" => format!(
+                "{} granted {} access (token {}, until {})",
+                a(self.patient),
+                a(self.actor),
+                n(self.token_id),
+                crate::chain::time(self.expires_at.unwrap_or_default())
+            ),
+            "AccessRevoked" => format!(
+                "{} revoked token {} of {}",
+                a(self.patient),
+                n(self.token_id),
+                a(self.actor)
+            ),
+            "EmergencyAccess" => format!(
+                "EMERGENCY: {} opened break-glass access to {} until {}",
+                a(self.actor),
+                a(self.patient),
+                crate::chain::time(self.expires_at.unwrap_or_default())
+            ),
+            "EmergencyAccessClosed" => format!(
+                "emergency access of {} to {} closed",
+                a(self.actor),
+                a(self.patient)
+            ),
+            "PatientRegistered" => format!("{} registered as a patient", a(self.patient)),
+            "DoctorRegistered" => format!("{} registered as a doctor", a(self.actor)),
+            "DoctorVerified" => format!("{} verified", a(self.actor)),
+            "DoctorSuspended" => format!("{} suspended", a(self.actor)),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Decodes a log of any CareLedger contract; `None` for events that concern no
+/// patient or doctor (ERC-721 `Transfer`, `Locked`, ownership, pausing).
+pub fn decode(log: &Log) -> Option<Event> {
+    use IAccessToken::IAccessTokenEvents as T;
+    use IPatientRegistry::IPatientRegistryEvents as P;
+    use IRecordRegistry::IRecordRegistryEvents as R;
+    let (topics, data) = (log.topics(), &log.data().data);
+    if let Ok(e) = R::decode_raw_log(topics, data) {
+        return Some(match e {
+            R::RecordAdded(e) => Event {
+                patient: Some(e.patient),
+                record_id: Some(e.recordId),
+                version: Some(e.version),
+                ..Event::new("RecordAdded", log)
+            },
+            R::KeyWrapped(e) => Event {
+                actor: Some(e.reader),
+                record_id: Some(e.recordId),
+                version: Some(e.version),
+                ..Event::new("KeyWrapped", log)
+            },
+            R::RecordAccessed(e) => Event {
+                patient: Some(e.patient),
+                actor: Some(e.accessor),
+                record_id: Some(e.recordId),
+                version: Some(e.version),
+                ..Event::new("RecordAccessed", log)
+            },
+        });
+    }
+    if let Ok(e) = T::decode_raw_log(topics, data) {
+        return match e {
+            T::AccessGranted(e) => Some(Event {
+                patient: Some(e.patient),
+                actor: Some(e.doctor),
+                token_id: Some(e.tokenId),
+                expires_at: Some(e.expiresAt),
+                ..Event::new("AccessGranted", log)
+            }),
+            T::AccessRevoked(e) => Some(Event {
+                patient: Some(e.patient),
+                actor: Some(e.doctor),
+                token_id: Some(e.tokenId),
+                ..Event::new("AccessRevoked", log)
+            }),
+            T::EmergencyAccess(e) => Some(Event {
+                patient: Some(e.patient),
+                actor: Some(e.doctor),
+                expires_at: Some(e.expiresAt),
+                ..Event::new("EmergencyAccess", log)
+            }),
+            T::EmergencyAccessClosed(e) => Some(Event {
+                patient: Some(e.patient),
+                actor: Some(e.doctor),
+                ..Event::new("EmergencyAccessClosed", log)
+            }),
+            _ => None,
+        };
+    }
+    if let Ok(e) = P::decode_raw_log(topics, data) {
+        return match e {
+            P::PatientRegistered(e) => Some(Event {
+                patient: Some(e.patient),
+                ..Event::new("PatientRegistered", log)
+            }),
+            P::DoctorRegistered(e) => Some(Event {
+                actor: Some(e.doctor),
+                ..Event::new("DoctorRegistered", log)
+            }),
+            P::DoctorVerified(e) => Some(Event {
+                actor: Some(e.doctor),
+                ..Event::new("DoctorVerified", log)
+            }),
+            P::DoctorSuspended(e) => Some(Event {
+                actor: Some(e.doctor),
+                ..Event::new("DoctorSuspended", log)
+            }),
+            _ => None,
+        };
+    }
+    None
+}

@@ -1,0 +1,114 @@
+//! `careledger`: the CLI of CareLedger, as a library so that its commands can be
+//! driven in-process (the demo) as well as from `main`.
+
+pub mod abi;
+pub mod chain;
+pub mod cli;
+pub mod cmd;
+pub mod context;
+pub mod deployment;
+pub mod error;
+pub mod events;
+pub mod fsutil;
+pub mod keystore;
+pub mod output;
+
+use cli::{
+    Cli, Command, DoctorCmd, EmergencyCmd, GrantsCmd, IpfsCmd, KeysCmd, PatientCmd, RecordCmd,
+    VerifierCmd,
+};
+use context::Ctx;
+use error::{Error, Result};
+use output::Report;
+
+/// The signing key: a keystore, else CARELEDGER_PRIVATE_KEY, else none (read-only).
+fn signer(cli: &Cli) -> Result<Option<alloy::signers::local::PrivateKeySigner>> {
+    if let Some(path) = &cli.global.keystore {
+        let password = keystore::password(cli.global.password_file.as_deref())?;
+        return Ok(Some(keystore::open(path, &password)?));
+    }
+    match std::env::var("CARELEDGER_PRIVATE_KEY") {
+        Ok(key) if !key.trim().is_empty() => Ok(Some(keystore::from_env(&key)?)),
+        _ => Ok(None),
+    }
+}
+
+/// Runs one command; what it prints on success is the returned report.
+pub async fn run(cli: Cli) -> Result<Option<Report>> {
+    let g = &cli.global;
+    if let Command::Keys(KeysCmd::New { out }) = &cli.command {
+        let password = keystore::password(g.password_file.as_deref())?;
+        if password.is_empty() {
+            return Err(Error::Usage("refusing an empty keystore password".into()));
+        }
+        return cmd::keys::new(out, &password).map(Some);
+    }
+    if let Command::Demo { dir, contracts } = &cli.command {
+        return cmd::demo::run(dir.clone(), contracts).await.map(Some);
+    }
+    let ctx = Ctx::new(
+        &g.rpc_url,
+        signer(&cli)?,
+        g.deployment.clone(),
+        g.store.clone(),
+        !g.json,
+    )?;
+    let report = match &cli.command {
+        Command::Deploy { contracts } => cmd::deploy::run(&ctx, contracts).await?.1,
+        Command::Keys(KeysCmd::Show) => cmd::keys::show(&ctx)?,
+        Command::Keys(KeysCmd::New { .. }) | Command::Demo { .. } => unreachable!("handled above"),
+        Command::Patient(PatientCmd::Register) => cmd::roles::register_patient(&ctx).await?,
+        Command::Doctor(DoctorCmd::Register { licence }) => {
+            cmd::roles::register_doctor(&ctx, licence).await?
+        }
+        Command::Doctor(DoctorCmd::Verify { doctor }) => {
+            cmd::roles::verify_doctor(&ctx, doctor, false).await?
+        }
+        Command::Doctor(DoctorCmd::Suspend { doctor }) => {
+            cmd::roles::verify_doctor(&ctx, doctor, true).await?
+        }
+        Command::Doctor(DoctorCmd::Status { doctor }) => {
+            cmd::roles::doctor_status(&ctx, doctor).await?
+        }
+        Command::Verifier(VerifierCmd::Add { verifier }) => {
+            cmd::roles::verifier(&ctx, verifier, true).await?
+        }
+        Command::Verifier(VerifierCmd::Remove { verifier }) => {
+            cmd::roles::verifier(&ctx, verifier, false).await?
+        }
+        Command::Record(RecordCmd::Add { file, category }) => {
+            cmd::record::add(&ctx, file, category).await?
+        }
+        Command::Record(RecordCmd::List { patient }) => {
+            cmd::record::list(&ctx, patient.as_deref()).await?
+        }
+        Command::Record(RecordCmd::Get { id, output }) => {
+            cmd::record::get(&ctx, id, output).await?
+        }
+        Command::Record(RecordCmd::Rekey { id }) => cmd::record::rekey(&ctx, id).await?,
+        Command::Grant {
+            doctor,
+            scope,
+            expires,
+        } => cmd::grants::grant(&ctx, doctor, scope, expires).await?,
+        Command::Revoke { token } => cmd::grants::revoke(&ctx, token).await?,
+        Command::Grants(GrantsCmd::List { received, fhir: _ }) => {
+            cmd::grants::list(&ctx, *received).await?
+        }
+        Command::Grants(GrantsCmd::Sync) => cmd::grants::sync(&ctx).await?,
+        Command::Emergency(EmergencyCmd::Open { patient }) => {
+            cmd::grants::emergency_open(&ctx, patient).await?
+        }
+        Command::Emergency(EmergencyCmd::Close { doctor }) => {
+            cmd::grants::emergency_close(&ctx, doctor).await?
+        }
+        Command::Audit { patient, fhir: _ } => cmd::audit::audit(&ctx, patient.as_deref()).await?,
+        Command::Watch { count, from_block } => {
+            cmd::audit::watch(&ctx, *count, *from_block, g.json).await?;
+            return Ok(None);
+        }
+        Command::Ipfs(IpfsCmd::Add { file }) => cmd::ipfs::add(&ctx, file)?,
+        Command::Ipfs(IpfsCmd::Cat { cid, output }) => cmd::ipfs::cat(&ctx, cid, output)?,
+    };
+    Ok(Some(report))
+}
