@@ -240,7 +240,26 @@ pub async fn get(ctx: &Ctx, id: &str, output: &Path) -> Result<Report> {
     }
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
-    // Log the read first: honest clients never fetch without leaving a trace.
+    // A read that cannot succeed (no key shared yet) is not logged as one.
+    let latest = ctx
+        .records(&d)
+        .versionCount(id)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))?;
+    if latest == 0 {
+        return Err(Error::Reverted(crate::chain::describe_revert(
+            &alloy::sol_types::SolError::abi_encode(&IRecordRegistry::UnknownRecord(id)),
+        )));
+    }
+    if published_key(ctx, &d, me, id, latest, me).await?.is_none() {
+        return Err(Error::NoWrappedKey {
+            record: id.saturating_to(),
+            version: latest,
+            reader: me,
+        });
+    }
+    // Log the read before fetching: honest clients never read without a trace.
     let call = IRecordRegistry::accessRecordCall { record_id: id };
     let receipt = send(
         &ctx.provider,

@@ -1,0 +1,175 @@
+//! Bad input gets one line on stderr, exit status 1, no panic and no partial
+//! output file, and leaves what is stored intact.
+
+mod common;
+
+use common::{deployed, Chain, User};
+
+#[test]
+fn malformed_arguments_are_named() {
+    let chain = Chain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let u = deployed(&chain, dir.path());
+    let patient = &u[2];
+    let d = chain.addresses[3].clone();
+
+    assert!(patient
+        .fails(&["grant", "0x12zz", "--expires", "1d"])
+        .contains("not an address"));
+    assert!(patient
+        .fails(&["grant", &d, "--expires", "2020-01-01"])
+        .contains("not in the future"));
+    assert!(patient
+        .fails(&["grant", &d, "--expires", "someday"])
+        .contains("--expires"));
+    assert!(patient
+        .fails(&["grant", &d, "--scope", "records:", "--expires", "1d"])
+        .contains("--scope"));
+    assert!(patient
+        .fails(&["record", "add", "missing.pdf"])
+        .contains("missing.pdf"));
+    assert!(patient
+        .fails(&["record", "get", "zero", "-o", "o"])
+        .contains("not a record id"));
+    assert!(patient
+        .fails(&["record", "get", "99", "-o", "o"])
+        .contains("no record 99"));
+    assert!(patient.fails(&["revoke", "7"]).contains("no grant token 7"));
+    assert!(patient
+        .fails(&["ipfs", "cat", "not-a-cid", "-o", "o"])
+        .contains("is not a CID"));
+    // A CID that parses but whose blocks are not here.
+    let missing = patient.fails(&[
+        "ipfs",
+        "cat",
+        "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
+        "-o",
+        "o",
+    ]);
+    assert!(missing.contains("not in the store"), "{missing}");
+    assert!(!dir.path().join("o").exists());
+    // Registering twice is refused by the contract, decoded from its custom error.
+    assert!(patient
+        .fails(&["patient", "register"])
+        .contains("already registered"));
+    // A doctor cannot verify anyone.
+    assert!(u[3]
+        .fails(&["doctor", "verify", &d])
+        .contains("not an accredited verifier"));
+}
+
+#[test]
+fn keys_deployments_and_nodes_that_are_wrong() {
+    let chain = Chain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let nobody = User {
+        chain: &chain,
+        dir: dir.path(),
+        key: None,
+    };
+    assert!(nobody
+        .fails(&["record", "list", &chain.addresses[2]])
+        .contains("run `careledger deploy` first"));
+    std::fs::write(dir.path().join("deployment.json"), b"{ not json").unwrap();
+    assert!(nobody
+        .fails(&["record", "list", &chain.addresses[2]])
+        .contains("malformed"));
+    std::fs::remove_file(dir.path().join("deployment.json")).unwrap();
+    let u = deployed(&chain, dir.path());
+    assert!(nobody.fails(&["patient", "register"]).contains("no key"));
+
+    let out = nobody
+        .cmd()
+        .args(["keys", "new", "k.json"])
+        .env("CARELEDGER_PASSWORD", "right")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let wrong = nobody
+        .cmd()
+        .args(["keys", "show", "--keystore", "k.json"])
+        .env("CARELEDGER_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(err.contains("wrong password"), "{err}");
+    // Refuses to overwrite an existing keystore.
+    let again = nobody
+        .cmd()
+        .args(["keys", "new", "k.json"])
+        .env("CARELEDGER_PASSWORD", "other")
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+
+    let bad_key = User {
+        chain: &chain,
+        dir: dir.path(),
+        key: Some("0x1234".into()),
+    };
+    assert!(bad_key
+        .fails(&["patient", "register"])
+        .contains("CARELEDGER_PRIVATE_KEY"));
+
+    // An unreachable node: an error, not a hang.
+    let down = u[2]
+        .cmd()
+        .args(["record", "list"])
+        .env("CARELEDGER_RPC_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&down.stderr).contains("cannot reach"));
+    let not_url = u[2].fails(&["record", "list", "--rpc-url", "not a url"]);
+    assert!(not_url.contains("not a URL"), "{not_url}");
+}
+
+#[test]
+fn a_tampered_ciphertext_is_refused_and_nothing_is_written() {
+    let chain = Chain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let u = deployed(&chain, dir.path());
+    let original: Vec<u8> = (0..300_000u32).map(|i| (i % 13) as u8).collect();
+    std::fs::write(dir.path().join("r.bin"), &original).unwrap();
+    u[2].json(&["record", "add", "r.bin"]);
+    u[2].json(&["grant", &chain.addresses[3], "--expires", "1d"]);
+
+    // Flip one bit in one raw leaf block of the store.
+    let leaf = std::fs::read_dir(dir.path().join("ipfs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("bafkrei")
+        })
+        .unwrap();
+    let mut bytes = std::fs::read(&leaf).unwrap();
+    bytes[100] ^= 0x10;
+    std::fs::write(&leaf, &bytes).unwrap();
+    let err = u[3].fails(&["record", "get", "1", "-o", "out.bin"]);
+    assert!(err.contains("does not match its CID"), "{err}");
+    assert!(!dir.path().join("out.bin").exists());
+
+    // A block that hashes right but is not the ciphertext on chain: replace the
+    // whole DAG's root with another file's root is caught by the on-chain hash.
+    bytes[100] ^= 0x10;
+    std::fs::write(&leaf, &bytes).unwrap();
+    u[3].json(&["record", "get", "1", "-o", "out.bin"]);
+    assert!(std::fs::read(dir.path().join("out.bin")).unwrap() == original);
+    // Leftover temporary files: none.
+    let partial = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("partial")
+        })
+        .count();
+    assert_eq!(partial, 0);
+}

@@ -1,0 +1,182 @@
+//! A devnode on its own thread and the `careledger` binary run against it, each
+//! test with its own chain, deployment file and block store.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use careledger_devnode::Devnode;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+pub struct Chain {
+    pub url: String,
+    pub keys: Vec<String>,
+    pub addresses: Vec<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Chain {
+    /// An in-memory devnode serving on a free loopback port until dropped.
+    pub fn start() -> Self {
+        let (tx, rx) = mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async move {
+                let dev = Devnode::ephemeral().await.expect("devnode starts");
+                let keys = dev
+                    .node
+                    .accounts()
+                    .iter()
+                    .map(|a| format!("0x{}", alloy::hex::encode(a.signer.to_bytes())))
+                    .collect::<Vec<_>>();
+                let addresses = dev
+                    .node
+                    .accounts()
+                    .iter()
+                    .map(|a| a.address().to_string())
+                    .collect::<Vec<_>>();
+                tx.send((dev.url(), keys, addresses)).expect("test waits");
+                let _ = stopped.await;
+                dev.stop().await;
+            });
+        });
+        let (url, keys, addresses) = rx.recv().expect("devnode started");
+        Self {
+            url,
+            keys,
+            addresses,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Raw JSON-RPC, for what the CLI has no verb for (moving the clock).
+    pub fn rpc(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let body =
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+                .to_string();
+        let host = self.url.trim_start_matches("http://").trim_end_matches('/');
+        let mut stream = std::net::TcpStream::connect(host).expect("the devnode listens");
+        write!(
+            stream,
+            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("request sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("an answer");
+        let json = answer.split("\r\n\r\n").nth(1).expect("a body");
+        serde_json::from_str(json).expect("a JSON-RPC answer")
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The contracts as scripts/build-contracts writes them (scripts/test builds them first).
+pub fn contracts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/contracts");
+    assert!(
+        dir.join("access-token.wasm").exists(),
+        "{} has no contracts: run scripts/build-contracts",
+        dir.display()
+    );
+    dir
+}
+
+/// One user's view: the chain, a key, the shared deployment file and store.
+pub struct User<'a> {
+    pub chain: &'a Chain,
+    pub dir: &'a Path,
+    pub key: Option<String>,
+}
+
+impl User<'_> {
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("careledger").expect("the binary is built");
+        cmd.current_dir(self.dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("CARELEDGER_RPC_URL", &self.chain.url)
+            .env("CARELEDGER_DEPLOYMENT", self.dir.join("deployment.json"))
+            .env("CARELEDGER_STORE", self.dir.join("ipfs"))
+            .timeout(std::time::Duration::from_secs(120));
+        if let Some(key) = &self.key {
+            cmd.env("CARELEDGER_PRIVATE_KEY", key);
+        }
+        cmd
+    }
+
+    /// Runs `args` with --json and returns the parsed output; panics on failure.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.cmd().args(args).arg("--json").output().expect("runs");
+        assert!(
+            out.status.success(),
+            "careledger {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "careledger {args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Runs `args`, expects failure, and returns the one-line error.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "careledger {args:?} should fail: {stderr}"
+        );
+        assert!(
+            !stderr.contains("panicked"),
+            "careledger {args:?} panicked: {stderr}"
+        );
+        let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "careledger {args:?}: one line expected, got {stderr}"
+        );
+        assert!(lines[0].starts_with("error: "), "{stderr}");
+        lines[0].to_string()
+    }
+}
+
+/// A deployed CareLedger: 0 owner, 1 verifier, 2 patient, 3 doctor, 4 second doctor,
+/// with the verifier accredited, the patient and both doctors registered and verified.
+pub fn deployed<'a>(chain: &'a Chain, dir: &'a Path) -> Vec<User<'a>> {
+    let users: Vec<User> = (0..5)
+        .map(|i| User {
+            chain,
+            dir,
+            key: Some(chain.keys[i].clone()),
+        })
+        .collect();
+    users[0].json(&["deploy", "--contracts", contracts().to_str().unwrap()]);
+    users[0].json(&["verifier", "add", &chain.addresses[1]]);
+    users[2].json(&["patient", "register"]);
+    users[3].json(&["doctor", "register", "--licence", "GMC-1"]);
+    users[4].json(&["doctor", "register", "--licence", "GMC-2"]);
+    users[1].json(&["doctor", "verify", &chain.addresses[3]]);
+    users[1].json(&["doctor", "verify", &chain.addresses[4]]);
+    users
+}

@@ -1,0 +1,275 @@
+//! The whole patient / doctor / verifier story through the `careledger` binary,
+//! against a devnode executing the contracts' WASM.
+
+mod common;
+
+use common::{deployed, Chain, User};
+use serde_json::Value;
+
+fn kinds(audit: &Value) -> Vec<String> {
+    audit["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_record_travels_from_patient_to_doctor_and_stops_at_revocation() {
+    let chain = Chain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let u = deployed(&chain, dir.path());
+    let (patient, doctor, medic) = (&u[2], &u[3], &u[4]);
+    let (p, d, m) = (
+        &chain.addresses[2],
+        &chain.addresses[3],
+        &chain.addresses[4],
+    );
+
+    // A record that spans several encryption chunks and UnixFS blocks.
+    let original: Vec<u8> = (0..700_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(dir.path().join("scan.bin"), &original).unwrap();
+    let added = patient.json(&["record", "add", "scan.bin", "--category", "imaging"]);
+    assert_eq!(added["recordId"], "1");
+    assert_eq!(
+        added["readers"].as_array().unwrap().len(),
+        1,
+        "only the patient so far"
+    );
+    assert!(
+        added["cid"].as_str().unwrap().starts_with("bafy"),
+        "a dag-pb root"
+    );
+
+    // Before any grant the doctor sees the record exists but cannot read it.
+    let listed = doctor.json(&["record", "list", p]);
+    assert_eq!(listed["records"][0]["readable"], false);
+    assert!(doctor
+        .fails(&["record", "get", "1", "-o", "x.bin"])
+        .contains("access denied"));
+
+    let granted = patient.json(&[
+        "grant",
+        d,
+        "--scope",
+        "category:imaging",
+        "--expires",
+        "30d",
+    ]);
+    assert_eq!(granted["tokenId"], "1");
+    assert_eq!(granted["sharedRecords"], serde_json::json!(["1"]));
+    let got = doctor.json(&["record", "get", "1", "-o", "copy.bin"]);
+    assert_eq!(got["bytes"], original.len());
+    assert!(std::fs::read(dir.path().join("copy.bin")).unwrap() == original);
+
+    // A record in another category is not wrapped for the doctor.
+    std::fs::write(
+        dir.path().join("lab.json"),
+        br#"{"resourceType":"Bundle","type":"collection","entry":[]}"#,
+    )
+    .unwrap();
+    let lab = patient.json(&["record", "add", "lab.json", "--category", "lab"]);
+    assert_eq!(lab["readers"].as_array().unwrap().len(), 1);
+    assert!(doctor
+        .fails(&["record", "get", "2", "-o", "lab.out"])
+        .contains("access denied"));
+    assert!(!dir.path().join("lab.out").exists());
+
+    let grants = patient.json(&["grants", "list"]);
+    assert_eq!(grants["grants"][0]["status"], "active");
+    let received = doctor.json(&["grants", "list", "--received"]);
+    assert_eq!(
+        received["grants"][0]["patient"]
+            .as_str()
+            .unwrap()
+            .to_lowercase(),
+        p.to_lowercase()
+    );
+
+    patient.json(&["revoke", "1"]);
+    let err = doctor.fails(&["record", "get", "1", "-o", "again.bin"]);
+    assert!(err.contains("access denied"), "{err}");
+    assert!(!dir.path().join("again.bin").exists(), "no partial output");
+    assert_eq!(
+        patient.json(&["grants", "list"])["grants"][0]["status"],
+        "revoked"
+    );
+
+    // Rekey: a new version under a fresh key, for the patient alone.
+    let rekeyed = patient.json(&["record", "rekey", "1"]);
+    assert_eq!(rekeyed["version"], 2);
+    assert_eq!(rekeyed["readers"].as_array().unwrap().len(), 1);
+    let own = patient.json(&["record", "get", "1", "-o", "own.bin"]);
+    assert_eq!(own["version"], 2);
+    assert!(std::fs::read(dir.path().join("own.bin")).unwrap() == original);
+
+    // Break-glass: logged on chain; keys follow once the patient's client syncs.
+    medic.json(&["emergency", "open", p]);
+    let err = medic.fails(&["record", "get", "2", "-o", "e.json"]);
+    assert!(err.contains("no key for record 2"), "{err}");
+    let synced = patient.json(&["grants", "sync"]);
+    assert_eq!(synced["sharedRecords"], serde_json::json!(["1", "2"]));
+    medic.json(&["record", "get", "2", "-o", "e.json"]);
+    patient.json(&["emergency", "close", m]);
+    assert!(medic
+        .fails(&["record", "get", "2", "-o", "e2.json"])
+        .contains("access denied"));
+
+    let audit = patient.json(&["audit"]);
+    let k = kinds(&audit);
+    for kind in [
+        "RecordAdded",
+        "KeyWrapped",
+        "AccessGranted",
+        "RecordAccessed",
+        "AccessRevoked",
+        "EmergencyAccess",
+        "EmergencyAccessClosed",
+    ] {
+        assert!(k.iter().any(|x| x == kind), "{kind} missing from {k:?}");
+    }
+    let reads = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "RecordAccessed")
+        .count();
+    assert_eq!(reads, 3, "doctor once, patient once, medic once");
+}
+
+#[test]
+fn an_expired_grant_reads_nothing() {
+    let chain = Chain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let u = deployed(&chain, dir.path());
+    std::fs::write(dir.path().join("note.txt"), b"synthetic note").unwrap();
+    u[2].json(&["record", "add", "note.txt"]);
+    u[2].json(&["grant", &chain.addresses[3], "--expires", "1h"]);
+    u[3].json(&["record", "get", "1", "-o", "ok.txt"]);
+    chain.rpc("evm_increaseTime", serde_json::json!([7200]));
+    chain.rpc("evm_mine", serde_json::json!([]));
+    let err = u[3].fails(&["record", "get", "1", "-o", "late.txt"]);
+    assert!(err.contains("access denied"), "{err}");
+    assert!(!dir.path().join("late.txt").exists());
+    assert_eq!(
+        u[2].json(&["grants", "list"])["grants"][0]["status"],
+        "expired"
+    );
+}
+
+#[test]
+fn watch_prints_events_as_they_are_mined() {
+    let chain = Chain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let u = deployed(&chain, dir.path());
+    let head = chain.rpc("eth_blockNumber", serde_json::json!([]))["result"]
+        .as_str()
+        .map(|h| u64::from_str_radix(h.trim_start_matches("0x"), 16).unwrap())
+        .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("careledger");
+    let watcher = std::process::Command::new(bin)
+        .args(["watch", "--count", "3", "--json", "--from-block"])
+        .arg((head + 1).to_string())
+        .env("CARELEDGER_RPC_URL", &chain.url)
+        .env("CARELEDGER_DEPLOYMENT", dir.path().join("deployment.json"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::fs::write(dir.path().join("n.txt"), b"synthetic").unwrap();
+    u[2].json(&["record", "add", "n.txt"]);
+    u[2].json(&["grant", &chain.addresses[3], "--expires", "1d"]);
+    let out = watcher.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let kinds: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["RecordAdded", "KeyWrapped", "AccessGranted"]);
+}
+
+#[test]
+fn a_keystore_signs_and_its_secret_never_shows() {
+    let chain = Chain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let user = User {
+        chain: &chain,
+        dir: dir.path(),
+        key: None,
+    };
+    let out = user
+        .cmd()
+        .args(["keys", "new", "me.json", "--json"])
+        .env("CARELEDGER_PASSWORD", "correct horse")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shown = user
+        .cmd()
+        .args(["keys", "show", "--json", "--keystore", "me.json"])
+        .env("CARELEDGER_PASSWORD", "correct horse")
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(created["address"], shown["address"]);
+    assert_eq!(created["x25519PublicKey"], shown["x25519PublicKey"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("me.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let keystore = std::fs::read_to_string(dir.path().join("me.json")).unwrap();
+    assert!(keystore.contains("scrypt") || keystore.contains("pbkdf2"));
+    // Nothing printed contains anything resembling a 32-byte secret other than the public key.
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let hexes: Vec<&str> = printed
+        .split(|c: char| !c.is_ascii_hexdigit() && c != 'x')
+        .filter(|w| w.len() == 66)
+        .collect();
+    assert_eq!(hexes, [created["x25519PublicKey"].as_str().unwrap()]);
+}
+
+#[test]
+fn the_demo_tells_the_whole_story_and_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("careledger")
+        .unwrap()
+        .args(["demo", "--json", "--dir"])
+        .arg(dir.path())
+        .arg("--contracts")
+        .arg(common::contracts())
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true);
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 15);
+    assert!(steps.iter().all(|s| s["ok"] == true));
+    // The demo's record is in the store only as ciphertext.
+    let needle = b"Hemoglobin A1c";
+    for block in std::fs::read_dir(dir.path().join("ipfs")).unwrap() {
+        let bytes = std::fs::read(block.unwrap().path()).unwrap();
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+    }
+}
