@@ -137,6 +137,16 @@ pub async fn send(
     Ok(receipt)
 }
 
+/// The first `E` a transaction emitted.
+pub fn event<E: alloy::sol_types::SolEvent>(receipt: &TransactionReceipt) -> Result<E> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| E::decode_log(&l.inner).ok().map(|l| l.data))
+        .ok_or_else(|| Error::Rpc(format!("the transaction emitted no {}", E::SIGNATURE)))
+}
+
 /// Every log of `addresses` since `from_block`, oldest first.
 pub async fn logs(
     provider: &DynProvider,

@@ -108,6 +108,22 @@ impl Ctx {
         IRecordRegistry::new(d.record_registry, &self.provider)
     }
 
+    /// Sends `call` to `to` from the signing account and waits for success.
+    pub async fn transact(
+        &self,
+        to: Address,
+        call: impl alloy::sol_types::SolCall,
+    ) -> Result<alloy::rpc::types::TransactionReceipt> {
+        crate::chain::send(
+            &self.provider,
+            &self.url,
+            to,
+            call.abi_encode().into(),
+            alloy::primitives::U256::ZERO,
+        )
+        .await
+    }
+
     /// The latest block's timestamp: expiries are relative to chain time, not the
     /// local clock (a devnode's clock can be moved).
     pub async fn chain_time(&self) -> Result<u64> {

@@ -3,7 +3,7 @@
 //! does, then linked; the addresses go to the deployment file.
 
 use crate::abi::{ArbWasm, IAccessToken, StylusDeployer};
-use crate::chain::send;
+use crate::chain::{event, send};
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ use alloy::primitives::{address, keccak256, Address, Bytes, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::state::{AccountOverride, StateOverride};
 use alloy::rpc::types::TransactionRequest;
-use alloy::sol_types::{SolCall, SolEvent, SolValue};
+use alloy::sol_types::{SolCall, SolValue};
 use serde_json::json;
 use std::path::Path;
 
@@ -57,14 +57,7 @@ pub async fn run(ctx: &Ctx, dir: &Path) -> Result<(Deployment, Report)> {
     let link = IAccessToken::linkRecordRegistryCall {
         record_registry: records,
     };
-    send(
-        &ctx.provider,
-        &ctx.url,
-        token,
-        link.abi_encode().into(),
-        U256::ZERO,
-    )
-    .await?;
+    ctx.transact(token, link).await?;
     bar.inc(1);
     bar.finish_and_clear();
 
@@ -131,13 +124,7 @@ async fn deploy_one(ctx: &Ctx, wasm: &[u8], me: Address, args: Vec<u8>) -> Resul
         value,
     )
     .await?;
-    receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|log| StylusDeployer::ContractDeployed::decode_log(&log.inner).ok())
-        .map(|event| event.deployedContract)
-        .ok_or_else(|| Error::Rpc("the StylusDeployer reported no ContractDeployed event".into()))
+    Ok(event::<StylusDeployer::ContractDeployed>(&receipt)?.deployedContract)
 }
 
 /// The activation data fee, asked of ArbWasm in an `eth_call` with the program's

@@ -2,14 +2,13 @@
 
 use super::sharing::{candidate_doctors, encryption_key, published_key, wrap_for, Reader};
 use crate::abi::{IAccessToken, IRecordRegistry};
-use crate::chain::{call_error, logs, parse_address, parse_expiry, send, time, Scope};
+use crate::chain::{call_error, event, logs, parse_address, parse_expiry, time, Scope};
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
 use crate::events;
 use crate::output::{steps, Report};
 use alloy::primitives::{Address, U256};
-use alloy::sol_types::{SolCall, SolEvent};
 use careledger_vault::{wrap, RecordContext};
 use serde_json::json;
 
@@ -31,21 +30,8 @@ pub async fn grant(ctx: &Ctx, doctor: &str, scope: &str, expires: &str) -> Resul
         category,
         record_ids,
     };
-    let receipt = send(
-        &ctx.provider,
-        &ctx.url,
-        d.access_token,
-        call.abi_encode().into(),
-        U256::ZERO,
-    )
-    .await?;
-    let token = receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| IAccessToken::AccessGranted::decode_log(&l.inner).ok())
-        .map(|e| e.tokenId)
-        .ok_or_else(|| Error::Rpc("grant emitted no AccessGranted".into()))?;
+    let receipt = ctx.transact(d.access_token, call).await?;
+    let token = event::<IAccessToken::AccessGranted>(&receipt)?.tokenId;
     let shared = share_with(ctx, &d, me, &[doctor]).await?;
     Ok(Report::new(json!({
         "tokenId": token.to_string(),
@@ -73,14 +59,7 @@ pub async fn revoke(ctx: &Ctx, token: &str) -> Result<Report> {
         .map_err(|_| Error::Usage(format!("{token:?} is not a token id")))?;
     let d = ctx.deployment().await?;
     let call = IAccessToken::revokeCall { token_id: token };
-    let receipt = send(
-        &ctx.provider,
-        &ctx.url,
-        d.access_token,
-        call.abi_encode().into(),
-        U256::ZERO,
-    )
-    .await?;
+    let receipt = ctx.transact(d.access_token, call).await?;
     Ok(Report::new(json!({"tokenId": token.to_string(), "tx": receipt.transaction_hash}))
         .line(format!("revoked token {token} (tx {})", receipt.transaction_hash))
         .line("new records are not shared with that doctor; `careledger record rekey ID` re-encrypts old ones"))
@@ -163,14 +142,7 @@ pub async fn share_with(
             readers,
             wrapped_keys,
         };
-        send(
-            &ctx.provider,
-            &ctx.url,
-            d.record_registry,
-            call.abi_encode().into(),
-            U256::ZERO,
-        )
-        .await?;
+        ctx.transact(d.record_registry, call).await?;
         shared.push(id);
     }
     progress.finish_and_clear();
@@ -323,21 +295,8 @@ pub async fn emergency_open(ctx: &Ctx, patient: &str) -> Result<Report> {
     let patient = parse_address("patient", patient)?;
     let d = ctx.deployment().await?;
     let call = IAccessToken::openEmergencyAccessCall { patient };
-    let receipt = send(
-        &ctx.provider,
-        &ctx.url,
-        d.access_token,
-        call.abi_encode().into(),
-        U256::ZERO,
-    )
-    .await?;
-    let until = receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| IAccessToken::EmergencyAccess::decode_log(&l.inner).ok())
-        .map(|e| e.expiresAt)
-        .unwrap_or_default();
+    let receipt = ctx.transact(d.access_token, call).await?;
+    let until = event::<IAccessToken::EmergencyAccess>(&receipt)?.expiresAt;
     Ok(Report::new(json!({"patient": patient, "expiresAt": until, "tx": receipt.transaction_hash}))
         .line(format!(
             "emergency access to {patient} open until {} (logged on chain, tx {})",
@@ -351,14 +310,7 @@ pub async fn emergency_close(ctx: &Ctx, doctor: &str) -> Result<Report> {
     let doctor = parse_address("doctor", doctor)?;
     let d = ctx.deployment().await?;
     let call = IAccessToken::closeEmergencyAccessCall { doctor };
-    let receipt = send(
-        &ctx.provider,
-        &ctx.url,
-        d.access_token,
-        call.abi_encode().into(),
-        U256::ZERO,
-    )
-    .await?;
+    let receipt = ctx.transact(d.access_token, call).await?;
     Ok(
         Report::new(json!({"doctor": doctor, "tx": receipt.transaction_hash})).line(format!(
             "emergency access of {doctor} closed (tx {})",

@@ -2,14 +2,14 @@
 
 use super::sharing::{candidate_doctors, published_key, readers, wrap_for};
 use crate::abi::IRecordRegistry;
-use crate::chain::{call_error, parse_category, send};
+use crate::chain::{call_error, event, parse_category, send};
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
 use crate::fsutil::AtomicFile;
 use crate::output::{bar, Report};
 use alloy::primitives::{Address, Bytes, B256, U256};
-use alloy::sol_types::{SolCall, SolEvent};
+use alloy::sol_types::SolCall;
 use careledger_vault::ipfs::Cid;
 use careledger_vault::record::{self, StoredRecord};
 use careledger_vault::{wrap, RecordContext, RecordKey};
@@ -111,12 +111,7 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str) -> Result<Report> {
         };
         let receipt = send(&ctx.provider, &ctx.url, d.record_registry, data, U256::ZERO).await?;
         tx = receipt.transaction_hash;
-        let added = receipt
-            .inner
-            .logs()
-            .iter()
-            .find_map(|l| IRecordRegistry::RecordAdded::decode_log(&l.inner).ok())
-            .ok_or_else(|| Error::Rpc("addRecord emitted no RecordAdded".into()))?;
+        let added = event::<IRecordRegistry::RecordAdded>(&receipt)?;
         version = added.version;
         if added.recordId == id {
             break;
@@ -261,21 +256,8 @@ pub async fn get(ctx: &Ctx, id: &str, output: &Path) -> Result<Report> {
     }
     // Log the read before fetching: honest clients never read without a trace.
     let call = IRecordRegistry::accessRecordCall { record_id: id };
-    let receipt = send(
-        &ctx.provider,
-        &ctx.url,
-        d.record_registry,
-        call.abi_encode().into(),
-        U256::ZERO,
-    )
-    .await?;
-    let version = receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| IRecordRegistry::RecordAccessed::decode_log(&l.inner).ok())
-        .map(|e| e.version)
-        .ok_or_else(|| Error::Rpc("accessRecord emitted no RecordAccessed".into()))?;
+    let receipt = ctx.transact(d.record_registry, call).await?;
+    let version = event::<IRecordRegistry::RecordAccessed>(&receipt)?.version;
     let r = ctx
         .records(&d)
         .getRecordVersion(id, version)
@@ -372,21 +354,8 @@ pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
         readers: addresses.clone(),
         wrapped_keys: wrapped,
     };
-    let receipt = send(
-        &ctx.provider,
-        &ctx.url,
-        d.record_registry,
-        call.abi_encode().into(),
-        U256::ZERO,
-    )
-    .await?;
-    let new_version = receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| IRecordRegistry::RecordAdded::decode_log(&l.inner).ok())
-        .map(|e| e.version)
-        .unwrap_or(version + 1);
+    let receipt = ctx.transact(d.record_registry, call).await?;
+    let new_version = event::<IRecordRegistry::RecordAdded>(&receipt)?.version;
     Ok(Report::new(json!({
         "recordId": id.to_string(),
         "version": new_version,
