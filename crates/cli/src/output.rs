@@ -35,29 +35,28 @@ impl Report {
     }
 }
 
-/// A progress bar on stderr for work that may take over a second; hidden when
-/// stderr is not a terminal or output is for machines.
+/// A progress bar over bytes on stderr for work that may take over a second;
+/// hidden when output is for machines (indicatif also hides it off a terminal).
 pub fn bar(enabled: bool, len: u64, what: &str) -> indicatif::ProgressBar {
-    if !enabled {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(len),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg:12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
-    );
-    bar.set_message(what.to_string());
-    bar
+    styled(
+        enabled,
+        len,
+        what,
+        "{prefix:12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+    )
 }
 
-/// A spinner-with-steps bar for multi-transaction work (deploy, sync).
+/// A bar over steps (transactions) for multi-transaction work.
 pub fn steps(enabled: bool, len: u64, what: &str) -> indicatif::ProgressBar {
+    styled(
+        enabled,
+        len,
+        what,
+        "{prefix:12} [{bar:30}] {pos}/{len} {msg}",
+    )
+}
+
+fn styled(enabled: bool, len: u64, what: &str, template: &str) -> indicatif::ProgressBar {
     if !enabled {
         return indicatif::ProgressBar::hidden();
     }
@@ -66,7 +65,7 @@ pub fn steps(enabled: bool, len: u64, what: &str) -> indicatif::ProgressBar {
         indicatif::ProgressDrawTarget::stderr(),
     );
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{prefix:12} [{bar:30}] {pos}/{len} {msg}")
+        indicatif::ProgressStyle::with_template(template)
             .expect("a valid template")
             .progress_chars("=> "),
     );

@@ -1,12 +1,13 @@
 //! `careledger grant|revoke|grants list|grants sync|emergency open|close`.
 
-use super::sharing::{candidate_doctors, encryption_key, published_key, wrap_for, Reader};
+use super::sharing::{
+    candidate_doctors, encryption_key, published_key, token_events, wrap_for, Reader,
+};
 use crate::abi::{IAccessToken, IRecordRegistry};
-use crate::chain::{call_error, event, logs, parse_address, parse_expiry, time, Scope};
+use crate::chain::{call_error, event, parse_address, parse_expiry, time, Scope};
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
-use crate::events;
 use crate::output::{steps, Report};
 use alloy::primitives::{Address, U256};
 use careledger_vault::{wrap, RecordContext};
@@ -187,18 +188,7 @@ pub async fn grant_rows(
     let now = ctx.chain_time().await?;
     let mut granted = Vec::new();
     let mut revoked = Vec::new();
-    for log in logs(
-        &ctx.provider,
-        &ctx.url,
-        vec![d.access_token],
-        d.deploy_block,
-        None,
-    )
-    .await?
-    {
-        let Some(e) = events::decode(&log) else {
-            continue;
-        };
+    for e in token_events(ctx, d).await? {
         let mine = if received {
             e.actor == Some(who)
         } else {

@@ -15,6 +15,19 @@ pub struct Reader {
     pub public_key: [u8; 32],
 }
 
+/// Every grant, revocation and emergency event of the deployment, oldest first.
+pub async fn token_events(ctx: &Ctx, d: &Deployment) -> Result<Vec<events::Event>> {
+    let all = logs(
+        &ctx.provider,
+        &ctx.url,
+        vec![d.access_token],
+        d.deploy_block,
+        None,
+    )
+    .await?;
+    Ok(all.iter().filter_map(events::decode).collect())
+}
+
 /// Doctors that were ever granted (or opened emergency access to) `patient`'s
 /// records; whether each may read a given record now is asked of the chain.
 pub async fn candidate_doctors(
@@ -23,21 +36,11 @@ pub async fn candidate_doctors(
     patient: Address,
 ) -> Result<Vec<Address>> {
     let mut doctors = Vec::new();
-    for log in logs(
-        &ctx.provider,
-        &ctx.url,
-        vec![d.access_token],
-        d.deploy_block,
-        None,
-    )
-    .await?
-    {
-        if let Some(e) = events::decode(&log) {
-            if matches!(e.kind, "AccessGranted" | "EmergencyAccess") && e.patient == Some(patient) {
-                if let Some(doctor) = e.actor {
-                    if !doctors.contains(&doctor) {
-                        doctors.push(doctor);
-                    }
+    for e in token_events(ctx, d).await? {
+        if matches!(e.kind, "AccessGranted" | "EmergencyAccess") && e.patient == Some(patient) {
+            if let Some(doctor) = e.actor {
+                if !doctors.contains(&doctor) {
+                    doctors.push(doctor);
                 }
             }
         }
