@@ -25,6 +25,9 @@ pub enum Error {
     HashMismatch(String),
     #[error("ipfs: {0}")]
     Ipfs(String),
+    // CAR files and remote IPFS services (kubo RPC, pinning services).
+    #[error("malformed CAR: {0}")]
+    Car(String),
 }
 
 impl Error {
