@@ -28,6 +28,14 @@ pub enum Error {
     // CAR files and remote IPFS services (kubo RPC, pinning services).
     #[error("malformed CAR: {0}")]
     Car(String),
+    #[error("IPFS node: {0}")]
+    Node(String),
+    #[error("pinning service refused the access token: {0}")]
+    PinUnauthorized(String),
+    #[error("pinning service has no pin request {0}")]
+    PinNotFound(String),
+    #[error("pinning service: {0}")]
+    Pinning(String),
 }
 
 impl Error {
