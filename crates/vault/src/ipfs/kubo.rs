@@ -63,6 +63,7 @@ impl KuboClient {
             .agent
             .post(self.url("dag/import"))
             .query("pin-roots", "true")
+            .query("timeout", self.node_timeout())
             .header("Content-Type", content_type)
             .send(SendBody::from_reader(&mut body));
         let text = self
@@ -340,6 +341,12 @@ mod tests {
     #[test]
     fn urls_are_checked_and_unreachable_nodes_fail_fast_in_one_line() {
         assert!(KuboClient::new("ftp://x").is_err());
+        if !cfg!(feature = "tls") {
+            let err = KuboClient::new("https://node.example")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("`tls` feature"), "{err}");
+        }
         let client = KuboClient::new("http://127.0.0.1:1/api/v0/")
             .unwrap()
             .with_timeout(Duration::from_secs(5));

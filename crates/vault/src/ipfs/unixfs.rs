@@ -117,6 +117,7 @@ pub struct DagWriter<'s, S> {
 }
 
 impl<'s, S: BlockStore> DagWriter<'s, S> {
+    /// A writer whose blocks go into `store` as each chunk fills.
     pub fn new(store: &'s mut S) -> Self {
         Self {
             adder: FileAdder::default(),
