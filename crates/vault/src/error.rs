@@ -25,6 +25,17 @@ pub enum Error {
     HashMismatch(String),
     #[error("ipfs: {0}")]
     Ipfs(String),
+    // CAR files and remote IPFS services (kubo RPC, pinning services).
+    #[error("malformed CAR: {0}")]
+    Car(String),
+    #[error("IPFS node: {0}")]
+    Node(String),
+    #[error("pinning service refused the access token: {0}")]
+    PinUnauthorized(String),
+    #[error("pinning service has no pin request {0}")]
+    PinNotFound(String),
+    #[error("pinning service: {0}")]
+    Pinning(String),
 }
 
 impl Error {

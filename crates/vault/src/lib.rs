@@ -5,7 +5,9 @@
 //!   1 GiB file never sits in memory; the sha-256 of the ciphertext is what goes on chain.
 //! - [`wrap`]: the record key sealed with HPKE (X25519-HKDF-SHA256, ChaCha20-Poly1305)
 //!   to each reader's registered X25519 key.
-//! - [`ipfs`]: ciphertexts as UnixFS DAGs with kubo's CIDs, in an on-disk block store.
+//! - [`ipfs`]: ciphertexts as UnixFS DAGs with kubo's CIDs, in an on-disk block store
+//!   or on any node with kubo's RPC API (checked block by block), moved as CARv1, and
+//!   kept by pinning services (IPFS Pinning Service API).
 //! - [`RecordContext`]: chain id, registry, patient and record id, bound into every
 //!   ciphertext as associated data, so a ciphertext or wrapped key moved to another
 //!   record does not decrypt.

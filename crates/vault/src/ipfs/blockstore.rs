@@ -26,6 +26,39 @@ pub(crate) fn verify(cid: &Cid, block: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Blocks in memory: for tests and for small DAGs on their way somewhere else.
+#[derive(Debug, Clone, Default)]
+pub struct MemBlockStore {
+    blocks: std::collections::HashMap<Cid, Vec<u8>>,
+}
+
+impl MemBlockStore {
+    /// How many distinct blocks the store holds.
+    pub fn len(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Whether the store holds no block.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+}
+
+impl BlockStore for MemBlockStore {
+    fn put(&mut self, cid: &Cid, block: &[u8]) -> Result<(), Error> {
+        verify(cid, block)?;
+        self.blocks.entry(*cid).or_insert_with(|| block.to_vec());
+        Ok(())
+    }
+
+    fn get(&self, cid: &Cid) -> Result<Vec<u8>, Error> {
+        self.blocks
+            .get(cid)
+            .cloned()
+            .ok_or_else(|| Error::MissingBlock(cid.to_string()))
+    }
+}
+
 /// The embedded store: `<dir>/<cid>` files, no daemon.
 #[derive(Debug, Clone)]
 pub struct FsBlockStore {
@@ -33,6 +66,7 @@ pub struct FsBlockStore {
 }
 
 impl FsBlockStore {
+    /// Opens (creating if needed) the store kept in `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, Error> {
         std::fs::create_dir_all(dir.as_ref())?;
         Ok(Self {

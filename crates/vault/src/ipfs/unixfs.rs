@@ -111,13 +111,18 @@ impl<S: BlockStore> Read for FileReader<'_, S> {
 pub struct DagWriter<'s, S> {
     adder: FileAdder,
     store: &'s mut S,
+    /// A file of exactly one full chunk is that chunk: the builder hands it
+    /// out while pushing and has nothing left to give at the end.
+    last: Option<Cid>,
 }
 
 impl<'s, S: BlockStore> DagWriter<'s, S> {
+    /// A writer whose blocks go into `store` as each chunk fills.
     pub fn new(store: &'s mut S) -> Self {
         Self {
             adder: FileAdder::default(),
             store,
+            last: None,
         }
     }
 
@@ -125,7 +130,9 @@ impl<'s, S: BlockStore> DagWriter<'s, S> {
         while !input.is_empty() {
             let (blocks, consumed) = self.adder.push(input);
             for (cid, block) in blocks {
-                self.store.put(&to_cid(&cid)?, &block)?;
+                let cid = to_cid(&cid)?;
+                self.store.put(&cid, &block)?;
+                self.last = Some(cid);
             }
             input = &input[consumed..];
         }
@@ -134,7 +141,7 @@ impl<'s, S: BlockStore> DagWriter<'s, S> {
 
     /// Flushes the last chunk and the tree above it; returns the root CID.
     pub fn finish(self) -> Result<Cid, Error> {
-        let mut root = None;
+        let mut root = self.last;
         for (cid, block) in self.adder.finish() {
             let cid = to_cid(&cid)?;
             self.store.put(&cid, &block)?;
@@ -190,6 +197,18 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(cat(&cid, &s, &mut out).unwrap(), 11);
         assert_eq!(out, b"hello world");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_of_exactly_one_chunk_is_its_raw_leaf() {
+        let (mut s, dir) = store();
+        let data = vec![3u8; 262_144];
+        let cid = add(&mut &data[..], &mut s).unwrap();
+        assert_eq!(cid.codec(), RAW);
+        let mut out = Vec::new();
+        assert_eq!(cat(&cid, &s, &mut out).unwrap(), 262_144);
+        assert!(out == data);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
