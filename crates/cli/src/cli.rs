@@ -50,6 +50,10 @@ pub struct Global {
         default_value = ".careledger/ipfs"
     )]
     pub store: PathBuf,
+    /// A kubo-style IPFS node (kubo, js-ipfs): records are pushed to it as CARs and
+    /// fetched from it, every block checked against its CID.
+    #[arg(long, global = true, env = "CARELEDGER_IPFS_API")]
+    pub ipfs_api: Option<String>,
     /// Machine-readable output on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -218,5 +222,27 @@ pub enum IpfsCmd {
         cid: String,
         #[arg(short, long)]
         output: PathBuf,
+    },
+    /// Write the DAG under CID as a CARv1 file.
+    Export {
+        cid: String,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Import a CARv1 file (every block checked); prints its root.
+    Import { car: PathBuf },
+    /// Ask a pinning service (IPFS Pinning Service API) to keep CID; the bearer
+    /// token comes from CARELEDGER_PIN_TOKEN.
+    Pin {
+        cid: String,
+        /// The service's endpoint, e.g. https://api.example-pinning.io
+        #[arg(long, env = "CARELEDGER_PIN_SERVICE")]
+        service: String,
+        /// A name for the pin: never put health data here, services see it.
+        #[arg(long)]
+        name: Option<String>,
+        /// Wait until the service reports it pinned (seconds).
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
     },
 }

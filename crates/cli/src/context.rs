@@ -8,7 +8,7 @@ use alloy::network::EthereumWallet;
 use alloy::primitives::Address;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
-use careledger_vault::ipfs::FsBlockStore;
+use careledger_vault::ipfs::{BlockStore, Cid, FsBlockStore, KuboClient};
 use careledger_vault::ReaderKeypair;
 use std::path::PathBuf;
 
@@ -18,6 +18,8 @@ pub struct Ctx {
     pub signer: Option<PrivateKeySigner>,
     pub deployment_path: PathBuf,
     pub store_dir: PathBuf,
+    /// The IPFS node records are pushed to and fetched from, if any.
+    pub ipfs: Option<KuboClient>,
     /// Progress bars on stderr (off for --json and in the demo's quiet actors).
     pub progress: bool,
 }
@@ -28,8 +30,13 @@ impl Ctx {
         signer: Option<PrivateKeySigner>,
         deployment_path: PathBuf,
         store_dir: PathBuf,
+        ipfs_api: Option<&str>,
         progress: bool,
     ) -> Result<Self> {
+        let ipfs = ipfs_api
+            .map(KuboClient::new)
+            .transpose()
+            .map_err(|e| Error::Usage(format!("--ipfs-api: {e}")))?;
         let parsed: alloy::transports::http::reqwest::Url = url
             .parse()
             .map_err(|_| Error::Usage(format!("--rpc-url {url:?} is not a URL")))?;
@@ -47,6 +54,7 @@ impl Ctx {
             signer,
             deployment_path,
             store_dir,
+            ipfs,
             progress,
         })
     }
@@ -106,6 +114,28 @@ impl Ctx {
         d: &Deployment,
     ) -> IRecordRegistry::IRecordRegistryInstance<&DynProvider> {
         IRecordRegistry::new(d.record_registry, &self.provider)
+    }
+
+    /// Sends the DAG under `cid` from the local store to the IPFS node (if one is
+    /// configured) and checks the root it reports, before the chain points at it.
+    pub fn publish(&self, cid: &Cid) -> Result<()> {
+        if let Some(node) = &self.ipfs {
+            let store = self.store()?;
+            tokio::task::block_in_place(|| node.push(cid, &store))?;
+        }
+        Ok(())
+    }
+
+    /// Makes sure the DAG under `cid` is in the local store, fetching it from the
+    /// IPFS node as a CAR (each block checked) when it is not.
+    pub fn fetch(&self, cid: &Cid) -> Result<()> {
+        let mut store = self.store()?;
+        if let Some(node) = &self.ipfs {
+            if store.get(cid).is_err() {
+                tokio::task::block_in_place(|| node.export(cid, &mut store))?;
+            }
+        }
+        Ok(())
     }
 
     /// Sends `call` to `to` from the signing account and waits for success.

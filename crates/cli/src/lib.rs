@@ -51,6 +51,7 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         signer(&cli)?,
         g.deployment.clone(),
         g.store.clone(),
+        g.ipfs_api.as_deref(),
         !g.json,
     )?;
     let report = match &cli.command {
@@ -109,6 +110,14 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         }
         Command::Ipfs(IpfsCmd::Add { file }) => cmd::ipfs::add(&ctx, file)?,
         Command::Ipfs(IpfsCmd::Cat { cid, output }) => cmd::ipfs::cat(&ctx, cid, output)?,
+        Command::Ipfs(IpfsCmd::Export { cid, output }) => cmd::ipfs::export(&ctx, cid, output)?,
+        Command::Ipfs(IpfsCmd::Import { car }) => cmd::ipfs::import(&ctx, car)?,
+        Command::Ipfs(IpfsCmd::Pin {
+            cid,
+            service,
+            name,
+            wait,
+        }) => cmd::ipfs::pin(cid, service, name.as_deref(), *wait)?,
     };
     Ok(Some(report))
 }

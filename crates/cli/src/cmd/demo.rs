@@ -53,6 +53,7 @@ fn actor(dev: &Devnode, i: usize, dir: &Path) -> Result<Ctx> {
         Some(signer),
         dir.join("careledger-deployment.json"),
         dir.join("ipfs"),
+        None,
         false,
     )
 }

@@ -85,6 +85,7 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str) -> Result<Report> {
         let rctx = record_ctx(chain_id, &d, me, id);
         let key = RecordKey::generate();
         stored = seal_file(ctx, file, &key, &rctx)?;
+        ctx.publish(&stored.cid)?;
         let readers = readers(ctx, &d, me, id, category, &candidates).await?;
         let (addresses, wrapped) = wrap_for(&key, &rctx, &readers)?;
         shared = addresses.clone();
@@ -270,6 +271,7 @@ pub async fn get(ctx: &Ctx, id: &str, output: &Path) -> Result<Report> {
         .map_err(|_| Error::Rpc(format!("record {id} has a malformed CID on chain")))?;
     let rctx = record_ctx(d.chain_id, &d, patient, id);
     let key = unwrap_key(ctx, &d, me, id, version, &rctx).await?;
+    ctx.fetch(&cid)?;
     let store = ctx.store()?;
     let mut out = AtomicFile::create(output)?;
     let n = tokio::task::block_in_place(|| {
@@ -330,6 +332,7 @@ pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
     let readers = readers(ctx, &d, me, id, category, &candidates).await?;
     let new_key = RecordKey::generate();
 
+    ctx.fetch(&old_cid)?;
     // Decrypt and re-encrypt through a pipe: the plaintext never touches the disk.
     let store = ctx.store()?;
     let mut writer_store = store.clone();
@@ -346,6 +349,7 @@ pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
             opened.and(sealed)
         })
     })?;
+    ctx.publish(&stored.cid)?;
     let (addresses, wrapped) = wrap_for(&new_key, &rctx, &readers)?;
     let call = IRecordRegistry::addVersionCall {
         record_id: id,

@@ -180,3 +180,121 @@ pub fn deployed<'a>(chain: &'a Chain, dir: &'a Path) -> Vec<User<'a>> {
     users[1].json(&["doctor", "verify", &chain.addresses[4]]);
     users
 }
+
+/// A one-thread HTTP server on a free loopback port answering each request with
+/// `handler(method, path, body) -> (status, json body)`; for stand-ins of remote
+/// services (a lying IPFS node, a pinning service).
+pub fn serve(handler: fn(&str, &str, &str) -> (u16, String)) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut length = 0usize;
+            let mut chunked = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+                    chunked = true;
+                }
+            }
+            let mut body = Vec::new();
+            if chunked {
+                // Read chunks until the zero-length one (uploads of CARs are streamed).
+                loop {
+                    let mut size = String::new();
+                    if reader.read_line(&mut size).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                    let mut chunk = vec![0; n + 2];
+                    if reader.read_exact(&mut chunk).is_err() || n == 0 {
+                        break;
+                    }
+                    body.extend_from_slice(&chunk[..n]);
+                }
+            } else {
+                body.resize(length, 0);
+                let _ = reader.read_exact(&mut body);
+            }
+            let mut parts = request_line.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let (status, answer) = handler(method, path, &String::from_utf8_lossy(&body));
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    url
+}
+
+/// A js-ipfs daemon (scripts/ipfs/start, installed by scripts/setup) on a free
+/// port, killed when dropped.
+pub struct JsIpfs {
+    child: std::process::Child,
+    pub api: String,
+    _dir: tempfile::TempDir,
+}
+
+impl JsIpfs {
+    pub fn start() -> Self {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let jsipfs = root.join("scripts/ipfs/node_modules/.bin/jsipfs");
+        assert!(jsipfs.exists(), "js-ipfs is missing: run scripts/setup");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(root.join("scripts/ipfs/start"))
+            .arg(dir.path().join("repo"))
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("scripts/ipfs/start runs");
+        let api = format!("http://127.0.0.1:{port}");
+        let mut ipfs = Self {
+            child,
+            api,
+            _dir: dir,
+        };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                ipfs.child.try_wait().unwrap().is_none(),
+                "the js-ipfs daemon exited: run scripts/setup"
+            );
+            assert!(
+                started.elapsed().as_secs() < 120,
+                "js-ipfs did not start in 120 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        ipfs
+    }
+}
+
+impl Drop for JsIpfs {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
