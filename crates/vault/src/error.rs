@@ -25,6 +25,9 @@ pub enum Error {
     HashMismatch(String),
     #[error("ipfs: {0}")]
     Ipfs(String),
+    /// Built from fixed text and positions only, never from the record.
+    #[error("not a valid FHIR R4 Bundle: {0}")]
+    Fhir(String),
 }
 
 impl Error {

@@ -6,12 +6,15 @@
 //! - [`wrap`]: the record key sealed with HPKE (X25519-HKDF-SHA256, ChaCha20-Poly1305)
 //!   to each reader's registered X25519 key.
 //! - [`ipfs`]: ciphertexts as UnixFS DAGs with kubo's CIDs, in an on-disk block store.
+//! - [`fhir`]: records as FHIR R4 Bundles (or any file as an attachment), and
+//!   grants and on-chain history exported as Consent and AuditEvent.
 //! - [`RecordContext`]: chain id, registry, patient and record id, bound into every
 //!   ciphertext as associated data, so a ciphertext or wrapped key moved to another
 //!   record does not decrypt.
 
 mod context;
 mod error;
+pub mod fhir;
 pub mod ipfs;
 mod keys;
 pub mod record;
