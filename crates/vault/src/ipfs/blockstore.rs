@@ -5,23 +5,20 @@
 //! stray `.tmp` files, never a torn block under a CID (which `put` would then
 //! skip as "already stored" forever). Syncing each 256 KiB block cost ~4 ms
 //! (a journal commit and a cache flush per file): 17 s of a 20 s seal of 1 GiB,
-//! and syncing them all at the end one by one is no cheaper. So blocks wait in a
-//! pending set and [`BlockStore::sync`] makes the whole set durable at once (one
-//! `syncfs` on Linux), then renames them and syncs the directory.
+//! and syncing them all at the end one by one is no cheaper. So blocks are
+//! made durable in batches (one `syncfs` on Linux), then renamed, then the
+//! directory is synced; [`BlockStore::sync`] commits the last batch.
 //! `DagWriter::finish` syncs, so a CID that `add` or `seal` returns is durable.
+//! The writing itself happens on a thread of the store's own (`writer.rs`).
 
+use super::writer::Writer;
 use crate::Error;
 use cid::Cid;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 const SHA2_256: u64 = 0x12;
-/// Blocks (256 KiB each in a DAG) held back before an intermediate sync: bounds
-/// both the dirty data one sync flushes and the bookkeeping for a huge file.
-const MAX_PENDING: usize = 1024;
 
 /// A content-addressed block store.
 pub trait BlockStore {
@@ -47,20 +44,20 @@ pub(crate) fn verify(cid: &Cid, block: &[u8]) -> Result<(), Error> {
 }
 
 /// The embedded store: `<dir>/<cid>` files, no daemon. Blocks put since the last
-/// [`BlockStore::sync`] are readable through this value but not yet under their
-/// CIDs on disk; dropping the store syncs them (best effort: call `sync` to see
-/// errors).
+/// [`BlockStore::sync`] are readable through this value but may not be durable
+/// yet; dropping the store syncs them (best effort: call `sync` to see errors).
 #[derive(Debug)]
 pub struct FsBlockStore {
     dir: PathBuf,
     /// Tells this value's temporary files from those of other stores (in this
     /// or another process) on the same directory.
     tag: String,
-    pending: HashSet<Cid>,
+    /// Started by the first `put`: a store that only reads needs no thread.
+    writer: Option<Writer>,
 }
 
 impl Clone for FsBlockStore {
-    /// The same directory with nothing pending: pending blocks belong to the
+    /// The same directory with its own writer: unsynced blocks belong to the
     /// value that wrote them.
     fn clone(&self) -> Self {
         Self::at(self.dir.clone())
@@ -84,7 +81,7 @@ impl FsBlockStore {
         Self {
             dir,
             tag,
-            pending: HashSet::new(),
+            writer: None,
         }
     }
 
@@ -95,80 +92,52 @@ impl FsBlockStore {
     fn tmp_path(&self, cid: &Cid) -> PathBuf {
         self.dir.join(format!(".{cid}.{}.tmp", self.tag))
     }
+}
 
-    /// Gets the pending blocks' bytes onto the disk.
-    #[cfg(target_os = "linux")]
-    fn flush_pending(&self) -> Result<(), Error> {
-        use std::os::fd::AsRawFd;
-        // One writeback of the whole file system instead of a journal commit per
-        // file. It also flushes other programs' dirty pages, which they would
-        // have paid for later anyway.
-        let dir = std::fs::File::open(&self.dir)?;
-        // SAFETY: `dir` is an open descriptor for the duration of the call.
-        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
-            return Err(std::io::Error::last_os_error().into());
-        }
-        Ok(())
-    }
-
-    /// Gets the pending blocks' bytes onto the disk.
-    #[cfg(not(target_os = "linux"))]
-    fn flush_pending(&self) -> Result<(), Error> {
-        for cid in &self.pending {
-            std::fs::File::open(self.tmp_path(cid))?.sync_data()?;
-        }
-        Ok(())
+/// The file's bytes, or `None` if there is no such file.
+fn read(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    match std::fs::read(path) {
+        Ok(block) => Ok(Some(block)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
 impl BlockStore for FsBlockStore {
     fn put(&mut self, cid: &Cid, block: &[u8]) -> Result<(), Error> {
         verify(cid, block)?;
-        if self.pending.contains(cid) || self.path(cid).exists() {
-            return Ok(());
-        }
-        std::fs::File::create(self.tmp_path(cid))?.write_all(block)?;
-        self.pending.insert(*cid);
-        if self.pending.len() >= MAX_PENDING {
-            self.sync()?;
-        }
+        // Whether the block is already stored is the writer's to check, in order
+        // with the blocks queued before it.
+        let (tmp, path) = (self.tmp_path(cid), self.path(cid));
+        let writer = match &mut self.writer {
+            Some(writer) => writer,
+            None => self.writer.insert(Writer::spawn(self.dir.clone())?),
+        };
+        writer.put(tmp, path, block.to_vec())?;
         Ok(())
     }
 
     fn get(&self, cid: &Cid) -> Result<Vec<u8>, Error> {
-        let path = if self.pending.contains(cid) {
-            self.tmp_path(cid)
-        } else {
-            self.path(cid)
-        };
-        let block = match std::fs::read(path) {
-            Ok(block) => block,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::MissingBlock(cid.to_string()))
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let mut block = read(&self.path(cid))?;
+        if let (None, Some(writer)) = (&block, &self.writer) {
+            // Perhaps still queued or under its temporary name: once the writer
+            // has caught up, it is under one of the two.
+            writer.barrier()?;
+            block = match read(&self.tmp_path(cid))? {
+                Some(block) => Some(block),
+                None => read(&self.path(cid))?,
+            };
+        }
+        let block = block.ok_or_else(|| Error::MissingBlock(cid.to_string()))?;
         verify(cid, &block)?;
         Ok(block)
     }
 
     fn sync(&mut self) -> Result<(), Error> {
-        if self.pending.is_empty() {
-            return Ok(());
+        match &self.writer {
+            Some(writer) => Ok(writer.sync()?),
+            None => Ok(()),
         }
-        self.flush_pending()?;
-        for cid in std::mem::take(&mut self.pending) {
-            std::fs::rename(self.tmp_path(&cid), self.path(&cid))?;
-        }
-        // The renames themselves, so the blocks are found under their CIDs after a crash.
-        std::fs::File::open(&self.dir)?.sync_all()?;
-        Ok(())
-    }
-}
-
-impl Drop for FsBlockStore {
-    fn drop(&mut self) {
-        let _ = self.sync();
     }
 }
 
@@ -221,5 +190,17 @@ mod tests {
             Err(Error::BlockMismatch(_))
         ));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_write_is_reported_and_nothing_is_stored_under_a_cid() {
+        let dir = std::env::temp_dir().join(format!("vault-bs-gone-{}", std::process::id()));
+        let mut store = FsBlockStore::open(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let a = b"block a".as_slice();
+        // The write fails on the store's thread: the next call reports it.
+        let first = store.put(&raw_cid(a), a).and_then(|()| store.sync());
+        assert!(matches!(first, Err(Error::Io(_))), "{first:?}");
+        assert!(!dir.exists());
     }
 }

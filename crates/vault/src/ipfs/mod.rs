@@ -5,6 +5,7 @@
 
 mod blockstore;
 mod unixfs;
+mod writer;
 
 pub use blockstore::{BlockStore, FsBlockStore};
 pub use cid::Cid;
