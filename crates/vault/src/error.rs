@@ -36,6 +36,9 @@ pub enum Error {
     PinNotFound(String),
     #[error("pinning service: {0}")]
     Pinning(String),
+    /// Built from fixed text and positions only, never from the record.
+    #[error("not a valid FHIR R4 Bundle: {0}")]
+    Fhir(String),
 }
 
 impl Error {

@@ -8,12 +8,15 @@
 //! - [`ipfs`]: ciphertexts as UnixFS DAGs with kubo's CIDs, in an on-disk block store
 //!   or on any node with kubo's RPC API (checked block by block), moved as CARv1, and
 //!   kept by pinning services (IPFS Pinning Service API).
+//! - [`fhir`]: records as FHIR R4 Bundles (or any file as an attachment), and
+//!   grants and on-chain history exported as Consent and AuditEvent.
 //! - [`RecordContext`]: chain id, registry, patient and record id, bound into every
 //!   ciphertext as associated data, so a ciphertext or wrapped key moved to another
 //!   record does not decrypt.
 
 mod context;
 mod error;
+pub mod fhir;
 pub mod ipfs;
 mod keys;
 pub mod record;

@@ -1,6 +1,6 @@
 //! Streaming record encryption: XChaCha20-Poly1305 in the STREAM construction
 //! (`aead::stream`, big-endian 32-bit counter and last-chunk flag), so reordered,
-//! dropped or truncated chunks fail to decrypt and memory stays at two chunks.
+//! dropped or truncated chunks fail to decrypt and memory stays at a few chunks.
 //!
 //! Format: `"CLV1"` ‖ chunk size (u32 BE) ‖ 19-byte nonce prefix, then the chunks,
 //! each `chunk size` bytes of plaintext plus a 16-byte tag, the last one shorter
@@ -14,6 +14,8 @@ use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 use rand_core::{OsRng, RngCore, UnwrapErr};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
+
+mod encrypt;
 
 const MAGIC: &[u8; 4] = b"CLV1";
 const NONCE_PREFIX: usize = 19;
@@ -37,22 +39,8 @@ fn read_up_to(reader: &mut impl Read, n: usize) -> Result<Vec<u8>, Error> {
     Ok(buf)
 }
 
-struct HashingWriter<W> {
-    inner: W,
-    hash: Sha256,
-    len: u64,
-}
-
-impl<W: Write> HashingWriter<W> {
-    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.inner.write_all(bytes)?;
-        self.hash.update(bytes);
-        self.len += bytes.len() as u64;
-        Ok(())
-    }
-}
-
 /// Encrypts everything `plaintext` yields into `out` under `key`, bound to `ctx`.
+/// Encryption and the ciphertext hash run on a second thread (see `encrypt.rs`).
 pub fn encrypt(
     key: &RecordKey,
     ctx: &RecordContext,
@@ -69,40 +57,9 @@ pub fn encrypt(
     aad.extend_from_slice(&header);
 
     let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
-    let mut encryptor = EncryptorBE32::from_aead(cipher, (&prefix).into());
-    let mut out = HashingWriter {
-        inner: out,
-        hash: Sha256::new(),
-        len: 0,
-    };
-    out.put(&header)?;
-    let mut current = read_up_to(plaintext, CHUNK)?;
-    loop {
-        let next = read_up_to(plaintext, CHUNK)?;
-        if next.is_empty() {
-            let sealed = encryptor
-                .encrypt_last(Payload {
-                    msg: &current,
-                    aad: &aad,
-                })
-                .map_err(|_| Error::TooLong)?;
-            out.put(&sealed)?;
-            break;
-        }
-        let sealed = encryptor
-            .encrypt_next(Payload {
-                msg: &current,
-                aad: &aad,
-            })
-            .map_err(|_| Error::TooLong)?;
-        out.put(&sealed)?;
-        current = next;
-    }
-    out.inner.flush()?;
-    Ok(Sealed {
-        sha256: out.hash.finalize().into(),
-        ciphertext_len: out.len,
-    })
+    let encryptor = EncryptorBE32::from_aead(cipher, (&prefix).into());
+    out.write_all(&header)?;
+    encrypt::run(encryptor, &aad, &header, plaintext, out)
 }
 
 /// Decrypts `ciphertext` into `out`. Plaintext is written chunk by chunk as each
@@ -254,6 +211,50 @@ mod tests {
                 open(&key, &ctx(1), &bad).is_err(),
                 "flip of bit {bit} went unnoticed"
             );
+        }
+    }
+
+    /// Fails after `left` bytes.
+    struct Failing {
+        left: usize,
+    }
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Err(std::io::Error::other("disk gone"));
+            }
+            let n = buf.len().min(self.left);
+            buf[..n].fill(1);
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            Read::read(self, &mut vec![0; buf.len()])
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_reader_or_writer_stops_both_threads_with_its_error() {
+        let key = RecordKey::generate();
+        for left in [0, 10, CHUNK, 20 * CHUNK + 3] {
+            let got = encrypt(&key, &ctx(1), &mut Failing { left }, &mut Vec::new());
+            assert!(matches!(got, Err(Error::Io(e)) if e.to_string() == "disk gone"));
+            let data = vec![0u8; 20 * CHUNK];
+            let got = encrypt(
+                &key,
+                &ctx(1),
+                &mut &data[..],
+                &mut Failing { left: left + 27 },
+            );
+            assert!(matches!(got, Err(Error::Io(e)) if e.to_string() == "disk gone"));
         }
     }
 

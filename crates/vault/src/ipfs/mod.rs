@@ -18,6 +18,7 @@ pub mod pinning;
 mod testserver;
 mod unixfs;
 mod varint;
+mod writer;
 
 pub use blockstore::{BlockStore, FsBlockStore, MemBlockStore};
 pub use car::{export_car, import_car};

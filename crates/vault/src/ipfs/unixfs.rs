@@ -139,7 +139,8 @@ impl<'s, S: BlockStore> DagWriter<'s, S> {
         Ok(())
     }
 
-    /// Flushes the last chunk and the tree above it; returns the root CID.
+    /// Flushes the last chunk and the tree above it and syncs the store;
+    /// returns the root CID, whose blocks are then durable.
     pub fn finish(self) -> Result<Cid, Error> {
         let mut root = self.last;
         for (cid, block) in self.adder.finish() {
@@ -147,6 +148,7 @@ impl<'s, S: BlockStore> DagWriter<'s, S> {
             self.store.put(&cid, &block)?;
             root = Some(cid);
         }
+        self.store.sync()?;
         root.ok_or_else(|| Error::Ipfs("the DAG builder produced no root".into()))
     }
 }
