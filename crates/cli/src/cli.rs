@@ -178,6 +178,9 @@ pub enum RecordCmd {
         /// Opaque category code (e.g. lab, imaging); only its hash goes on chain.
         #[arg(long, default_value = "")]
         category: String,
+        /// Wrap a non-FHIR file in a FHIR R4 DocumentReference Bundle (up to 64 MiB).
+        #[arg(long)]
+        as_fhir: bool,
     },
     /// Records of a patient (default: you), as far as you may see them.
     List { patient: Option<String> },

@@ -10,6 +10,8 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     pub kind: &'static str,
+    /// The contract that emitted it.
+    pub contract: Address,
     pub block: u64,
     pub tx: B256,
     pub log_index: u64,
@@ -27,6 +29,7 @@ impl Event {
     fn new(kind: &'static str, log: &Log) -> Self {
         Self {
             kind,
+            contract: log.address(),
             block: log.block_number.unwrap_or_default(),
             tx: log.transaction_hash.unwrap_or_default(),
             log_index: log.log_index.unwrap_or_default(),
@@ -176,4 +179,47 @@ pub fn decode(log: &Log) -> Option<Event> {
         };
     }
     None
+}
+
+/// The event as a FHIR AuditEvent entry (patient-facing kinds only).
+pub fn audit_entry(e: &Event, block_time: u64) -> Option<careledger_vault::fhir::AuditEntry> {
+    use careledger_vault::fhir::{AuditEntry, AuditKind as K};
+    let kind = match e.kind {
+        "RecordAdded" => K::RecordAdded,
+        "RecordAccessed" => K::RecordAccessed,
+        "AccessGranted" => K::AccessGranted,
+        "AccessRevoked" => K::AccessRevoked,
+        "EmergencyAccess" => K::EmergencyAccess,
+        "EmergencyAccessClosed" => K::EmergencyAccessClosed,
+        "KeyWrapped" => K::KeyWrapped,
+        _ => return None,
+    };
+    // Who acted: the patient adds, grants, revokes and wraps; the doctor reads
+    // and opens emergencies.
+    let by_patient = matches!(
+        kind,
+        K::RecordAdded
+            | K::AccessGranted
+            | K::AccessRevoked
+            | K::KeyWrapped
+            | K::EmergencyAccessClosed
+    );
+    let (actor, subject) = if by_patient {
+        (e.patient.or(e.actor).unwrap_or_default(), e.actor)
+    } else {
+        (e.actor.unwrap_or_default(), e.patient)
+    };
+    Some(AuditEntry {
+        kind,
+        contract: e.contract,
+        block_number: e.block,
+        block_time,
+        tx_hash: e.tx,
+        log_index: e.log_index,
+        actor,
+        subject,
+        record_id: e.record_id,
+        token_id: e.token_id,
+        version: e.version,
+    })
 }

@@ -77,9 +77,11 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         Command::Verifier(VerifierCmd::Remove { verifier }) => {
             cmd::roles::verifier(&ctx, verifier, false).await?
         }
-        Command::Record(RecordCmd::Add { file, category }) => {
-            cmd::record::add(&ctx, file, category).await?
-        }
+        Command::Record(RecordCmd::Add {
+            file,
+            category,
+            as_fhir,
+        }) => cmd::record::add(&ctx, file, category, *as_fhir).await?,
         Command::Record(RecordCmd::List { patient }) => {
             cmd::record::list(&ctx, patient.as_deref()).await?
         }
@@ -93,8 +95,8 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
             expires,
         } => cmd::grants::grant(&ctx, doctor, scope, expires).await?,
         Command::Revoke { token } => cmd::grants::revoke(&ctx, token).await?,
-        Command::Grants(GrantsCmd::List { received, fhir: _ }) => {
-            cmd::grants::list(&ctx, *received).await?
+        Command::Grants(GrantsCmd::List { received, fhir }) => {
+            cmd::grants::list(&ctx, *received, *fhir).await?
         }
         Command::Grants(GrantsCmd::Sync) => cmd::grants::sync(&ctx).await?,
         Command::Emergency(EmergencyCmd::Open { patient }) => {
@@ -103,7 +105,9 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         Command::Emergency(EmergencyCmd::Close { doctor }) => {
             cmd::grants::emergency_close(&ctx, doctor).await?
         }
-        Command::Audit { patient, fhir: _ } => cmd::audit::audit(&ctx, patient.as_deref()).await?,
+        Command::Audit { patient, fhir } => {
+            cmd::audit::audit(&ctx, patient.as_deref(), *fhir).await?
+        }
         Command::Watch { count, from_block } => {
             cmd::audit::watch(&ctx, *count, *from_block, g.json).await?;
             return Ok(None);

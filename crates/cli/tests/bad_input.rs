@@ -48,6 +48,23 @@ fn malformed_arguments_are_named() {
     ]);
     assert!(missing.contains("not in the store"), "{missing}");
     assert!(!dir.path().join("o").exists());
+    // A Bundle that breaks R4's rules is refused before anything is stored, and
+    // the error quotes none of it.
+    std::fs::write(
+        dir.path().join("bad.json"),
+        br#"{"resourceType":"Bundle","type":"CANARY-7f3a","entry":[]}"#,
+    )
+    .unwrap();
+    let bad = patient.fails(&["record", "add", "bad.json"]);
+    assert!(bad.contains("not a valid FHIR R4 Bundle"), "{bad}");
+    assert!(!bad.contains("CANARY"));
+    assert_eq!(
+        patient.json(&["record", "list"])["records"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     // Registering twice is refused by the contract, decoded from its custom error.
     assert!(patient
         .fails(&["patient", "register"])

@@ -273,3 +273,45 @@ fn the_demo_tells_the_whole_story_and_passes() {
         assert!(!bytes.windows(needle.len()).any(|w| w == needle));
     }
 }
+
+#[test]
+fn fhir_records_consents_and_audit_events() {
+    let chain = Chain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let u = deployed(&chain, dir.path());
+    let (patient, doctor) = (&u[2], &u[3]);
+    std::fs::write(dir.path().join("note.txt"), b"synthetic discharge note").unwrap();
+    let added = patient.json(&["record", "add", "note.txt", "--as-fhir"]);
+    assert_eq!(added["kind"], "FHIR DocumentReference attachment");
+    std::fs::write(
+        dir.path().join("obs.json"),
+        br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"}}}]}"#,
+    )
+    .unwrap();
+    let bundle = patient.json(&["record", "add", "obs.json"]);
+    assert_eq!(bundle["kind"], "FHIR collection Bundle of 1 entries");
+
+    patient.json(&["grant", &chain.addresses[3], "--expires", "7d"]);
+    doctor.json(&["record", "get", "1", "-o", "note.fhir.json"]);
+    let wrapped: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("note.fhir.json")).unwrap()).unwrap();
+    assert_eq!(wrapped["resourceType"], "Bundle");
+    let doc = &wrapped["entry"][0]["resource"];
+    assert_eq!(doc["resourceType"], "DocumentReference");
+    assert_eq!(doc["content"][0]["attachment"]["contentType"], "text/plain");
+
+    let consents = patient.json(&["grants", "list", "--fhir"]);
+    assert_eq!(consents["resourceType"], "Bundle");
+    assert_eq!(consents["entry"][0]["resource"]["resourceType"], "Consent");
+    assert_eq!(consents["entry"][0]["resource"]["status"], "active");
+    let audit = patient.json(&["audit", "--fhir"]);
+    let events = audit["entry"].as_array().unwrap();
+    assert!(events
+        .iter()
+        .all(|e| e["resource"]["resourceType"] == "AuditEvent"));
+    assert!(
+        events.len() >= 6,
+        "2 records, 2+2 keys, a grant, a read: {}",
+        events.len()
+    );
+}

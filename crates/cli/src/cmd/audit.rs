@@ -55,12 +55,22 @@ pub async fn history(ctx: &Ctx, patient: Address) -> Result<Vec<(Event, u64)>> {
     Ok(out)
 }
 
-pub async fn audit(ctx: &Ctx, patient: Option<&str>) -> Result<Report> {
+pub async fn audit(ctx: &Ctx, patient: Option<&str>, fhir: bool) -> Result<Report> {
     let patient = match patient {
         Some(p) => parse_address("patient", p)?,
         None => ctx.me()?,
     };
     let entries = history(ctx, patient).await?;
+    if fhir {
+        let chain_id = ctx.chain_id().await?;
+        let audit: Vec<_> = entries
+            .iter()
+            .filter_map(|(e, at)| events::audit_entry(e, *at))
+            .collect();
+        let bundle = careledger_vault::fhir::audit_events(patient, &audit, chain_id);
+        let text = serde_json::to_string_pretty(&bundle).expect("values serialise");
+        return Ok(Report::new(bundle).line(text));
+    }
     let mut report = Report::new(json!({
         "patient": patient,
         "events": entries.iter().map(|(e, at)| {

@@ -128,7 +128,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
 
     let original = dir.join("hba1c.json");
     crate::fsutil::write_atomic(&original, SAMPLE_RECORD.as_bytes())?;
-    let added = record::add(&patient, &original, "lab").await?;
+    let added = record::add(&patient, &original, "lab", false).await?;
     s.step(
         "patient",
         "encrypt + store + addRecord",
@@ -168,7 +168,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
 
     let second = dir.join("imaging-note.txt");
     crate::fsutil::write_atomic(&second, b"synthetic imaging note: no findings\n")?;
-    let added2 = record::add(&patient, &second, "imaging").await?;
+    let added2 = record::add(&patient, &second, "imaging", false).await?;
     let readers2 = added2.json["readers"].as_array().map_or(0, |a| a.len());
     s.step(
         "patient",
@@ -225,7 +225,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         "keys shared by the patient's client (grants sync)".into(),
     );
 
-    let audit = super::audit::audit(&patient, None).await?;
+    let audit = super::audit::audit(&patient, None, false).await?;
     let events = audit.json["events"].as_array().map_or(0, |a| a.len());
     s.step(
         "patient",

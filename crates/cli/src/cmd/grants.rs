@@ -249,10 +249,31 @@ pub async fn grant_rows(
     Ok(rows)
 }
 
-pub async fn list(ctx: &Ctx, received: bool) -> Result<Report> {
+pub async fn list(ctx: &Ctx, received: bool, fhir: bool) -> Result<Report> {
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
     let rows = grant_rows(ctx, &d, me, received).await?;
+    if fhir {
+        let views: Vec<_> = rows
+            .iter()
+            .map(|r| careledger_vault::fhir::GrantView {
+                token_id: r.token_id,
+                patient: r.patient,
+                doctor: r.doctor,
+                scope_kind: r.scope_kind,
+                category: r.category,
+                record_ids: r.record_ids.clone(),
+                issued_at: r.issued_at,
+                expires_at: r.expires_at,
+                revoked: r.status == "revoked",
+            })
+            .collect();
+        let now = ctx.chain_time().await?;
+        let bundle =
+            careledger_vault::fhir::consent_at(me, &views, d.chain_id, d.access_token, now);
+        let text = serde_json::to_string_pretty(&bundle).expect("values serialise");
+        return Ok(Report::new(bundle).line(text));
+    }
     let mut report = Report::new(json!({"grants": rows}));
     for r in &rows {
         let scope = match r.scope_kind {

@@ -34,16 +34,106 @@ fn record_ctx(chain_id: u64, d: &Deployment, patient: Address, record_id: U256) 
     }
 }
 
-/// Encrypts `file` for `rctx` into the store, with a progress bar over its bytes.
+/// Files up to this size are looked at for FHIR and may be wrapped; larger ones
+/// are stored as they are, streamed.
+const FHIR_MAX: u64 = 64 << 20;
+
+/// What is stored: a FHIR R4 Bundle as it is (after R4's Bundle rules), any other
+/// file as it is, or with `--as-fhir` inside a DocumentReference Bundle.
+pub struct Plaintext {
+    pub kind: String,
+    wrapped: Option<Vec<u8>>,
+}
+
+pub fn classify(file: &Path, as_fhir: bool, patient_ref: &serde_json::Value) -> Result<Plaintext> {
+    use careledger_vault::fhir::{self, RecordKind};
+    use std::io::Read;
+    let mut f = std::fs::File::open(file).map_err(|e| Error::file(file, e))?;
+    let len = f.metadata().map_err(|e| Error::file(file, e))?.len();
+    let mut head = [0u8; 64];
+    let n = f.read(&mut head).map_err(|e| Error::file(file, e))?;
+    let json_like = head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if len > FHIR_MAX {
+        if as_fhir {
+            return Err(Error::Usage(format!(
+                "--as-fhir wraps files up to 64 MiB; {} is {len} bytes",
+                file.display()
+            )));
+        }
+        return Ok(Plaintext {
+            kind: "attachment".into(),
+            wrapped: None,
+        });
+    }
+    if !json_like && !as_fhir {
+        return Ok(Plaintext {
+            kind: "attachment".into(),
+            wrapped: None,
+        });
+    }
+    let bytes = std::fs::read(file).map_err(|e| Error::file(file, e))?;
+    match fhir::classify(&bytes) {
+        RecordKind::Bundle(summary) => Ok(Plaintext {
+            kind: format!(
+                "FHIR {} Bundle of {} entries",
+                summary.bundle_type, summary.entries
+            ),
+            wrapped: None,
+        }),
+        RecordKind::InvalidBundle(reason) => Err(careledger_vault::Error::Fhir(reason).into()),
+        RecordKind::Attachment if as_fhir => {
+            let title = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let bundle = fhir::attachment_bundle(&bytes, content_type(file), &title, patient_ref);
+            Ok(Plaintext {
+                kind: "FHIR DocumentReference attachment".into(),
+                wrapped: Some(serde_json::to_vec_pretty(&bundle).expect("values serialise")),
+            })
+        }
+        RecordKind::Attachment => Ok(Plaintext {
+            kind: "attachment".into(),
+            wrapped: None,
+        }),
+    }
+}
+
+fn content_type(file: &Path) -> &'static str {
+    match file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("pdf") => "application/pdf",
+        Some("json") => "application/json",
+        Some("txt") => "text/plain",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("dcm") => "application/dicom",
+        Some("xml") => "application/xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Encrypts `file` (or its FHIR wrapping) for `rctx` into the store, with a
+/// progress bar over its bytes.
 fn seal_file(
     ctx: &Ctx,
     file: &Path,
+    plain: &Plaintext,
     key: &RecordKey,
     rctx: &RecordContext,
 ) -> Result<StoredRecord> {
+    let mut store = ctx.store()?;
+    if let Some(bytes) = &plain.wrapped {
+        let stored =
+            tokio::task::block_in_place(|| record::seal(key, rctx, &mut &bytes[..], &mut store))?;
+        return Ok(stored);
+    }
     let f = std::fs::File::open(file).map_err(|e| Error::file(file, e))?;
     let len = f.metadata().map_err(|e| Error::file(file, e))?.len();
-    let mut store = ctx.store()?;
     let progress = bar(ctx.progress && len > 8 << 20, len, "encrypt");
     let mut input = progress.wrap_read(std::io::BufReader::new(f));
     let stored = tokio::task::block_in_place(|| record::seal(key, rctx, &mut input, &mut store))?;
@@ -62,7 +152,7 @@ async fn next_id(ctx: &Ctx, d: &Deployment) -> Result<U256> {
     Ok(count + U256::from(1))
 }
 
-pub async fn add(ctx: &Ctx, file: &Path, category: &str) -> Result<Report> {
+pub async fn add(ctx: &Ctx, file: &Path, category: &str, as_fhir: bool) -> Result<Report> {
     if !file.is_file() {
         return Err(Error::Usage(format!(
             "{}: not a readable file",
@@ -73,6 +163,11 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str) -> Result<Report> {
     let d = ctx.deployment().await?;
     let chain_id = d.chain_id;
     let category = parse_category(category);
+    let plain = classify(
+        file,
+        as_fhir,
+        &careledger_vault::fhir::account_reference(chain_id, me),
+    )?;
     let candidates = candidate_doctors(ctx, &d, me).await?;
 
     let mut id = next_id(ctx, &d).await?;
@@ -84,7 +179,7 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str) -> Result<Report> {
     loop {
         let rctx = record_ctx(chain_id, &d, me, id);
         let key = RecordKey::generate();
-        stored = seal_file(ctx, file, &key, &rctx)?;
+        stored = seal_file(ctx, file, &plain, &key, &rctx)?;
         ctx.publish(&stored.cid)?;
         let readers = readers(ctx, &d, me, id, category, &candidates).await?;
         let (addresses, wrapped) = wrap_for(&key, &rctx, &readers)?;
@@ -129,13 +224,14 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str) -> Result<Report> {
         "cid": stored.cid.to_string(),
         "contentHash": B256::from(stored.sha256),
         "ciphertextBytes": stored.ciphertext_len,
+        "kind": plain.kind,
         "category": category,
         "readers": shared,
         "tx": tx,
     }))
     .line(format!(
-        "record {id} version {version}: {} ({} bytes encrypted)",
-        stored.cid, stored.ciphertext_len
+        "record {id} version {version}: {} ({}, {} bytes encrypted)",
+        stored.cid, plain.kind, stored.ciphertext_len
     ))
     .line(format!(
         "key wrapped for {} reader(s): {}",
