@@ -4,7 +4,7 @@
 use crate::abi::{ArbWasm, IAccessToken, IPatientRegistry, IRecordRegistry, StylusDeployer};
 use crate::error::{Error, Result};
 use alloy::network::TransactionBuilder;
-use alloy::primitives::{keccak256, Address, Bytes, Log, B256, U256};
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{Filter, TransactionReceipt, TransactionRequest};
 use alloy::sol_types::SolInterface;
@@ -147,7 +147,12 @@ pub fn event<E: alloy::sol_types::SolEvent>(receipt: &TransactionReceipt) -> Res
         .ok_or_else(|| Error::Rpc(format!("the transaction emitted no {}", E::SIGNATURE)))
 }
 
-/// Every log of `addresses` since `from_block`, oldest first.
+/// Blocks asked for in one `eth_getLogs`: public RPC providers cap the range
+/// (and the result size), so long histories are read in windows.
+const LOG_WINDOW: u64 = 10_000;
+
+/// Every log of `addresses` from `from_block` to `to_block` (default: the head),
+/// oldest first. A window the node refuses is halved and asked again.
 pub async fn logs(
     provider: &DynProvider,
     url: &str,
@@ -155,19 +160,32 @@ pub async fn logs(
     from_block: u64,
     to_block: Option<u64>,
 ) -> Result<Vec<alloy::rpc::types::Log>> {
-    let mut filter = Filter::new().address(addresses).from_block(from_block);
-    if let Some(to) = to_block {
-        filter = filter.to_block(to);
+    let to = match to_block {
+        Some(to) => to,
+        None => provider
+            .get_block_number()
+            .await
+            .map_err(|e| rpc_error(url, e))?,
+    };
+    let mut out = Vec::new();
+    let (mut start, mut window) = (from_block, LOG_WINDOW);
+    while start <= to {
+        let end = to.min(start.saturating_add(window - 1));
+        let filter = Filter::new()
+            .address(addresses.clone())
+            .from_block(start)
+            .to_block(end);
+        match provider.get_logs(&filter).await {
+            Ok(mut logs) => {
+                out.append(&mut logs);
+                start = end + 1;
+            }
+            // The node answered, but not for this range: ask for less.
+            Err(e) if window > 1 && e.as_error_resp().is_some() => window /= 2,
+            Err(e) => return Err(rpc_error(url, e)),
+        }
     }
-    provider
-        .get_logs(&filter)
-        .await
-        .map_err(|e| rpc_error(url, e))
-}
-
-/// The primitive log inside an RPC log, for `decode_log`.
-pub fn inner(log: &alloy::rpc::types::Log) -> &Log {
-    &log.inner
+    Ok(out)
 }
 
 /// Parses an address, naming the argument when it is not one.

@@ -190,3 +190,64 @@ fn a_tampered_ciphertext_is_refused_and_nothing_is_written() {
         .count();
     assert_eq!(partial, 0);
 }
+
+/// A node that, like public RPC providers, refuses `eth_getLogs` over wide
+/// ranges: the CLI reads the history in smaller windows instead of failing.
+#[test]
+fn a_node_that_caps_log_ranges_is_read_in_windows() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static ASKED: AtomicUsize = AtomicUsize::new(0);
+    let node = common::serve(|_, _, body| {
+        let req: serde_json::Value = serde_json::from_str(body).unwrap();
+        let id = req["id"].clone();
+        let hex = |v: &serde_json::Value| {
+            u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+        };
+        let result = match req["method"].as_str().unwrap() {
+            "eth_chainId" => serde_json::json!("0x64aba"),
+            "eth_blockNumber" => serde_json::json!("0x9c40"),
+            "eth_getLogs" => {
+                ASKED.fetch_add(1, Ordering::Relaxed);
+                let f = &req["params"][0];
+                if hex(&f["toBlock"]) - hex(&f["fromBlock"]) > 2_000 {
+                    let err = serde_json::json!({"jsonrpc": "2.0", "id": id,
+                        "error": {"code": -32005, "message": "query exceeds max block range 2000"}});
+                    return (200, err.to_string());
+                }
+                serde_json::json!([])
+            }
+            _ => serde_json::json!(null),
+        };
+        (
+            200,
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string(),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("deployment.json"),
+        br#"{"chainId":412346,"patientRegistry":"0x0000000000000000000000000000000000000001","accessToken":"0x0000000000000000000000000000000000000002","recordRegistry":"0x0000000000000000000000000000000000000003","deployBlock":0}"#,
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("careledger")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "audit",
+            "0x00000000000000000000000000000000000000aa",
+            "--json",
+        ])
+        .args(["--rpc-url", &node, "--deployment", "deployment.json"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let audit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(audit["events"], serde_json::json!([]));
+    // 40,001 blocks in windows of at most 1,250 after halving: dozens of asks.
+    assert!(ASKED.load(Ordering::Relaxed) > 30);
+}
