@@ -127,11 +127,12 @@ impl Ctx {
     }
 
     /// Makes sure the DAG under `cid` is in the local store, fetching it from the
-    /// IPFS node as a CAR (each block checked) when it is not.
-    pub fn fetch(&self, cid: &Cid) -> Result<()> {
+    /// IPFS node as a CAR (each block checked) when its root is not, or always
+    /// with `again` (a block below the root was found missing).
+    pub fn fetch(&self, cid: &Cid, again: bool) -> Result<()> {
         let mut store = self.store()?;
         if let Some(node) = &self.ipfs {
-            if store.get(cid).is_err() {
+            if again || store.get(cid).is_err() {
                 tokio::task::block_in_place(|| node.export(cid, &mut store))?;
             }
         }

@@ -29,6 +29,31 @@ fn a_doctor_with_an_empty_store_reads_through_the_node() {
     ]);
     assert_eq!(got["cid"], added["cid"]);
     assert!(std::fs::read(dir.path().join("copy.bin")).unwrap() == original);
+    // A store that lost a block below the root fetches the DAG again.
+    let leaf = std::fs::read_dir(dir.path().join("doctor-store"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("bafkrei")
+        })
+        .unwrap();
+    std::fs::remove_file(leaf).unwrap();
+    u[3].json(&[
+        "record",
+        "get",
+        "1",
+        "-o",
+        "copy2.bin",
+        "--ipfs-api",
+        &ipfs.api,
+        "--store",
+        "doctor-store",
+    ]);
+    assert!(std::fs::read(dir.path().join("copy2.bin")).unwrap() == original);
 
     // CAR out of one store and into another gives the same DAG.
     let cid = added["cid"].as_str().unwrap();

@@ -41,7 +41,7 @@ fn write_output(
 
 pub fn cat(ctx: &Ctx, cid: &str, output: &Path) -> Result<Report> {
     let cid = parse_cid(cid)?;
-    ctx.fetch(&cid)?;
+    ctx.fetch(&cid, false)?;
     let store = ctx.store()?;
     let n = write_output(output, |w| Ok(ipfs::cat(&cid, &store, w)?))?;
     Ok(Report::new(
@@ -52,7 +52,7 @@ pub fn cat(ctx: &Ctx, cid: &str, output: &Path) -> Result<Report> {
 
 pub fn export(ctx: &Ctx, cid: &str, output: &Path) -> Result<Report> {
     let cid = parse_cid(cid)?;
-    ctx.fetch(&cid)?;
+    ctx.fetch(&cid, false)?;
     let store = ctx.store()?;
     write_output(
         output,

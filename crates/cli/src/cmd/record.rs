@@ -367,16 +367,28 @@ pub async fn get(ctx: &Ctx, id: &str, output: &Path) -> Result<Report> {
         .map_err(|_| Error::Rpc(format!("record {id} has a malformed CID on chain")))?;
     let rctx = record_ctx(d.chain_id, &d, patient, id);
     let key = unwrap_key(ctx, &d, me, id, version, &rctx).await?;
-    ctx.fetch(&cid)?;
-    let store = ctx.store()?;
-    let mut out = AtomicFile::create(output)?;
-    let n = tokio::task::block_in_place(|| {
-        let mut w = std::io::BufWriter::new(out.file());
-        let n = record::open(&key, &rctx, &cid, &r._3.0, &store, &mut w)?;
-        std::io::Write::flush(&mut w).map_err(|e| Error::file(output, e))?;
-        Ok::<_, Error>(n)
-    })?;
-    out.commit()?;
+    let open_into_file = || -> Result<u64> {
+        let store = ctx.store()?;
+        let mut out = AtomicFile::create(output)?;
+        let n = tokio::task::block_in_place(|| {
+            let mut w = std::io::BufWriter::new(out.file());
+            let n = record::open(&key, &rctx, &cid, &r._3.0, &store, &mut w)?;
+            std::io::Write::flush(&mut w).map_err(|e| Error::file(output, e))?;
+            Ok::<_, Error>(n)
+        })?;
+        out.commit()?;
+        Ok(n)
+    };
+    ctx.fetch(&cid, false)?;
+    let n = match open_into_file() {
+        // The root was here but not the whole DAG (an interrupted earlier fetch):
+        // fetch it all from the node once more.
+        Err(Error::Vault(careledger_vault::Error::MissingBlock(_))) if ctx.ipfs.is_some() => {
+            ctx.fetch(&cid, true)?;
+            open_into_file()?
+        }
+        other => other?,
+    };
     Ok(Report::new(json!({
         "recordId": id.to_string(),
         "version": version,
@@ -428,7 +440,7 @@ pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
     let readers = readers(ctx, &d, me, id, category, &candidates).await?;
     let new_key = RecordKey::generate();
 
-    ctx.fetch(&old_cid)?;
+    ctx.fetch(&old_cid, false)?;
     // Decrypt and re-encrypt through a pipe: the plaintext never touches the disk.
     let store = ctx.store()?;
     let mut writer_store = store.clone();
