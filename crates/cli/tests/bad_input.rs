@@ -153,17 +153,7 @@ fn a_tampered_ciphertext_is_refused_and_nothing_is_written() {
     u[2].json(&["grant", &chain.addresses[3], "--expires", "1d"]);
 
     // Flip one bit in one raw leaf block of the store.
-    let leaf = std::fs::read_dir(dir.path().join("ipfs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("bafkrei")
-        })
-        .unwrap();
+    let leaf = common::raw_leaf(&dir.path().join("ipfs"));
     let mut bytes = std::fs::read(&leaf).unwrap();
     bytes[100] ^= 0x10;
     std::fs::write(&leaf, &bytes).unwrap();

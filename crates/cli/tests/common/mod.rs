@@ -98,6 +98,21 @@ pub fn contracts() -> PathBuf {
     dir
 }
 
+/// A raw leaf block (`bafkrei…`) of a block store directory: a block below the
+/// root, to tamper with or remove.
+pub fn raw_leaf(store: &Path) -> PathBuf {
+    std::fs::read_dir(store)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("bafkrei")
+        })
+        .unwrap_or_else(|| panic!("{} holds no raw leaf", store.display()))
+}
+
 /// One user's view: the chain, a key, the shared deployment file and store.
 pub struct User<'a> {
     pub chain: &'a Chain,
