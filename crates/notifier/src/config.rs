@@ -1,0 +1,251 @@
+//! Configuration: a TOML file, then `CARELEDGER_NOTIFIER_<KEY>` environment
+//! variables over it, so secrets (the SMTP password) can stay out of the file.
+
+use crate::error::{Error, Result};
+use alloy::primitives::Address;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const ENV_PREFIX: &str = "CARELEDGER_NOTIFIER_";
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Implicit TLS (port 465).
+    Tls,
+    /// STARTTLS, required (port 587).
+    Starttls,
+    /// No encryption: accepted only for a server on a loopback address.
+    None,
+}
+
+/// Where the contracts live: the `careledger deploy` file.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    pub chain_id: u64,
+    pub patient_registry: Address,
+    pub access_token: Address,
+    pub record_registry: Address,
+    pub deploy_block: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// JSON-RPC over HTTP: logs, blocks and calls.
+    pub rpc_url: String,
+    /// JSON-RPC over WebSocket for `eth_subscribe("newHeads")`; without it (or
+    /// while it is down) the notifier polls `rpc_url`.
+    #[serde(default)]
+    pub ws_url: Option<String>,
+    /// The deployment file `careledger deploy` wrote.
+    pub deployment: PathBuf,
+    /// The SQLite database: cursor, outbox, sent log and contact directory.
+    #[serde(default = "defaults::database")]
+    pub database: PathBuf,
+    /// The HTTP endpoint: directory and health.
+    #[serde(default = "defaults::listen")]
+    pub listen: SocketAddr,
+    /// Blocks an event must be buried under before it is mailed.
+    #[serde(default)]
+    pub confirmations: u64,
+    #[serde(default = "defaults::poll_interval_ms")]
+    pub poll_interval_ms: u64,
+    /// Largest block range asked of `eth_getLogs` at once (public providers cap it).
+    #[serde(default = "defaults::log_window")]
+    pub log_window: u64,
+    pub smtp_host: String,
+    #[serde(default = "defaults::smtp_port")]
+    pub smtp_port: u16,
+    #[serde(default = "defaults::smtp_security")]
+    pub smtp_security: SmtpSecurity,
+    #[serde(default)]
+    pub smtp_user: Option<String>,
+    #[serde(default)]
+    pub smtp_password: Option<String>,
+    /// The From: address of every notification.
+    pub mail_from: String,
+    /// SMTP transactions in flight at once (the connection pool's size).
+    #[serde(default = "defaults::max_in_flight")]
+    pub max_in_flight: usize,
+    /// The longest wait between two attempts at a message while SMTP fails.
+    #[serde(default = "defaults::max_backoff_ms")]
+    pub max_backoff_ms: u64,
+    /// How far in the future a directory request may expire.
+    #[serde(default = "defaults::max_request_ttl_secs")]
+    pub max_request_ttl_secs: u64,
+}
+
+mod defaults {
+    use super::SmtpSecurity;
+    use std::net::SocketAddr;
+    use std::path::PathBuf;
+    pub fn database() -> PathBuf {
+        PathBuf::from("careledger-notifier.sqlite")
+    }
+    pub fn listen() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8600))
+    }
+    pub fn poll_interval_ms() -> u64 {
+        1000
+    }
+    pub fn log_window() -> u64 {
+        2000
+    }
+    pub fn smtp_port() -> u16 {
+        587
+    }
+    pub fn smtp_security() -> SmtpSecurity {
+        SmtpSecurity::Starttls
+    }
+    pub fn max_in_flight() -> usize {
+        4
+    }
+    pub fn max_backoff_ms() -> u64 {
+        30_000
+    }
+    pub fn max_request_ttl_secs() -> u64 {
+        3600
+    }
+}
+
+impl Config {
+    /// Reads `file` (if any), lays the environment over it, and checks the result.
+    pub fn load(file: Option<&Path>) -> Result<Self> {
+        let env = std::env::vars().filter_map(|(k, v)| {
+            k.strip_prefix(ENV_PREFIX)
+                .map(|key| (key.to_ascii_lowercase(), v))
+        });
+        Self::from_sources(file, env)
+    }
+
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| Error::file(path, e.message()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (key, value) in env {
+            // A number or boolean in the environment is typed as TOML would type it.
+            let typed = format!("v = {value}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .filter(|v| !v.is_str() && !v.is_table() && !v.is_array())
+                .unwrap_or(toml::Value::String(value));
+            table.insert(key, typed);
+        }
+        let mut config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Config(e.message().to_string()))?;
+        // An empty value switches the WebSocket off (polling only).
+        config.ws_url = config.ws_url.filter(|u| !u.trim().is_empty());
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.smtp_security == SmtpSecurity::None && !is_loopback(&self.smtp_host) {
+            return Err(Error::Config(format!(
+                "smtp_security = \"none\" is only allowed for a loopback server, not {}",
+                self.smtp_host
+            )));
+        }
+        if self.smtp_user.is_some() != self.smtp_password.is_some() {
+            return Err(Error::Config(
+                "smtp_user and smtp_password go together".into(),
+            ));
+        }
+        if self.max_in_flight == 0 || self.log_window == 0 {
+            return Err(Error::Config(
+                "max_in_flight and log_window must be at least 1".into(),
+            ));
+        }
+        self.mail_from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| Error::Config(format!("mail_from: {e}")))?;
+        Ok(())
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms.max(10))
+    }
+
+    pub fn deployment(&self) -> Result<Deployment> {
+        let text = std::fs::read_to_string(&self.deployment)
+            .map_err(|e| Error::file(&self.deployment, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::file(&self.deployment, e))
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("rpc_url", "http://127.0.0.1:8547"),
+        ("deployment", "d.json"),
+        ("smtp_host", "127.0.0.1"),
+        ("smtp_security", "none"),
+        ("mail_from", "CareLedger <notify@example.org>"),
+    ];
+
+    #[test]
+    fn environment_is_typed_and_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("n.toml");
+        std::fs::write(&file, "confirmations = 3\nsmtp_port = 25\n").unwrap();
+        let mut vars = env(BASE);
+        vars.push(("smtp_port".into(), "2525".into()));
+        let c = Config::from_sources(Some(&file), vars).unwrap();
+        assert_eq!(c.confirmations, 3);
+        assert_eq!(c.smtp_port, 2525);
+        assert_eq!(c.smtp_security, SmtpSecurity::None);
+        assert_eq!(c.max_in_flight, 4);
+    }
+
+    #[test]
+    fn plain_smtp_is_refused_for_a_remote_server() {
+        let mut vars = env(BASE);
+        vars.push(("smtp_host".into(), "mail.example.org".into()));
+        let e = Config::from_sources(None, vars).unwrap_err().to_string();
+        assert!(e.contains("only allowed for a loopback"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let mut vars = env(BASE);
+        vars.push(("smtp_prot".into(), "25".into()));
+        let e = Config::from_sources(None, vars).unwrap_err().to_string();
+        assert!(e.contains("smtp_prot"), "{e}");
+        let mut vars = env(BASE);
+        vars.push(("mail_from".into(), "not an address".into()));
+        let e = Config::from_sources(None, vars).unwrap_err().to_string();
+        assert!(e.contains("mail_from"), "{e}");
+    }
+}

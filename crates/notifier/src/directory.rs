@@ -1,0 +1,231 @@
+//! The contact directory and health over HTTP (axum).
+//!
+//! `POST /v1/contacts` registers an email address for an Ethereum account and
+//! `POST /v1/contacts/remove` removes it. Each request is EIP-712 typed data
+//! signed by the account, under the domain ("CareLedger Notifier", "1",
+//! chain id, PatientRegistry), with a nonce above every nonce the account used
+//! before and an expiry at most `max_request_ttl_secs` ahead: a forged
+//! signature is refused with 401, a replay with 409, an expired request with 400.
+//! The address is kept in the notifier's database only, never on chain.
+
+use crate::health::Metrics;
+use crate::store::{NonceError, Store};
+use alloy::primitives::{Address, Signature, B256};
+use alloy::sol_types::{eip712_domain, Eip712Domain, SolStruct};
+use axum::extract::{rejection::JsonRejection, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+alloy::sol! {
+    /// Signed by `account` to receive notices at `email`.
+    #[derive(Debug)]
+    struct RegisterContact {
+        address account;
+        string email;
+        uint64 nonce;
+        uint64 expiry;
+    }
+
+    /// Signed by `account` to stop notices.
+    #[derive(Debug)]
+    struct RemoveContact {
+        address account;
+        uint64 nonce;
+        uint64 expiry;
+    }
+}
+
+/// The EIP-712 domain clients sign under.
+pub fn domain(chain_id: u64, patient_registry: Address) -> Eip712Domain {
+    eip712_domain! {
+        name: "CareLedger Notifier",
+        version: "1",
+        chain_id: chain_id,
+        verifying_contract: patient_registry,
+    }
+}
+
+pub struct Directory {
+    pub store: Arc<Store>,
+    pub metrics: Arc<Metrics>,
+    pub domain: Eip712Domain,
+    pub chain_id: u64,
+    pub max_ttl: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub account: Address,
+    pub email: String,
+    pub nonce: u64,
+    pub expiry: u64,
+    pub signature: alloy::primitives::Bytes,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RemoveRequest {
+    pub account: Address,
+    pub nonce: u64,
+    pub expiry: u64,
+    pub signature: alloy::primitives::Bytes,
+}
+
+pub fn router(dir: Arc<Directory>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/contacts", post(register))
+        .route("/v1/contacts/remove", post(remove))
+        .route("/v1/contacts/{account}/nonce", get(next_nonce))
+        .with_state(dir)
+}
+
+fn refuse(dir: &Directory, status: StatusCode, reason: &str) -> Response {
+    dir.metrics
+        .rejected_requests
+        .fetch_add(1, Ordering::Relaxed);
+    tracing::info!(
+        status = status.as_u16(),
+        reason,
+        "directory request refused"
+    );
+    (status, Json(json!({ "error": reason }))).into_response()
+}
+
+fn internal(e: crate::error::Error) -> Response {
+    tracing::error!(error = %e, "directory store failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "error": "internal error" })),
+    )
+        .into_response()
+}
+
+impl Directory {
+    /// Checks expiry and signature; `None` if both hold, else the refusal.
+    fn verify(
+        &self,
+        account: Address,
+        expiry: u64,
+        hash: B256,
+        signature: &[u8],
+    ) -> Option<Response> {
+        let now = crate::now();
+        if expiry <= now {
+            return Some(refuse(
+                self,
+                StatusCode::BAD_REQUEST,
+                "the request has expired",
+            ));
+        }
+        if expiry > now + self.max_ttl {
+            return Some(refuse(
+                self,
+                StatusCode::BAD_REQUEST,
+                "the request expires too far in the future",
+            ));
+        }
+        let signer = Signature::from_raw(signature)
+            .ok()
+            .and_then(|sig| sig.recover_address_from_prehash(&hash).ok());
+        if signer != Some(account) {
+            return Some(refuse(
+                self,
+                StatusCode::UNAUTHORIZED,
+                "the signature is not the account's",
+            ));
+        }
+        None
+    }
+
+    fn commit(&self, account: Address, email: Option<&str>, nonce: u64) -> Response {
+        match self.store.set_contact(account, email, nonce, crate::now()) {
+            Ok(Ok(())) => {
+                self.metrics.registrations.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(%account, registered = email.is_some(), "directory updated");
+                let key = if email.is_some() {
+                    "registered"
+                } else {
+                    "removed"
+                };
+                (StatusCode::OK, Json(json!({ key: account }))).into_response()
+            }
+            Ok(Err(NonceError::Replayed { last })) => refuse(
+                self,
+                StatusCode::CONFLICT,
+                &format!("nonce already used: the next nonce is above {last}"),
+            ),
+            Err(e) => internal(e),
+        }
+    }
+}
+
+async fn register(
+    State(dir): State<Arc<Directory>>,
+    body: Result<Json<RegisterRequest>, JsonRejection>,
+) -> Response {
+    let req = match body {
+        Ok(Json(req)) => req,
+        Err(e) => return refuse(&dir, StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    // The address's shape only: the reason never echoes it back.
+    let valid = req.email.len() <= 254 && req.email.parse::<lettre::Address>().is_ok();
+    if !valid {
+        return refuse(&dir, StatusCode::BAD_REQUEST, "not an email address");
+    }
+    let typed = RegisterContact {
+        account: req.account,
+        email: req.email.clone(),
+        nonce: req.nonce,
+        expiry: req.expiry,
+    };
+    let hash = typed.eip712_signing_hash(&dir.domain);
+    if let Some(refusal) = dir.verify(req.account, req.expiry, hash, &req.signature) {
+        return refusal;
+    }
+    dir.commit(req.account, Some(&req.email), req.nonce)
+}
+
+async fn remove(
+    State(dir): State<Arc<Directory>>,
+    body: Result<Json<RemoveRequest>, JsonRejection>,
+) -> Response {
+    let req = match body {
+        Ok(Json(req)) => req,
+        Err(e) => return refuse(&dir, StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    let typed = RemoveContact {
+        account: req.account,
+        nonce: req.nonce,
+        expiry: req.expiry,
+    };
+    let hash = typed.eip712_signing_hash(&dir.domain);
+    if let Some(refusal) = dir.verify(req.account, req.expiry, hash, &req.signature) {
+        return refusal;
+    }
+    dir.commit(req.account, None, req.nonce)
+}
+
+async fn next_nonce(State(dir): State<Arc<Directory>>, Path(account): Path<String>) -> Response {
+    let Ok(account) = account.parse::<Address>() else {
+        return refuse(&dir, StatusCode::BAD_REQUEST, "not an address");
+    };
+    match dir.store.next_nonce(account) {
+        Ok(n) => Json(json!({ "account": account, "nextNonce": n })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+async fn health(State(dir): State<Arc<Directory>>) -> Response {
+    match dir.metrics.health(&dir.store, dir.chain_id) {
+        Ok(h) => Json(h).into_response(),
+        Err(e) => internal(e),
+    }
+}

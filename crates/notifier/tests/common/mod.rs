@@ -1,0 +1,426 @@
+//! The real parts the notifier tests run against: a devnode on its own thread
+//! with CareLedger deployed through the CLI's library, aiosmtpd (a real SMTP
+//! server writing a Maildir), and the `careledger-notifier` binary as a child
+//! process that can be killed.
+#![allow(dead_code)]
+
+pub mod smtp;
+
+use alloy::primitives::{Address, B256};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::signers::SignerSync;
+use alloy::sol_types::SolStruct;
+use careledger_cli::context::Ctx;
+use careledger_devnode::Devnode;
+use careledger_notifier::directory::{domain, RegisterContact, RemoveContact};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Chain {
+    pub url: String,
+    pub ws_url: String,
+    pub keys: Vec<PrivateKeySigner>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Chain {
+    pub fn start() -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async move {
+                let dev = Devnode::ephemeral().await.expect("devnode starts");
+                let keys = dev
+                    .node
+                    .accounts()
+                    .iter()
+                    .map(|a| a.signer.clone())
+                    .collect();
+                tx.send((dev.url(), dev.ws_url(), keys))
+                    .expect("test waits");
+                let _ = stopped.await;
+                dev.stop().await;
+            });
+        });
+        let (url, ws_url, keys) = rx.recv().expect("devnode started");
+        Self {
+            url,
+            ws_url,
+            keys,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn address(&self, i: usize) -> Address {
+        self.keys[i].address()
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A deployed CareLedger: 0 owner, 1 verifier, 2 patient, 3 and 4 verified
+/// doctors, 5 a second patient.
+pub struct World {
+    pub chain: Chain,
+    pub dir: tempfile::TempDir,
+    pub deployment: careledger_cli::deployment::Deployment,
+}
+
+impl World {
+    pub async fn start() -> Self {
+        let chain = Chain::start();
+        let dir = tempfile::tempdir().unwrap();
+        let world = Self {
+            chain,
+            dir,
+            deployment: careledger_cli::deployment::Deployment {
+                chain_id: 0,
+                patient_registry: Address::ZERO,
+                access_token: Address::ZERO,
+                record_registry: Address::ZERO,
+                deploy_block: 0,
+            },
+        };
+        let contracts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/contracts");
+        assert!(
+            contracts.join("access-token.wasm").exists(),
+            "no contracts in {}: run scripts/build-contracts",
+            contracts.display()
+        );
+        use careledger_cli::cmd::{deploy, roles};
+        let (deployment, _) = deploy::run(&world.as_user(0), &contracts).await.unwrap();
+        roles::verifier(&world.as_user(0), &world.chain.address(1).to_string(), true)
+            .await
+            .unwrap();
+        roles::register_patient(&world.as_user(2)).await.unwrap();
+        roles::register_patient(&world.as_user(5)).await.unwrap();
+        for (i, licence) in [(3, "GMC-1"), (4, "GMC-2")] {
+            roles::register_doctor(&world.as_user(i), licence)
+                .await
+                .unwrap();
+            roles::verify_doctor(
+                &world.as_user(1),
+                &world.chain.address(i).to_string(),
+                false,
+            )
+            .await
+            .unwrap();
+        }
+        Self {
+            deployment,
+            ..world
+        }
+    }
+
+    /// The CLI's context for account `i` (shared deployment file, own store).
+    pub fn as_user(&self, i: usize) -> Ctx {
+        Ctx::new(
+            &self.chain.url,
+            Some(self.chain.keys[i].clone()),
+            self.dir.path().join("deployment.json"),
+            self.dir.path().join(format!("store-{i}")),
+            None,
+            false,
+        )
+        .unwrap()
+    }
+
+    pub fn deployment_file(&self) -> PathBuf {
+        self.dir.path().join("deployment.json")
+    }
+
+    pub fn rpc(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let body =
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        post_json(&self.chain.url, &body).1
+    }
+
+    /// A grant of everything from `patient` to `doctor`, ending `secs` from chain time.
+    pub async fn grant(&self, patient: usize, doctor: usize, secs: u64) -> u64 {
+        let ctx = self.as_user(patient);
+        let expires = ctx.chain_time().await.unwrap() + secs;
+        let call = careledger_cli::abi::IAccessToken::grantCall {
+            doctor: self.chain.address(doctor),
+            expires_at: expires,
+            scope_kind: 0,
+            category: B256::ZERO,
+            record_ids: vec![],
+        };
+        let receipt = ctx
+            .transact(self.deployment.access_token, call)
+            .await
+            .unwrap();
+        receipt.block_number.unwrap()
+    }
+}
+
+/// POSTs JSON and returns (status, body) with a std socket: no client crate.
+pub fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    http("POST", url, Some(body))
+}
+
+pub fn http(method: &str, url: &str, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut s = std::net::TcpStream::connect(host).expect("the server listens");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let json = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    (
+        status,
+        serde_json::from_str(json).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The notifier binary, configured through its environment.
+pub struct Notifier {
+    pub child: Option<Child>,
+    pub url: String,
+    pub log: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Notifier {
+    pub fn start(world: &World, smtp_port: u16, extra: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let mut env = vec![
+            ("rpc_url".to_string(), world.chain.url.clone()),
+            ("ws_url".into(), world.chain.ws_url.clone()),
+            (
+                "deployment".into(),
+                world.deployment_file().display().to_string(),
+            ),
+            (
+                "database".into(),
+                world
+                    .dir
+                    .path()
+                    .join("notifier.sqlite")
+                    .display()
+                    .to_string(),
+            ),
+            ("listen".into(), format!("127.0.0.1:{port}")),
+            ("poll_interval_ms".into(), "200".into()),
+            ("smtp_host".into(), "127.0.0.1".into()),
+            ("smtp_port".into(), smtp_port.to_string()),
+            ("smtp_security".into(), "none".into()),
+            (
+                "mail_from".into(),
+                "CareLedger <notify@careledger.test>".into(),
+            ),
+            ("max_backoff_ms".into(), "1000".into()),
+        ];
+        for (k, v) in extra {
+            env.retain(|(key, _)| key != k);
+            env.push((k.to_string(), v.to_string()));
+        }
+        let mut n = Self {
+            child: None,
+            url: format!("http://127.0.0.1:{port}"),
+            log: world.dir.path().join("notifier.log"),
+            env,
+        };
+        n.spawn();
+        n
+    }
+
+    pub fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_careledger-notifier"));
+        cmd.env_clear()
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (k, v) in &self.env {
+            cmd.env(format!("CARELEDGER_NOTIFIER_{}", k.to_uppercase()), v);
+        }
+        self.child = Some(cmd.spawn().expect("the notifier starts"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(self.url.trim_start_matches("http://")).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the notifier did not listen: {}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, and the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        unsafe_free_sigterm(c.id());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "no exit 20 s after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn health(&self) -> serde_json::Value {
+        http("GET", &format!("{}/health", self.url), None).1
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Registers `signer`'s email with a valid EIP-712 request.
+    pub fn register(
+        &self,
+        world: &World,
+        signer: &PrivateKeySigner,
+        email: &str,
+    ) -> (u16, serde_json::Value) {
+        let nonce = self.next_nonce(signer.address());
+        let expiry = careledger_notifier::now() + 600;
+        let req = register_request(world, signer, signer.address(), email, nonce, expiry);
+        post_json(&format!("{}/v1/contacts", self.url), &req)
+    }
+
+    pub fn next_nonce(&self, account: Address) -> u64 {
+        let (_, j) = http(
+            "GET",
+            &format!("{}/v1/contacts/{account}/nonce", self.url),
+            None,
+        );
+        j["nextNonce"].as_u64().expect("a nonce")
+    }
+
+    /// Waits until /health says every queued mail left the outbox.
+    pub fn wait_idle(&self, events_at_least: u64, timeout: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let h = self.health();
+            let o = &h["outbox"];
+            if h["counters"]["events"].as_u64().unwrap_or(0) >= events_at_least
+                && o["pending"] == 0
+                && o["sending"] == 0
+                && h["lagBlocks"] == 0
+            {
+                return h;
+            }
+            assert!(Instant::now() < deadline, "not idle in time: {h}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Notifier {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn unsafe_free_sigterm(pid: u32) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+pub fn register_request(
+    world: &World,
+    signer: &PrivateKeySigner,
+    account: Address,
+    email: &str,
+    nonce: u64,
+    expiry: u64,
+) -> serde_json::Value {
+    let d = domain(world.deployment.chain_id, world.deployment.patient_registry);
+    let typed = RegisterContact {
+        account,
+        email: email.into(),
+        nonce,
+        expiry,
+    };
+    let sig = signer
+        .sign_hash_sync(&typed.eip712_signing_hash(&d))
+        .unwrap();
+    serde_json::json!({
+        "account": account, "email": email, "nonce": nonce, "expiry": expiry,
+        "signature": format!("0x{}", alloy::hex::encode(sig.as_bytes())),
+    })
+}
+
+pub fn remove_request(
+    world: &World,
+    signer: &PrivateKeySigner,
+    nonce: u64,
+    expiry: u64,
+) -> serde_json::Value {
+    let d = domain(world.deployment.chain_id, world.deployment.patient_registry);
+    let account = signer.address();
+    let typed = RemoveContact {
+        account,
+        nonce,
+        expiry,
+    };
+    let sig = signer
+        .sign_hash_sync(&typed.eip712_signing_hash(&d))
+        .unwrap();
+    serde_json::json!({
+        "account": account, "nonce": nonce, "expiry": expiry,
+        "signature": format!("0x{}", alloy::hex::encode(sig.as_bytes())),
+    })
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -1,0 +1,216 @@
+//! Each kind of event reaches the right person with the right words, and
+//! nothing from a record reaches a mail or a log; the directory refuses what
+//! its owner did not sign.
+
+mod common;
+
+use common::smtp::Smtp;
+use common::{http, post_json, register_request, remove_request, Notifier, World};
+use std::time::Duration;
+
+const CANARY: &str = "CANARY-7f3a9c-HIV-POSITIVE";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grant_record_revoke_and_emergency_mail_the_right_people() {
+    let world = World::start().await;
+    let smtp = Smtp::start(world.dir.path());
+    let mut notifier = Notifier::start(&world, smtp.port, &[]);
+    let keys = &world.chain.keys;
+    for (i, email) in [
+        (2, "patient@example.org"),
+        (3, "doctor3@example.org"),
+        (4, "doctor4@example.org"),
+    ] {
+        let (status, body) = notifier.register(&world, &keys[i], email);
+        assert_eq!(status, 200, "{body}");
+    }
+    let (patient, doctor3, doctor4) = (
+        world.chain.address(2),
+        world.chain.address(3),
+        world.chain.address(4),
+    );
+
+    use careledger_cli::cmd::{grants, record};
+    grants::grant(&world.as_user(2), &doctor3.to_string(), "all", "30d")
+        .await
+        .unwrap();
+    let mails = smtp.wait_for(1, Duration::from_secs(30));
+    assert_eq!(mails[0].to, "doctor3@example.org");
+    assert!(
+        mails[0].subject.contains(&patient.to_string()),
+        "{}",
+        mails[0].subject
+    );
+    assert!(mails[0].raw.contains("access token #1"), "{}", mails[0].raw);
+    assert!(mails[0].raw.contains("careledger grants list --received"));
+
+    // A record with a canary inside: the grantee hears of it, doctor 4 does not.
+    let file = world.dir.path().join("labs.txt");
+    std::fs::write(&file, format!("haemoglobin 13.1 g/dL\n{CANARY}\n")).unwrap();
+    record::add(&world.as_user(2), &file, "lab", false)
+        .await
+        .unwrap();
+    let mails = smtp.wait_for(2, Duration::from_secs(30));
+    let new = mails
+        .iter()
+        .find(|m| m.subject.contains("new record"))
+        .expect("a record notice");
+    assert_eq!(new.to, "doctor3@example.org");
+    assert!(new.raw.contains("careledger record get 1"), "{}", new.raw);
+
+    grants::revoke(&world.as_user(2), "1").await.unwrap();
+    let mails = smtp.wait_for(3, Duration::from_secs(30));
+    let revoked = mails
+        .iter()
+        .find(|m| m.subject.contains("revoked"))
+        .expect("a revoke notice");
+    assert_eq!(revoked.to, "doctor3@example.org");
+
+    grants::emergency_open(&world.as_user(4), &patient.to_string())
+        .await
+        .unwrap();
+    let mails = smtp.wait_for(4, Duration::from_secs(30));
+    let alert = mails
+        .iter()
+        .find(|m| m.subject.contains("emergency"))
+        .expect("an emergency alert");
+    assert_eq!(alert.to, "patient@example.org");
+    assert!(alert.subject.contains(&doctor4.to_string()));
+
+    // A patient who never registered still causes a mail to a registered doctor.
+    grants::grant(&world.as_user(5), &doctor4.to_string(), "all", "1d")
+        .await
+        .unwrap();
+    let mails = smtp.wait_for(5, Duration::from_secs(30));
+    let h = notifier.wait_idle(5, Duration::from_secs(30));
+    assert_eq!(mails.len(), 5, "{h}");
+    assert_eq!(h["outbox"]["sent"], 5);
+    assert_eq!(h["websocket"], true, "{h}");
+    let mut ids: Vec<_> = mails.iter().map(|m| m.message_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5);
+
+    for m in &mails {
+        assert!(!m.raw.contains(CANARY), "canary in a mail: {}", m.raw);
+        assert!(!m.raw.contains("haemoglobin"), "record content in a mail");
+    }
+    assert!(notifier.terminate().success(), "SIGTERM is a clean stop");
+    let log = notifier.log_text();
+    assert!(log.contains("stopped"), "{log}");
+    assert!(!log.contains(CANARY) && !log.contains("haemoglobin"));
+    assert!(
+        !log.contains("doctor3@example.org"),
+        "addresses stay out of the log"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_directory_refuses_forged_replayed_and_expired_requests() {
+    let world = World::start().await;
+    let smtp = Smtp::start(world.dir.path());
+    let notifier = Notifier::start(&world, smtp.port, &[]);
+    let keys = &world.chain.keys;
+    let doctor = world.chain.address(3);
+    let url = format!("{}/v1/contacts", notifier.url);
+    let now = careledger_notifier::now();
+
+    let good = register_request(
+        &world,
+        &keys[3],
+        doctor,
+        "doctor3@example.org",
+        0,
+        now + 300,
+    );
+    assert_eq!(post_json(&url, &good).0, 200);
+    let (status, body) = post_json(&url, &good);
+    assert_eq!(status, 409, "a replay is refused: {body}");
+
+    // Signed by doctor 4 in doctor 3's name: the hijack of someone's notices.
+    let forged = register_request(&world, &keys[4], doctor, "thief@example.org", 1, now + 300);
+    assert_eq!(post_json(&url, &forged).0, 401);
+    // A valid signature over other words.
+    let mut tampered = register_request(
+        &world,
+        &keys[3],
+        doctor,
+        "doctor3@example.org",
+        1,
+        now + 300,
+    );
+    tampered["email"] = "thief@example.org".into();
+    assert_eq!(post_json(&url, &tampered).0, 401);
+    let expired = register_request(&world, &keys[3], doctor, "doctor3@example.org", 1, now - 1);
+    assert_eq!(post_json(&url, &expired).0, 400);
+    let far = register_request(
+        &world,
+        &keys[3],
+        doctor,
+        "doctor3@example.org",
+        1,
+        now + 86_400 * 30,
+    );
+    assert_eq!(post_json(&url, &far).0, 400);
+    let bad_email = register_request(&world, &keys[3], doctor, "not-an-address", 1, now + 300);
+    let (status, body) = post_json(&url, &bad_email);
+    assert_eq!(status, 400);
+    assert!(
+        !body.to_string().contains("not-an-address"),
+        "input is not echoed: {body}"
+    );
+    let (status, _) = post_json(&url, &serde_json::json!({"account": "0x12"}));
+    assert_eq!(status, 400);
+    assert_eq!(
+        http(
+            "GET",
+            &format!("{}/v1/contacts/0xzz/nonce", notifier.url),
+            None
+        )
+        .0,
+        400
+    );
+    assert_eq!(notifier.next_nonce(doctor), 1);
+
+    // The forged registration did not take: the grant's mail goes to the doctor.
+    careledger_cli::cmd::grants::grant(&world.as_user(2), &doctor.to_string(), "all", "1d")
+        .await
+        .unwrap();
+    let mails = smtp.wait_for(1, Duration::from_secs(30));
+    assert_eq!(mails[0].to, "doctor3@example.org");
+
+    // Unregistered, the doctor gets nothing more; a replayed removal is refused.
+    let remove = remove_request(&world, &keys[3], 1, now + 300);
+    assert_eq!(post_json(&format!("{url}/remove"), &remove).0, 200);
+    assert_eq!(post_json(&format!("{url}/remove"), &remove).0, 409);
+    careledger_cli::cmd::grants::grant(&world.as_user(2), &doctor.to_string(), "all", "2d")
+        .await
+        .unwrap();
+    let h = notifier.wait_idle(2, Duration::from_secs(30));
+    assert_eq!(smtp.mails().len(), 1, "{h}");
+    assert_eq!(h["counters"]["rejectedRequests"], 9, "{h}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mails_wait_for_their_confirmations() {
+    let world = World::start().await;
+    let smtp = Smtp::start(world.dir.path());
+    // Polling only: the WebSocket is optional.
+    let notifier = Notifier::start(&world, smtp.port, &[("confirmations", "2"), ("ws_url", "")]);
+    assert_eq!(
+        notifier
+            .register(&world, &world.chain.keys[3], "doctor3@example.org")
+            .0,
+        200
+    );
+    world.grant(2, 3, 3600).await;
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(smtp.mails().is_empty(), "mailed before two confirmations");
+    world.rpc("evm_mine", serde_json::json!([]));
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(smtp.mails().is_empty(), "mailed after one confirmation");
+    world.rpc("evm_mine", serde_json::json!([]));
+    let mails = smtp.wait_for(1, Duration::from_secs(30));
+    assert_eq!(mails[0].to, "doctor3@example.org");
+    assert_eq!(notifier.health()["websocket"], false);
+}
