@@ -170,6 +170,50 @@ impl World {
     }
 }
 
+/// Sends `n` grants of everything from `patient` to `doctor`, each lasting a
+/// minute, without waiting for receipts (the devnode mines each on arrival):
+/// bulk load for the exactly-once tests. The clock jumps past the live grants
+/// every 8, the contract's cap per pair. `between(i)` runs after grant `i`.
+impl World {
+    pub async fn grant_many(
+        &self,
+        patient: usize,
+        doctor: usize,
+        n: usize,
+        mut between: impl FnMut(usize),
+    ) {
+        use alloy::network::{EthereumWallet, TransactionBuilder};
+        use alloy::providers::{Provider, ProviderBuilder};
+        use alloy::sol_types::SolCall;
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(self.chain.keys[patient].clone()))
+            .connect_http(self.chain.url.parse().unwrap());
+        let ctx = self.as_user(patient);
+        let mut expires = ctx.chain_time().await.unwrap() + 60;
+        for i in 0..n {
+            if i > 0 && i % 8 == 0 {
+                self.rpc("evm_increaseTime", serde_json::json!([120]));
+                // Mined, so the chain time the next expiries count from has moved.
+                self.rpc("evm_mine", serde_json::json!([]));
+                expires = ctx.chain_time().await.unwrap() + 60;
+            }
+            let call = careledger_cli::abi::IAccessToken::grantCall {
+                doctor: self.chain.address(doctor),
+                expires_at: expires,
+                scope_kind: 0,
+                category: B256::ZERO,
+                record_ids: vec![],
+            };
+            let tx = alloy::rpc::types::TransactionRequest::default()
+                .with_to(self.deployment.access_token)
+                .with_input(call.abi_encode())
+                .with_gas_limit(3_000_000);
+            provider.send_transaction(tx).await.expect("the grant is accepted");
+            between(i);
+        }
+    }
+}
+
 /// POSTs JSON and returns (status, body) with a std socket: no client crate.
 pub fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
     http("POST", url, Some(body))

@@ -1,0 +1,132 @@
+//! Each grant is mailed once: in bulk, through SIGKILLs at random moments, and
+//! while the SMTP server is down.
+//!
+//! SMTP cannot tell a client whether a message arrived when the connection died
+//! after the server's final "250": a mail the notifier was sending when killed is
+//! sent again with the same Message-ID, which receivers use to drop copies. The
+//! tests count such re-sends (the notifier reports them) and hold every other
+//! copy to zero.
+
+mod common;
+
+use common::smtp::{Mail, Smtp};
+use common::{Notifier, World};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+async fn grants(world: &World, n: usize, between: impl FnMut(usize)) {
+    world.grant_many(2, 3, n, between).await;
+}
+
+/// Copies per Message-ID.
+fn copies(mails: &[Mail]) -> HashMap<String, usize> {
+    let mut by_id = HashMap::new();
+    for m in mails {
+        assert!(m.message_id.ends_with("@notifier.careledger>"), "{}", m.message_id);
+        *by_id.entry(m.message_id.clone()).or_insert(0) += 1;
+    }
+    by_id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thousand_grants_are_mailed_exactly_once() {
+    let world = World::start().await;
+    let smtp = Smtp::start(world.dir.path());
+    let notifier = Notifier::start(&world, smtp.port, &[]);
+    assert_eq!(notifier.register(&world, &world.chain.keys[3], "doctor3@example.org").0, 200);
+    let start = Instant::now();
+    grants(&world, 1000, |_| {}).await;
+    let sent = start.elapsed();
+    let mails = smtp.wait_for(1000, Duration::from_secs(120));
+    let h = notifier.wait_idle(1000, Duration::from_secs(60));
+    eprintln!("1,000 grants in {sent:?}, all mailed {:?} after the first", start.elapsed());
+    assert_eq!(mails.len(), 1000, "{h}");
+    let by_id = copies(&mails);
+    assert_eq!(by_id.len(), 1000);
+    assert!(mails.iter().all(|m| m.to == "doctor3@example.org"));
+    for token in [1, 500, 1000] {
+        let needle = format!("access token #{token})");
+        assert_eq!(mails.iter().filter(|m| m.raw.contains(&needle)).count(), 1, "token {token}");
+    }
+    assert_eq!(h["outbox"]["sent"], 1000);
+    assert_eq!(h["counters"]["events"], 1000, "every grant was mined");
+    assert_eq!(h["inDoubtResent"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_sigkills_lose_nothing_and_duplicate_nothing() {
+    let world = World::start().await;
+    let smtp = Smtp::start(world.dir.path());
+    let mut notifier = Notifier::start(&world, smtp.port, &[]);
+    assert_eq!(notifier.register(&world, &world.chain.keys[3], "doctor3@example.org").0, 200);
+    const GRANTS: usize = 400;
+    // Kill points spread over the run: some while the chain is being read, some
+    // while mails are in flight, at pseudo-random grant counts.
+    let mut seed = careledger_notifier::now_ms() | 1;
+    let mut kill_at: Vec<usize> = (0..20)
+        .map(|i| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            i * GRANTS / 20 + (seed as usize % (GRANTS / 20))
+        })
+        .collect();
+    kill_at.sort();
+    eprintln!("kill points (grant index): {kill_at:?}");
+    let mut kills = 0;
+    let mut pending_kills = kill_at.into_iter().peekable();
+    let mut log = Vec::new();
+    grants(&world, GRANTS, |i| {
+        while pending_kills.peek() == Some(&i) {
+            pending_kills.next();
+            // A random moment within the next few milliseconds of mailing.
+            std::thread::sleep(Duration::from_micros(seed % 7000));
+            seed = seed.rotate_left(11) ^ i as u64;
+            notifier.kill();
+            kills += 1;
+            log.push(smtp.mails().len());
+            notifier.spawn();
+        }
+    })
+    .await;
+    assert_eq!(kills, 20);
+    eprintln!("mails stored at each kill: {log:?}");
+    let h = notifier.wait_idle(0, Duration::from_secs(120));
+    let mails = smtp.wait_for(GRANTS, Duration::from_secs(60));
+    let by_id = copies(&mails);
+    let in_doubt = h["inDoubtResent"].as_u64().unwrap() as usize;
+    let extra = mails.len() - by_id.len();
+    eprintln!("{} mails, {} distinct, {in_doubt} re-sent in doubt: {h}", mails.len(), by_id.len());
+    assert_eq!(by_id.len(), GRANTS, "0 lost: one Message-ID per grant");
+    assert_eq!(h["outbox"]["sent"], GRANTS as u64);
+    assert!(
+        extra <= in_doubt,
+        "{extra} copies beyond the first, but only {in_doubt} mails were in doubt"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mails_wait_for_the_smtp_server_to_come_back() {
+    let world = World::start().await;
+    let mut smtp = Smtp::start(world.dir.path());
+    smtp.stop();
+    let notifier = Notifier::start(&world, smtp.port, &[]);
+    assert_eq!(notifier.register(&world, &world.chain.keys[3], "doctor3@example.org").0, 200);
+    grants(&world, 20, |_| {}).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let h = notifier.health();
+        if h["outbox"]["pending"] == 20 && h["counters"]["smtpErrors"].as_u64() > Some(0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never queued 20 with SMTP down: {h}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    smtp.resume();
+    let mails = smtp.wait_for(20, Duration::from_secs(60));
+    let h = notifier.wait_idle(20, Duration::from_secs(30));
+    assert_eq!(mails.len(), 20, "{h}");
+    assert_eq!(copies(&mails).len(), 20);
+    assert_eq!(h["outbox"]["sent"], 20);
+}
