@@ -108,6 +108,9 @@ pub enum Command {
         #[arg(long)]
         fhir: bool,
     },
+    /// Email notices: register your address with a notifier (signed, EIP-712).
+    #[command(subcommand)]
+    Notify(NotifyCmd),
     /// Print the contracts' events as they happen.
     Watch {
         /// Stop after this many events.
@@ -214,6 +217,22 @@ pub enum EmergencyCmd {
     Open { patient: String },
     /// Close a doctor's emergency access to your records.
     Close { doctor: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NotifyCmd {
+    /// Have a notifier email your notices to EMAIL (replaces an earlier address).
+    Register {
+        email: String,
+        /// The notifier's base URL.
+        #[arg(long, env = "CARELEDGER_NOTIFIER_URL")]
+        notifier: String,
+    },
+    /// Stop a notifier's emails to you.
+    Remove {
+        #[arg(long, env = "CARELEDGER_NOTIFIER_URL")]
+        notifier: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -14,8 +14,8 @@ pub mod keystore;
 pub mod output;
 
 use cli::{
-    Cli, Command, DoctorCmd, EmergencyCmd, GrantsCmd, IpfsCmd, KeysCmd, PatientCmd, RecordCmd,
-    VerifierCmd,
+    Cli, Command, DoctorCmd, EmergencyCmd, GrantsCmd, IpfsCmd, KeysCmd, NotifyCmd, PatientCmd,
+    RecordCmd, VerifierCmd,
 };
 use context::Ctx;
 use error::{Error, Result};
@@ -104,6 +104,12 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         }
         Command::Emergency(EmergencyCmd::Close { doctor }) => {
             cmd::grants::emergency_close(&ctx, doctor).await?
+        }
+        Command::Notify(NotifyCmd::Register { email, notifier }) => {
+            cmd::notify::contact(&ctx, notifier, Some(email)).await?
+        }
+        Command::Notify(NotifyCmd::Remove { notifier }) => {
+            cmd::notify::contact(&ctx, notifier, None).await?
         }
         Command::Audit { patient, fhir } => {
             cmd::audit::audit(&ctx, patient.as_deref(), *fhir).await?

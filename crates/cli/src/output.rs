@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 /// A command's result in both forms; `main` prints one of them on stdout.
+#[derive(Debug)]
 pub struct Report {
     pub human: Vec<String>,
     pub json: Value,

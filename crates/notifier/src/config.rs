@@ -103,7 +103,7 @@ mod defaults {
         SmtpSecurity::Starttls
     }
     pub fn max_in_flight() -> usize {
-        4
+        8
     }
     pub fn max_backoff_ms() -> u64 {
         30_000
@@ -226,7 +226,7 @@ mod tests {
         assert_eq!(c.confirmations, 3);
         assert_eq!(c.smtp_port, 2525);
         assert_eq!(c.smtp_security, SmtpSecurity::None);
-        assert_eq!(c.max_in_flight, 4);
+        assert_eq!(c.max_in_flight, 8);
     }
 
     #[test]

@@ -10,46 +10,18 @@
 
 use crate::health::Metrics;
 use crate::store::{NonceError, Store};
-use alloy::primitives::{Address, Signature, B256};
-use alloy::sol_types::{eip712_domain, Eip712Domain, SolStruct};
+use alloy::primitives::Address;
+use alloy::sol_types::Eip712Domain;
 use axum::extract::{rejection::JsonRejection, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-alloy::sol! {
-    /// Signed by `account` to receive notices at `email`.
-    #[derive(Debug)]
-    struct RegisterContact {
-        address account;
-        string email;
-        uint64 nonce;
-        uint64 expiry;
-    }
-
-    /// Signed by `account` to stop notices.
-    #[derive(Debug)]
-    struct RemoveContact {
-        address account;
-        uint64 nonce;
-        uint64 expiry;
-    }
-}
-
-/// The EIP-712 domain clients sign under.
-pub fn domain(chain_id: u64, patient_registry: Address) -> Eip712Domain {
-    eip712_domain! {
-        name: "CareLedger Notifier",
-        version: "1",
-        chain_id: chain_id,
-        verifying_contract: patient_registry,
-    }
-}
+pub use careledger_contact::{domain, RegisterRequest, RemoveRequest};
 
 pub struct Directory {
     pub store: Arc<Store>,
@@ -57,25 +29,6 @@ pub struct Directory {
     pub domain: Eip712Domain,
     pub chain_id: u64,
     pub max_ttl: u64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RegisterRequest {
-    pub account: Address,
-    pub email: String,
-    pub nonce: u64,
-    pub expiry: u64,
-    pub signature: alloy::primitives::Bytes,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RemoveRequest {
-    pub account: Address,
-    pub nonce: u64,
-    pub expiry: u64,
-    pub signature: alloy::primitives::Bytes,
 }
 
 pub fn router(dir: Arc<Directory>) -> Router {
@@ -110,13 +63,7 @@ fn internal(e: crate::error::Error) -> Response {
 
 impl Directory {
     /// Checks expiry and signature; `None` if both hold, else the refusal.
-    fn verify(
-        &self,
-        account: Address,
-        expiry: u64,
-        hash: B256,
-        signature: &[u8],
-    ) -> Option<Response> {
+    fn verify(&self, account: Address, expiry: u64, signer: Option<Address>) -> Option<Response> {
         let now = crate::now();
         if expiry <= now {
             return Some(refuse(
@@ -132,9 +79,6 @@ impl Directory {
                 "the request expires too far in the future",
             ));
         }
-        let signer = Signature::from_raw(signature)
-            .ok()
-            .and_then(|sig| sig.recover_address_from_prehash(&hash).ok());
         if signer != Some(account) {
             return Some(refuse(
                 self,
@@ -180,14 +124,7 @@ async fn register(
     if !valid {
         return refuse(&dir, StatusCode::BAD_REQUEST, "not an email address");
     }
-    let typed = RegisterContact {
-        account: req.account,
-        email: req.email.clone(),
-        nonce: req.nonce,
-        expiry: req.expiry,
-    };
-    let hash = typed.eip712_signing_hash(&dir.domain);
-    if let Some(refusal) = dir.verify(req.account, req.expiry, hash, &req.signature) {
+    if let Some(refusal) = dir.verify(req.account, req.expiry, req.signer(&dir.domain)) {
         return refusal;
     }
     dir.commit(req.account, Some(&req.email), req.nonce)
@@ -201,13 +138,7 @@ async fn remove(
         Ok(Json(req)) => req,
         Err(e) => return refuse(&dir, StatusCode::BAD_REQUEST, &e.body_text()),
     };
-    let typed = RemoveContact {
-        account: req.account,
-        nonce: req.nonce,
-        expiry: req.expiry,
-    };
-    let hash = typed.eip712_signing_hash(&dir.domain);
-    if let Some(refusal) = dir.verify(req.account, req.expiry, hash, &req.signature) {
+    if let Some(refusal) = dir.verify(req.account, req.expiry, req.signer(&dir.domain)) {
         return refusal;
     }
     dir.commit(req.account, None, req.nonce)

@@ -171,7 +171,17 @@ impl Follower {
             to_hash,
             ..Batch::default()
         };
-        let mut times: HashMap<u64, (B256, u64)> = HashMap::new();
+        // The headers of the blocks with logs, fetched a few at a time: on a
+        // catch-up they are most of the reading.
+        let mut numbers: Vec<u64> = logs.iter().filter_map(|l| l.block_number).collect();
+        numbers.dedup();
+        let times: HashMap<u64, (B256, u64)> = futures_util::stream::iter(numbers)
+            .map(|n| async move { self.block(n).await.map(|b| (n, b)) })
+            .buffered(16)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_>>()?;
         for log in &logs {
             let (Some(number), Some(tx), Some(index)) =
                 (log.block_number, log.transaction_hash, log.log_index)
@@ -180,14 +190,7 @@ impl Follower {
                     "a log without its block, transaction or index".into(),
                 ));
             };
-            let (hash, timestamp) = match times.get(&number) {
-                Some(known) => *known,
-                None => {
-                    let fetched = self.block(number).await?;
-                    times.insert(number, fetched);
-                    fetched
-                }
-            };
+            let (hash, timestamp) = times[&number];
             if log.block_hash.is_some_and(|h| h != hash) {
                 return Err(Error::Rpc(format!(
                     "block {number} changed while it was read: reading again"
@@ -229,7 +232,7 @@ impl Follower {
                 }
                 What::RecordAdded {
                     record, patient, ..
-                } => self.readers(&batch, *patient, *record, log, number).await?,
+                } => self.readers(&batch, *patient, *record, log).await?,
             };
             for r in recipients {
                 if self.store.has_contact(r)? {
@@ -293,14 +296,15 @@ impl Follower {
 
     /// The doctors who may read a new record: candidates from the grants seen
     /// so far (this range's included), each confirmed by the contract's
-    /// `checkAccess` as of the record's block.
+    /// `checkAccess` now. Not as of the record's block: nodes without archive
+    /// state (public RPC, the devnode) refuse calls on old blocks, and a doctor
+    /// whose access ended since cannot read the record anyway.
     async fn readers(
         &self,
         batch: &Batch,
         patient: alloy::primitives::Address,
         record: alloy::primitives::U256,
         log: &Log,
-        block: u64,
     ) -> Result<Vec<Address>> {
         let category = IRecordRegistry::RecordAdded::decode_log(&log.inner)
             .map(|e| e.category)
@@ -321,7 +325,6 @@ impl Follower {
         for doctor in candidates {
             let open = token
                 .checkAccess(patient, doctor, record, category)
-                .block(block.into())
                 .call()
                 .await
                 .map_err(Error::rpc)?;

@@ -22,7 +22,11 @@ async fn grants(world: &World, n: usize, between: impl FnMut(usize)) {
 fn copies(mails: &[Mail]) -> HashMap<String, usize> {
     let mut by_id = HashMap::new();
     for m in mails {
-        assert!(m.message_id.ends_with("@notifier.careledger>"), "{}", m.message_id);
+        assert!(
+            m.message_id.ends_with("@notifier.careledger>"),
+            "{}",
+            m.message_id
+        );
         *by_id.entry(m.message_id.clone()).or_insert(0) += 1;
     }
     by_id
@@ -33,20 +37,32 @@ async fn a_thousand_grants_are_mailed_exactly_once() {
     let world = World::start().await;
     let smtp = Smtp::start(world.dir.path());
     let notifier = Notifier::start(&world, smtp.port, &[]);
-    assert_eq!(notifier.register(&world, &world.chain.keys[3], "doctor3@example.org").0, 200);
+    assert_eq!(
+        notifier
+            .register(&world, &world.chain.keys[3], "doctor3@example.org")
+            .0,
+        200
+    );
     let start = Instant::now();
     grants(&world, 1000, |_| {}).await;
     let sent = start.elapsed();
     let mails = smtp.wait_for(1000, Duration::from_secs(120));
     let h = notifier.wait_idle(1000, Duration::from_secs(60));
-    eprintln!("1,000 grants in {sent:?}, all mailed {:?} after the first", start.elapsed());
+    eprintln!(
+        "1,000 grants in {sent:?}, all mailed {:?} after the first",
+        start.elapsed()
+    );
     assert_eq!(mails.len(), 1000, "{h}");
     let by_id = copies(&mails);
     assert_eq!(by_id.len(), 1000);
     assert!(mails.iter().all(|m| m.to == "doctor3@example.org"));
     for token in [1, 500, 1000] {
         let needle = format!("access token #{token})");
-        assert_eq!(mails.iter().filter(|m| m.raw.contains(&needle)).count(), 1, "token {token}");
+        assert_eq!(
+            mails.iter().filter(|m| m.raw.contains(&needle)).count(),
+            1,
+            "token {token}"
+        );
     }
     assert_eq!(h["outbox"]["sent"], 1000);
     assert_eq!(h["counters"]["events"], 1000, "every grant was mined");
@@ -58,7 +74,12 @@ async fn twenty_sigkills_lose_nothing_and_duplicate_nothing() {
     let world = World::start().await;
     let smtp = Smtp::start(world.dir.path());
     let mut notifier = Notifier::start(&world, smtp.port, &[]);
-    assert_eq!(notifier.register(&world, &world.chain.keys[3], "doctor3@example.org").0, 200);
+    assert_eq!(
+        notifier
+            .register(&world, &world.chain.keys[3], "doctor3@example.org")
+            .0,
+        200
+    );
     const GRANTS: usize = 400;
     // Kill points spread over the run: some while the chain is being read, some
     // while mails are in flight, at pseudo-random grant counts.
@@ -96,7 +117,11 @@ async fn twenty_sigkills_lose_nothing_and_duplicate_nothing() {
     let by_id = copies(&mails);
     let in_doubt = h["inDoubtResent"].as_u64().unwrap() as usize;
     let extra = mails.len() - by_id.len();
-    eprintln!("{} mails, {} distinct, {in_doubt} re-sent in doubt: {h}", mails.len(), by_id.len());
+    eprintln!(
+        "{} mails, {} distinct, {in_doubt} re-sent in doubt: {h}",
+        mails.len(),
+        by_id.len()
+    );
     assert_eq!(by_id.len(), GRANTS, "0 lost: one Message-ID per grant");
     assert_eq!(h["outbox"]["sent"], GRANTS as u64);
     assert!(
@@ -111,7 +136,12 @@ async fn mails_wait_for_the_smtp_server_to_come_back() {
     let mut smtp = Smtp::start(world.dir.path());
     smtp.stop();
     let notifier = Notifier::start(&world, smtp.port, &[]);
-    assert_eq!(notifier.register(&world, &world.chain.keys[3], "doctor3@example.org").0, 200);
+    assert_eq!(
+        notifier
+            .register(&world, &world.chain.keys[3], "doctor3@example.org")
+            .0,
+        200
+    );
     grants(&world, 20, |_| {}).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -119,7 +149,10 @@ async fn mails_wait_for_the_smtp_server_to_come_back() {
         if h["outbox"]["pending"] == 20 && h["counters"]["smtpErrors"].as_u64() > Some(0) {
             break;
         }
-        assert!(Instant::now() < deadline, "never queued 20 with SMTP down: {h}");
+        assert!(
+            Instant::now() < deadline,
+            "never queued 20 with SMTP down: {h}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(2));

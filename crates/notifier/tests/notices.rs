@@ -15,15 +15,25 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
     let world = World::start().await;
     let smtp = Smtp::start(world.dir.path());
     let mut notifier = Notifier::start(&world, smtp.port, &[]);
-    let keys = &world.chain.keys;
+    // Through the CLI's `notify register`, as a user would.
     for (i, email) in [
         (2, "patient@example.org"),
         (3, "doctor3@example.org"),
         (4, "doctor4@example.org"),
     ] {
-        let (status, body) = notifier.register(&world, &keys[i], email);
-        assert_eq!(status, 200, "{body}");
+        careledger_cli::cmd::notify::contact(&world.as_user(i), &notifier.url, Some(email))
+            .await
+            .unwrap();
     }
+    let refused =
+        careledger_cli::cmd::notify::contact(&world.as_user(3), &notifier.url, Some("nope"))
+            .await
+            .unwrap_err()
+            .to_string();
+    assert!(
+        refused.contains("HTTP 400") && refused.contains("not an email address"),
+        "{refused}"
+    );
     let (patient, doctor3, doctor4) = (
         world.chain.address(2),
         world.chain.address(3),

@@ -6,6 +6,7 @@ pub mod deploy;
 pub mod grants;
 pub mod ipfs;
 pub mod keys;
+pub mod notify;
 pub mod record;
 pub mod roles;
 mod sharing;

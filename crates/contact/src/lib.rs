@@ -1,0 +1,135 @@
+//! The notifier directory's requests: EIP-712 typed data an account signs to
+//! register or remove the email address its notices go to. The notifier checks
+//! them; the CLI (and any wallet, through `eth_signTypedData_v4`) signs them.
+
+use alloy_primitives::{Address, Bytes, Signature, B256};
+use alloy_sol_types::{eip712_domain, Eip712Domain, SolStruct};
+use serde::{Deserialize, Serialize};
+
+alloy_sol_types::sol! {
+    /// Signed by `account` to receive notices at `email`.
+    #[derive(Debug)]
+    struct RegisterContact {
+        address account;
+        string email;
+        uint64 nonce;
+        uint64 expiry;
+    }
+
+    /// Signed by `account` to stop notices.
+    #[derive(Debug)]
+    struct RemoveContact {
+        address account;
+        uint64 nonce;
+        uint64 expiry;
+    }
+}
+
+/// The domain requests are signed under: one notifier per chain and deployment.
+pub fn domain(chain_id: u64, patient_registry: Address) -> Eip712Domain {
+    eip712_domain! {
+        name: "CareLedger Notifier",
+        version: "1",
+        chain_id: chain_id,
+        verifying_contract: patient_registry,
+    }
+}
+
+/// `POST /v1/contacts`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub account: Address,
+    pub email: String,
+    pub nonce: u64,
+    pub expiry: u64,
+    pub signature: Bytes,
+}
+
+/// `POST /v1/contacts/remove`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RemoveRequest {
+    pub account: Address,
+    pub nonce: u64,
+    pub expiry: u64,
+    pub signature: Bytes,
+}
+
+impl RegisterRequest {
+    /// The EIP-712 hash the account signs.
+    pub fn signing_hash(
+        account: Address,
+        email: &str,
+        nonce: u64,
+        expiry: u64,
+        domain: &Eip712Domain,
+    ) -> B256 {
+        RegisterContact {
+            account,
+            email: email.into(),
+            nonce,
+            expiry,
+        }
+        .eip712_signing_hash(domain)
+    }
+
+    /// The account that signed this request, if the signature is well formed.
+    pub fn signer(&self, domain: &Eip712Domain) -> Option<Address> {
+        let hash = Self::signing_hash(self.account, &self.email, self.nonce, self.expiry, domain);
+        recover(&self.signature, hash)
+    }
+}
+
+impl RemoveRequest {
+    pub fn signing_hash(account: Address, nonce: u64, expiry: u64, domain: &Eip712Domain) -> B256 {
+        RemoveContact {
+            account,
+            nonce,
+            expiry,
+        }
+        .eip712_signing_hash(domain)
+    }
+
+    pub fn signer(&self, domain: &Eip712Domain) -> Option<Address> {
+        recover(
+            &self.signature,
+            Self::signing_hash(self.account, self.nonce, self.expiry, domain),
+        )
+    }
+}
+
+fn recover(signature: &[u8], hash: B256) -> Option<Address> {
+    Signature::from_raw(signature)
+        .ok()?
+        .recover_address_from_prehash(&hash)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_type_strings_are_what_wallets_sign() {
+        assert_eq!(
+            RegisterContact::eip712_encode_type(),
+            "RegisterContact(address account,string email,uint64 nonce,uint64 expiry)"
+        );
+        assert_eq!(
+            RemoveContact::eip712_encode_type(),
+            "RemoveContact(address account,uint64 nonce,uint64 expiry)"
+        );
+    }
+
+    #[test]
+    fn a_malformed_signature_recovers_nobody() {
+        let req = RemoveRequest {
+            account: Address::repeat_byte(1),
+            nonce: 0,
+            expiry: 1,
+            signature: Bytes::from(vec![0u8; 12]),
+        };
+        assert_eq!(req.signer(&domain(1, Address::ZERO)), None);
+    }
+}
