@@ -22,6 +22,17 @@ pub enum SmtpSecurity {
     None,
 }
 
+/// A value that never prints: `{:?}` of a config shows `Secret(***)`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
 /// Where the contracts live: the `careledger deploy` file.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -66,7 +77,7 @@ pub struct Config {
     #[serde(default)]
     pub smtp_user: Option<String>,
     #[serde(default)]
-    pub smtp_password: Option<String>,
+    pub smtp_password: Option<Secret>,
     /// The From: address of every notification.
     pub mail_from: String,
     /// SMTP transactions in flight at once (the connection pool's size).
@@ -227,6 +238,16 @@ mod tests {
         assert_eq!(c.smtp_port, 2525);
         assert_eq!(c.smtp_security, SmtpSecurity::None);
         assert_eq!(c.max_in_flight, 8);
+    }
+
+    #[test]
+    fn the_smtp_password_never_prints() {
+        let mut vars = env(BASE);
+        vars.push(("smtp_user".into(), "n".into()));
+        vars.push(("smtp_password".into(), "hunter2".into()));
+        let c = Config::from_sources(None, vars).unwrap();
+        assert_eq!(c.smtp_password.as_ref().unwrap().0, "hunter2");
+        assert!(!format!("{c:?}").contains("hunter2"));
     }
 
     #[test]

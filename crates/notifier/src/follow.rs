@@ -310,14 +310,11 @@ impl Follower {
             .map(|e| e.category)
             .unwrap_or_default();
         let mut candidates = self.store.candidates(patient)?;
-        for (_, p, doctor, _) in &batch.grants {
-            if *p == patient && !candidates.contains(doctor) {
-                candidates.push(*doctor);
-            }
-        }
-        for (p, doctor, _) in &batch.emergencies {
-            if *p == patient && !candidates.contains(doctor) {
-                candidates.push(*doctor);
+        let in_range = batch.grants.iter().map(|(_, p, d, _)| (*p, *d));
+        let in_range = in_range.chain(batch.emergencies.iter().map(|(p, d, _)| (*p, *d)));
+        for (p, doctor) in in_range {
+            if p == patient && !candidates.contains(&doctor) {
+                candidates.push(doctor);
             }
         }
         let token = IAccessToken::new(self.deployment.access_token, &self.provider);

@@ -41,7 +41,7 @@ impl Mailer {
             .timeout(Some(Duration::from_secs(15)))
             .pool_config(PoolConfig::new().max_size(config.max_in_flight as u32));
         if let (Some(user), Some(password)) = (&config.smtp_user, &config.smtp_password) {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+            builder = builder.credentials(Credentials::new(user.clone(), password.0.clone()));
         }
         Ok(Self {
             transport: builder.build(),

@@ -53,29 +53,12 @@ pub fn message_id(chain_id: u64, tx: B256, log_index: u64, recipient: Address) -
     )
 }
 
+/// `2026-11-25 12:30:45 UTC`. Any u64 renders (an expiry is whatever the
+/// granting client chose), with the vault's calendar arithmetic.
 fn when(secs: u64) -> String {
-    // UTC without a date library: one formula, humane enough for a mail.
-    let (y, m, day) = civil_from_days((secs / 86_400) as i64);
-    let s = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    careledger_vault::fhir::instant(secs)
+        .replacen('T', " ", 1)
+        .replace('Z', " UTC")
 }
 
 fn scope(kind: u8, records: usize) -> String {
@@ -190,6 +173,7 @@ mod tests {
         assert_eq!(when(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(when(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(when(1_795_609_845), "2026-11-25 12:30:45 UTC");
+        assert!(when(u64::MAX).ends_with(" UTC"), "a far expiry renders");
     }
 
     #[test]

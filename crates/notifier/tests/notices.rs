@@ -224,3 +224,59 @@ async fn mails_wait_for_their_confirmations() {
     assert_eq!(mails[0].to, "doctor3@example.org");
     assert_eq!(notifier.health()["websocket"], false);
 }
+
+#[test]
+fn bad_configuration_is_one_line_and_exit_status_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |file: Option<&str>, env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_careledger-notifier"));
+        cmd.env_clear();
+        if let Some(text) = file {
+            let path = dir.path().join("notifier.toml");
+            std::fs::write(&path, text).unwrap();
+            cmd.arg("--config").arg(path);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr.lines().last().unwrap_or_default().to_string()
+    };
+    let base = "rpc_url = \"http://127.0.0.1:1\"\ndeployment = \"missing.json\"\n\
+                smtp_security = \"none\"\nmail_from = \"n@example.org\"\n";
+    let e = run(Some(base), &[]);
+    assert!(
+        e.starts_with("error: configuration:") && e.contains("smtp_host"),
+        "{e}"
+    );
+    let e = run(Some("rpc_url = [\n"), &[]);
+    assert!(
+        e.starts_with("error:") && e.contains("notifier.toml"),
+        "{e}"
+    );
+    let e = run(
+        Some(base),
+        &[("CARELEDGER_NOTIFIER_SMTP_HOST", "smtp.example.org")],
+    );
+    assert!(e.contains("only allowed for a loopback"), "{e}");
+    let e = run(
+        Some(base),
+        &[("CARELEDGER_NOTIFIER_SMTP_HOST", "127.0.0.1")],
+    );
+    assert!(e.contains("missing.json"), "{e}");
+    let password = "hunter2-secret";
+    let e = run(
+        Some(base),
+        &[
+            ("CARELEDGER_NOTIFIER_SMTP_HOST", "127.0.0.1"),
+            ("CARELEDGER_NOTIFIER_SMTP_PASSWORD", password),
+        ],
+    );
+    assert!(
+        e.contains("smtp_user and smtp_password go together") && !e.contains(password),
+        "{e}"
+    );
+}
