@@ -376,3 +376,185 @@ pub async fn subscribe_heads(
         backoff = (backoff * 2).min(Duration::from_secs(30));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The reorg path against a scripted JSON-RPC node (the devnode cannot
+    //! reorganise): a grant's block is replaced by another branch.
+
+    use super::*;
+    use alloy::primitives::{B256, U256};
+    use alloy::sol_types::SolEvent;
+    use serde_json::{json, Value};
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::Mutex;
+
+    const TOKEN: Address = Address::repeat_byte(0xa7);
+    const PATIENT: Address = Address::repeat_byte(0x02);
+    const DOCTOR: Address = Address::repeat_byte(0x03);
+
+    /// One branch: block hashes by number and (block, tx hash) of each grant.
+    #[derive(Clone)]
+    struct Branch {
+        hashes: Vec<B256>,
+        grants: Vec<(u64, B256)>,
+    }
+
+    fn block_json(n: u64, b: &Branch) -> Value {
+        let zero = B256::ZERO;
+        json!({
+            "hash": b.hashes[n as usize], "parentHash": if n == 0 { zero } else { b.hashes[n as usize - 1] },
+            "sha3Uncles": zero, "miner": Address::ZERO, "stateRoot": zero, "transactionsRoot": zero,
+            "receiptsRoot": zero, "logsBloom": format!("0x{}", "00".repeat(256)), "difficulty": "0x0",
+            "number": format!("{n:#x}"), "gasLimit": "0x1c9c380", "gasUsed": "0x0",
+            "timestamp": format!("{:#x}", 1_700_000_000 + n), "extraData": "0x", "mixHash": zero,
+            "nonce": "0x0000000000000000", "baseFeePerGas": "0x5f5e100", "uncles": [], "transactions": [],
+            "size": "0x200",
+        })
+    }
+
+    fn answer(method: &str, params: &Value, b: &Branch) -> Value {
+        let head = b.hashes.len() as u64 - 1;
+        let num = |v: &Value| {
+            u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+        };
+        match method {
+            "eth_blockNumber" => json!(format!("{head:#x}")),
+            "eth_getBlockByNumber" => {
+                let n = num(&params[0]);
+                if n <= head {
+                    block_json(n, b)
+                } else {
+                    Value::Null
+                }
+            }
+            "eth_getLogs" => {
+                let (from, to) = (num(&params[0]["fromBlock"]), num(&params[0]["toBlock"]));
+                let logs: Vec<Value> = b
+                    .grants
+                    .iter()
+                    .filter(|(n, _)| (from..=to).contains(n))
+                    .enumerate()
+                    .map(|(i, (n, tx))| {
+                        let event = IAccessToken::AccessGranted {
+                            tokenId: U256::from(i + 1),
+                            patient: PATIENT,
+                            doctor: DOCTOR,
+                            expiresAt: 1_800_000_000,
+                            scopeKind: 0,
+                            category: B256::ZERO,
+                            recordIds: vec![],
+                        };
+                        let data = event.encode_log_data();
+                        json!({
+                            "address": TOKEN, "topics": data.topics(), "data": data.data,
+                            "blockNumber": format!("{n:#x}"), "blockHash": b.hashes[*n as usize],
+                            "transactionHash": tx, "transactionIndex": "0x0", "logIndex": "0x0",
+                            "removed": false,
+                        })
+                    })
+                    .collect();
+                json!(logs)
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    /// A one-connection-at-a-time HTTP JSON-RPC server over `branch`.
+    fn serve(branch: Arc<Mutex<Branch>>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let req: Value = serde_json::from_slice(&body).unwrap();
+                let result = answer(
+                    req["method"].as_str().unwrap(),
+                    &req["params"],
+                    &branch.lock().unwrap(),
+                );
+                let reply =
+                    json!({"jsonrpc": "2.0", "id": req["id"], "result": result}).to_string();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_reorged_grant_is_withdrawn_and_the_new_branch_mailed() {
+        let hashes = |tag: u8, n: usize| {
+            (0..n)
+                .map(|i| B256::repeat_byte(tag ^ i as u8))
+                .collect::<Vec<_>>()
+        };
+        // Branch A: blocks 0..=4, the grant in block 3.
+        let a = Branch {
+            hashes: hashes(0x10, 5),
+            grants: vec![(3, B256::repeat_byte(0xaa))],
+        };
+        let chain = Arc::new(Mutex::new(a.clone()));
+        let url = serve(chain.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("n.sqlite")).unwrap());
+        store
+            .set_contact(DOCTOR, Some("d@example.org"), 0, 1)
+            .unwrap()
+            .unwrap();
+        let follower = Follower {
+            provider: RootProvider::new_http(url.parse().unwrap()),
+            store: store.clone(),
+            metrics: Arc::new(Metrics::default()),
+            deployment: Deployment {
+                chain_id: 1,
+                patient_registry: Address::repeat_byte(1),
+                access_token: TOKEN,
+                record_registry: Address::repeat_byte(0xbb),
+                deploy_block: 1,
+            },
+            confirmations: 0,
+            window: 1,
+            mailer: Arc::new(Notify::new()),
+        };
+        while follower.step().await.unwrap() {}
+        let due = store.due(crate::now(), 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert!(due[0].message_id.contains(&alloy::hex::encode([0xaa; 32])));
+
+        // Branch B shares blocks 0..=2, replaces 3 and 4, adds 5; the grant is in block 4.
+        let mut b = Branch {
+            hashes: hashes(0x60, 6),
+            grants: vec![(4, B256::repeat_byte(0xbb))],
+        };
+        b.hashes[..3].copy_from_slice(&a.hashes[..3]);
+        *chain.lock().unwrap() = b;
+        while follower.step().await.unwrap() {}
+        let due = store.due(crate::now(), 10).unwrap();
+        assert_eq!(
+            due.len(),
+            1,
+            "the orphaned mail is withdrawn, the new one queued"
+        );
+        assert!(due[0].message_id.contains(&alloy::hex::encode([0xbb; 32])));
+        assert_eq!(follower.metrics.reorgs.load(Ordering::Relaxed), 1);
+        assert_eq!(store.cursor().unwrap(), Some(5));
+        assert_eq!(store.candidates(PATIENT).unwrap(), vec![DOCTOR]);
+    }
+}
