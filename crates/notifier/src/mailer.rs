@@ -56,13 +56,14 @@ impl Mailer {
         })
     }
 
-    /// Sends due mails until `stop`; mails in flight when it turns are finished.
+    /// Sends due mails until `stop`; mails in flight when it turns are finished,
+    /// the rest of the batch waits for the next start.
     pub async fn run(self, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
         loop {
             if *stop.borrow() {
                 return;
             }
-            let due = match self.store.due(crate::now_ms() / 1000, 256) {
+            let due = match self.store.due(crate::now(), 256) {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::error!(error = %e, "reading the outbox failed");
@@ -70,8 +71,13 @@ impl Mailer {
                 }
             };
             if !due.is_empty() {
+                let (this, stop) = (&self, &stop);
                 futures_util::stream::iter(due)
-                    .for_each_concurrent(self.in_flight, |m| self.deliver(m))
+                    .for_each_concurrent(self.in_flight, |m| async move {
+                        if !*stop.borrow() {
+                            this.deliver(m).await;
+                        }
+                    })
                     .await;
                 continue;
             }
