@@ -12,8 +12,6 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::smtp::Smtp;
-use common::{Notifier, World};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
@@ -36,15 +34,7 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let world = World::start().await;
-        let smtp = Smtp::start(world.dir.path());
-        let mut notifier = Notifier::start(&world, smtp.port, &[]);
-        assert_eq!(
-            notifier
-                .register(&world, &world.chain.keys[3], "doctor3@example.org")
-                .0,
-            200
-        );
+        let (world, smtp, mut notifier) = common::doctor3_subscribed(&[]).await;
 
         // 1. latency, one grant at a time
         let mut mined: Vec<SystemTime> = Vec::with_capacity(EVENTS);

@@ -9,8 +9,8 @@
 
 mod common;
 
-use common::smtp::{Mail, Smtp};
-use common::{Notifier, World};
+use common::smtp::Mail;
+use common::World;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -34,15 +34,7 @@ fn copies(mails: &[Mail]) -> HashMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_grants_are_mailed_exactly_once() {
-    let world = World::start().await;
-    let smtp = Smtp::start(world.dir.path());
-    let notifier = Notifier::start(&world, smtp.port, &[]);
-    assert_eq!(
-        notifier
-            .register(&world, &world.chain.keys[3], "doctor3@example.org")
-            .0,
-        200
-    );
+    let (world, smtp, notifier) = common::doctor3_subscribed(&[]).await;
     let start = Instant::now();
     grants(&world, 1000, |_| {}).await;
     let sent = start.elapsed();
@@ -71,15 +63,7 @@ async fn a_thousand_grants_are_mailed_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn twenty_sigkills_lose_nothing_and_duplicate_nothing() {
-    let world = World::start().await;
-    let smtp = Smtp::start(world.dir.path());
-    let mut notifier = Notifier::start(&world, smtp.port, &[]);
-    assert_eq!(
-        notifier
-            .register(&world, &world.chain.keys[3], "doctor3@example.org")
-            .0,
-        200
-    );
+    let (world, smtp, mut notifier) = common::doctor3_subscribed(&[]).await;
     const GRANTS: usize = 400;
     // Kill points spread over the run: some while the chain is being read, some
     // while mails are in flight, at pseudo-random grant counts.
@@ -132,16 +116,8 @@ async fn twenty_sigkills_lose_nothing_and_duplicate_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mails_wait_for_the_smtp_server_to_come_back() {
-    let world = World::start().await;
-    let mut smtp = Smtp::start(world.dir.path());
+    let (world, mut smtp, notifier) = common::doctor3_subscribed(&[]).await;
     smtp.stop();
-    let notifier = Notifier::start(&world, smtp.port, &[]);
-    assert_eq!(
-        notifier
-            .register(&world, &world.chain.keys[3], "doctor3@example.org")
-            .0,
-        200
-    );
     grants(&world, 20, |_| {}).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

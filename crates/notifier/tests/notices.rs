@@ -203,16 +203,9 @@ async fn the_directory_refuses_forged_replayed_and_expired_requests() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mails_wait_for_their_confirmations() {
-    let world = World::start().await;
-    let smtp = Smtp::start(world.dir.path());
     // Polling only: the WebSocket is optional.
-    let notifier = Notifier::start(&world, smtp.port, &[("confirmations", "2"), ("ws_url", "")]);
-    assert_eq!(
-        notifier
-            .register(&world, &world.chain.keys[3], "doctor3@example.org")
-            .0,
-        200
-    );
+    let (world, smtp, notifier) =
+        common::doctor3_subscribed(&[("confirmations", "2"), ("ws_url", "")]).await;
     world.grant(2, 3, 3600).await;
     std::thread::sleep(Duration::from_secs(2));
     assert!(smtp.mails().is_empty(), "mailed before two confirmations");

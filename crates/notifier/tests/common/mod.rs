@@ -218,6 +218,17 @@ impl World {
     }
 }
 
+/// The start of most tests: a deployed world, aiosmtpd, and a notifier (with
+/// `extra` configuration) that has doctor 3's address.
+pub async fn doctor3_subscribed(extra: &[(&str, &str)]) -> (World, smtp::Smtp, Notifier) {
+    let world = World::start().await;
+    let smtp = smtp::Smtp::start(world.dir.path());
+    let notifier = Notifier::start(&world, smtp.port, extra);
+    let (status, body) = notifier.register(&world, &world.chain.keys[3], "doctor3@example.org");
+    assert_eq!(status, 200, "{body}");
+    (world, smtp, notifier)
+}
+
 /// POSTs JSON and returns (status, body) with a std socket: no client crate.
 pub fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
     http("POST", url, Some(body))
@@ -349,7 +360,7 @@ impl Notifier {
     /// SIGTERM, and the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let mut c = self.child.take().expect("running");
-        unsafe_free_sigterm(c.id());
+        sigterm(c.id());
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = c.try_wait().unwrap() {
@@ -415,7 +426,7 @@ impl Drop for Notifier {
     }
 }
 
-fn unsafe_free_sigterm(pid: u32) {
+fn sigterm(pid: u32) {
     let ok = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
