@@ -265,3 +265,98 @@ async fn an_unactivated_program_reverts_with_program_not_activated() {
     assert!(arb.codehashVersion(keccak256(&code)).call().await.is_err());
     dev.stop().await;
 }
+
+/// `debug_storageRangeAt` lists a program's storage as geth does (keccak-256 order,
+/// pages joined by `nextKey`), equal to `eth_getStorageAt` slot by slot: what the
+/// privacy scan of tests/e2e reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn storage_range_lists_a_programs_slots_in_pages() {
+    let dev = Devnode::ephemeral().await.unwrap();
+    let cl = common::CareLedger::deploy(&dev).await;
+    let p = cl.as_(&cl.owner);
+    let head = p
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .unwrap()
+        .unwrap()
+        .header
+        .hash;
+    let registry = cl.registry;
+    let page = |start: B256, max: u64| {
+        let p = p.clone();
+        async move {
+            p.raw_request::<_, serde_json::Value>(
+                "debug_storageRangeAt".into(),
+                (head, 0, registry, start, max),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let whole = page(B256::ZERO, 1000).await;
+    let slots = whole["storage"].as_object().unwrap();
+    assert!(whole["nextKey"].is_null(), "{whole}");
+    // Owner, verifier, patient, doctor: several slots, among them the patient's key.
+    assert!(slots.len() >= 4, "{whole}");
+    let repeat_1 = serde_json::to_value(B256::repeat_byte(1)).unwrap();
+    assert!(slots.values().any(|e| e["value"] == repeat_1), "{whole}");
+    for (hashed, entry) in slots {
+        let slot: B256 = serde_json::from_value(entry["key"].clone()).unwrap();
+        assert_eq!(hashed, &keccak256(slot).to_string());
+        let value = p
+            .get_storage_at(registry, U256::from_be_bytes(slot.0))
+            .await
+            .unwrap();
+        assert_eq!(
+            entry["value"],
+            serde_json::to_value(B256::from(value)).unwrap()
+        );
+    }
+
+    // One slot per page, following nextKey, gives the same slots in the same order.
+    let (mut paged, mut start) = (Vec::new(), B256::ZERO);
+    loop {
+        let one = page(start, 1).await;
+        let map = one["storage"].as_object().unwrap();
+        assert_eq!(map.len(), 1, "{one}");
+        paged.extend(map.keys().cloned());
+        match one["nextKey"].as_str() {
+            Some(next) => start = next.parse().unwrap(),
+            None => break,
+        }
+    }
+    assert_eq!(paged, slots.keys().cloned().collect::<Vec<_>>());
+
+    // An account without storage, an older block and an oversized key are answered.
+    let empty: serde_json::Value = p
+        .raw_request(
+            "debug_storageRangeAt".into(),
+            (head, 0, Address::repeat_byte(9), B256::ZERO, 10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(empty["storage"], serde_json::json!({}));
+    let genesis = p
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(0))
+        .await
+        .unwrap()
+        .unwrap()
+        .header
+        .hash;
+    let old = p
+        .raw_request::<_, serde_json::Value>(
+            "debug_storageRangeAt".into(),
+            (genesis, 0, cl.registry, B256::ZERO, 10),
+        )
+        .await
+        .unwrap_err();
+    assert!(old.to_string().contains("historical state"), "{old}");
+    let long = p
+        .raw_request::<_, serde_json::Value>(
+            "debug_storageRangeAt".into(),
+            (head, 0, cl.registry, Bytes::from(vec![1u8; 33]), 10),
+        )
+        .await
+        .unwrap_err();
+    assert!(long.to_string().contains("32"), "{long}");
+}

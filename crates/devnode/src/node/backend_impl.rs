@@ -4,10 +4,10 @@ use super::chain::{call_error, decode_raw, Chain, BASE_FEE};
 use super::rpc_types;
 use super::tx::{tx_env_of_request, CALL_GAS_CAP};
 use super::Node;
-use crate::rpc::backend::{Backend, BackendError, BackendResult, MinedBlock};
+use crate::rpc::backend::{Backend, BackendError, BackendResult, MinedBlock, StorageRange};
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
+use alloy_primitives::{keccak256, Address, Bytes, TxKind, B256, U256};
 use alloy_rpc_types_eth::state::StateOverride;
 use alloy_rpc_types_eth::{
     Block, BlockId, BlockNumberOrTag, FeeHistory, Filter, Log, Transaction, TransactionReceipt,
@@ -215,6 +215,43 @@ impl Backend for Node {
         Ok(B256::from(
             chain.db.storage_ref(address, slot).unwrap_or_default(),
         ))
+    }
+
+    /// Only the head's state is kept, so only the head block is answered, and with
+    /// its state after all its transactions (geth answers with the state before
+    /// transaction `txIndex`; callers that mine an unrelated transaction first, as
+    /// tests/e2e's privacy scan does, see the same slots on both).
+    fn storage_range(
+        &self,
+        block_hash: B256,
+        address: Address,
+        start: B256,
+        max: usize,
+    ) -> BackendResult<StorageRange> {
+        let chain = self.chain();
+        check_block(&chain, BlockId::hash(block_hash))?;
+        let mut slots: Vec<(B256, U256, U256)> = chain
+            .db
+            .cache
+            .accounts
+            .get(&address)
+            .map(|account| {
+                account
+                    .storage
+                    .iter()
+                    .filter(|(_, value)| !value.is_zero())
+                    .map(|(slot, value)| (keccak256(slot.to_be_bytes::<32>()), *slot, *value))
+                    .collect()
+            })
+            .unwrap_or_default();
+        slots.sort_unstable_by_key(|(hashed, _, _)| *hashed);
+        let first = slots.partition_point(|(hashed, _, _)| *hashed < start);
+        let rest = &slots[first..];
+        let taken = rest.len().min(max);
+        Ok(StorageRange {
+            slots: rest[..taken].to_vec(),
+            next_key: rest.get(taken).map(|(hashed, _, _)| *hashed),
+        })
     }
 
     fn send_raw_transaction(&self, raw: Bytes) -> BackendResult<B256> {

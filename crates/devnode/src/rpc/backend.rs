@@ -34,6 +34,16 @@ pub enum BackendError {
 
 pub type BackendResult<T> = Result<T, BackendError>;
 
+/// A page of one account's storage in geth's `debug_storageRangeAt` order:
+/// slots sorted by the keccak-256 of their key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StorageRange {
+    /// (keccak-256 of the slot, slot, value), non-zero values only.
+    pub slots: Vec<(B256, U256, U256)>,
+    /// The hashed key the next page starts at, if there is one.
+    pub next_key: Option<B256>,
+}
+
 /// A block as it was mined, with the logs it produced, for eth_subscribe.
 #[derive(Debug, Clone)]
 pub struct MinedBlock {
@@ -93,6 +103,19 @@ pub trait Backend: Send + Sync + 'static {
     fn mine(&self, timestamp: Option<u64>) -> BackendResult<()>;
     /// New blocks with their logs, for eth_subscribe("newHeads" | "logs").
     fn subscribe(&self) -> broadcast::Receiver<MinedBlock>;
+    /// debug_storageRangeAt: `address`'s storage from hashed key `start`, at most
+    /// `max` slots, in the state of the block `block_hash`.
+    fn storage_range(
+        &self,
+        _block_hash: B256,
+        _address: Address,
+        _start: B256,
+        _max: usize,
+    ) -> BackendResult<StorageRange> {
+        Err(BackendError::InvalidParams(
+            "this node does not list storage".into(),
+        ))
+    }
     /// debug_traceTransaction (a call tracer is enough); `None` if unknown.
     fn trace_transaction(&self, _hash: B256) -> Option<serde_json::Value> {
         None
