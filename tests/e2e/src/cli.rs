@@ -1,0 +1,186 @@
+//! The `careledger` binary as users run it: one process per command, each user with
+//! a key in the environment, every output kept for the privacy scan.
+
+use crate::net::{repo_root, Account, Net};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A built binary of the workspace, next to this test's executable
+/// (`cargo test --workspace` builds every package's binaries before it runs tests).
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's path");
+    // target/<profile>/deps/<test>-<hash> → target/<profile>/<name>
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("a target dir")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p careledger-cli -p careledger-notifier` first \
+         (scripts/test's `cargo test --workspace` builds it)",
+        path.display()
+    );
+    path
+}
+
+/// One deployment's users: the same deployment file and IPFS store (the
+/// embedded store stands in for the IPFS network every user reaches), and a log of
+/// every command's stdout and stderr.
+pub struct World<'n> {
+    pub net: &'n Net,
+    pub dir: PathBuf,
+    pub log: PathBuf,
+    pub owner: Account,
+    pub verifier: Account,
+}
+
+/// One user.
+pub struct User<'w, 'n> {
+    pub world: &'w World<'n>,
+    pub account: Account,
+}
+
+impl<'n> World<'n> {
+    /// Deploys CareLedger with a fresh owner and accredits a fresh verifier.
+    pub fn deploy(net: &'n Net, dir: &Path) -> Self {
+        let world = Self {
+            net,
+            dir: dir.to_path_buf(),
+            log: dir.join("cli.log"),
+            owner: net.account(true),
+            verifier: net.account(false),
+        };
+        let contracts = repo_root().join("target/contracts");
+        assert!(
+            contracts.join("access-token.wasm").exists(),
+            "{} has no contracts: run scripts/build-contracts",
+            contracts.display()
+        );
+        let owner = world.user(world.owner.clone());
+        owner.json(&["deploy", "--contracts", &contracts.display().to_string()]);
+        owner.json(&["verifier", "add", &world.verifier.addr()]);
+        world
+    }
+
+    pub fn user<'w>(&'w self, account: Account) -> User<'w, 'n> {
+        User {
+            world: self,
+            account,
+        }
+    }
+
+    /// A fresh, registered patient.
+    pub fn patient<'w>(&'w self) -> User<'w, 'n> {
+        let u = self.user(self.net.account(false));
+        u.json(&["patient", "register"]);
+        u
+    }
+
+    /// A fresh doctor, registered and verified.
+    pub fn doctor<'w>(&'w self, licence: &str) -> User<'w, 'n> {
+        let u = self.user(self.net.account(false));
+        u.json(&["doctor", "register", "--licence", licence]);
+        self.user(self.verifier.clone())
+            .json(&["doctor", "verify", &u.account.addr()]);
+        u
+    }
+
+    pub fn deployment_file(&self) -> PathBuf {
+        self.dir.join("deployment.json")
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.dir.join("ipfs")
+    }
+
+    /// The contracts' addresses from the deployment file.
+    pub fn contracts(&self) -> Vec<String> {
+        let d: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(self.deployment_file()).unwrap()).unwrap();
+        ["patientRegistry", "accessToken", "recordRegistry"]
+            .iter()
+            .map(|k| {
+                d[k].as_str()
+                    .unwrap_or_else(|| panic!("{k} in the deployment file: {d}"))
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+impl User<'_, '_> {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        let w = self.world;
+        let out = Command::new(binary("careledger"))
+            .args(args)
+            .current_dir(&w.dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("CARELEDGER_RPC_URL", &w.net.url)
+            .env("CARELEDGER_DEPLOYMENT", w.deployment_file())
+            .env("CARELEDGER_STORE", w.store())
+            .env("CARELEDGER_PRIVATE_KEY", &self.account.key)
+            .output()
+            .expect("careledger runs");
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&w.log)
+            .unwrap();
+        writeln!(log, "$ careledger {}", args.join(" ")).unwrap();
+        log.write_all(&out.stdout).unwrap();
+        log.write_all(&out.stderr).unwrap();
+        out
+    }
+
+    /// `args` with --json: the parsed output; panics on failure.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.cmd(&all);
+        assert!(
+            out.status.success(),
+            "careledger {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "careledger {args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// `args`, expected to fail: its one-line error (exit status 1, no panic).
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.cmd(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "careledger {args:?} should fail: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr.trim().to_string()
+    }
+
+    pub fn addr(&self) -> String {
+        self.account.addr()
+    }
+
+    /// Reads record `id` into `file` (relative to the world's dir) and returns its bytes.
+    pub fn read(&self, id: &str, file: &str) -> Vec<u8> {
+        self.json(&["record", "get", id, "-o", file]);
+        std::fs::read(self.world.dir.join(file)).unwrap()
+    }
+
+    /// Whether reading record `id` is refused with "access denied" (and leaves no file).
+    pub fn refused(&self, id: &str) -> bool {
+        let file = format!("refused-{}-{id}.out", &self.addr()[2..10]);
+        let err = self.fails(&["record", "get", id, "-o", &file]);
+        assert!(!self.world.dir.join(&file).exists(), "a partial output");
+        err.contains("access denied")
+    }
+}
