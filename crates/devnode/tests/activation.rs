@@ -302,3 +302,76 @@ async fn activation_charges_the_fee_emits_the_event_and_is_done_once() {
     }
     dev.stop().await;
 }
+
+/// ArbWasmCache: the chain owner caches a program, whose calls then pay only the
+/// cached init gas (programInitGas's second figure); anyone else burns its gas;
+/// eviction restores the full price.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cached_program_pays_only_the_cached_init_gas() {
+    let dev = Devnode::ephemeral().await.unwrap();
+    let owner = connect(&dev.url(), signer(&dev, 0));
+    let stranger = connect(&dev.url(), signer(&dev, 1));
+    let program = deploy_stylus(&owner, &wasm("patient-registry"), true).await;
+    let codehash = keccak256(owner.get_code_at(program).await.unwrap());
+    let view = TransactionRequest::default()
+        .with_to(program)
+        .with_input(common::abi::IPatientRegistry::ownerCall {}.abi_encode());
+    let cost = || {
+        let (owner, view) = (owner.clone(), view.clone());
+        async move { owner.estimate_gas(view).await.unwrap() }
+    };
+    let init = ArbWasm::new(ARB_WASM, &owner)
+        .programInitGas(program)
+        .call()
+        .await
+        .unwrap();
+    assert!(init.gas > init.gasWhenCached, "{init:?}");
+    let cache = ArbWasmCache::new(ARB_WASM_CACHE, &owner);
+    assert!(cache
+        .isCacheManager(signer(&dev, 0).address())
+        .call()
+        .await
+        .unwrap());
+    assert!(!cache.codehashIsCached(codehash).call().await.unwrap());
+    let uncached = cost().await;
+
+    // Only the chain owner (or a cache manager) may cache: others lose their gas.
+    let refused = send(
+        &stranger,
+        TransactionRequest::default()
+            .with_to(ARB_WASM_CACHE)
+            .with_input(ArbWasmCache::cacheProgramCall { addr: program }.abi_encode())
+            .with_gas_limit(100_000),
+    )
+    .await;
+    assert!(!refused.status());
+    assert_eq!(refused.gas_used, 100_000);
+    assert!(!cache.codehashIsCached(codehash).call().await.unwrap());
+
+    let cached = call_ok(
+        &owner,
+        ARB_WASM_CACHE,
+        ArbWasmCache::cacheProgramCall { addr: program }
+            .abi_encode()
+            .into(),
+    )
+    .await;
+    let event = cached.inner.logs()[0]
+        .log_decode::<ArbWasmCache::UpdateProgramCache>()
+        .unwrap();
+    assert_eq!((event.inner.codehash, event.inner.cached), (codehash, true));
+    assert!(cache.codehashIsCached(codehash).call().await.unwrap());
+    let cheaper = cost().await;
+    assert_eq!(uncached - cheaper, init.gas - init.gasWhenCached);
+
+    call_ok(
+        &owner,
+        ARB_WASM_CACHE,
+        ArbWasmCache::evictCodehashCall { codehash }
+            .abi_encode()
+            .into(),
+    )
+    .await;
+    assert!(!cache.codehashIsCached(codehash).call().await.unwrap());
+    assert_eq!(cost().await, uncached);
+}

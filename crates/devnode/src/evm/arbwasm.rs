@@ -18,6 +18,10 @@ use stylus_vm::program::is_stylus_program;
 pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
 /// ArbOwnerPublic's address (cargo-stylus asks it about fragment limits).
 pub const ARB_OWNER_PUBLIC: Address = address!("000000000000000000000000000000000000006b");
+/// ArbWasmCache's address: ArbOS's program cache.
+pub const ARB_WASM_CACHE: Address = address!("0000000000000000000000000000000000000072");
+/// nitro-devnode's chain owner, its dev account: allowed to cache programs.
+pub const CHAIN_OWNER: Address = address!("3f1Eae7D46d88F08fc2F8ed27FCb2AB183EB2d0E");
 /// Where activation data fees go: nitro-devnode's network fee account is its dev account.
 pub const NETWORK_FEE_ACCOUNT: Address = address!("3f1Eae7D46d88F08fc2F8ed27FCb2AB183EB2d0E");
 
@@ -67,6 +71,20 @@ sol! {
         error ProgramInsufficientValue(uint256 have, uint256 want);
     }
 
+    /// ArbOS's program cache (nitro precompiles/ArbWasmCache.sol). Cached programs
+    /// pay only the cached init gas; on Arbitrum the CacheManager contract caches
+    /// the programs that win its auction, and the chain owner may cache any.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IArbWasmCache {
+        function isCacheManager(address manager) external view returns (bool);
+        function allCacheManagers() external view returns (address[] memory managers);
+        function cacheCodehash(bytes32 codehash) external;
+        function cacheProgram(address addr) external;
+        function evictCodehash(bytes32 codehash) external;
+        function codehashIsCached(bytes32 codehash) external view returns (bool);
+        event UpdateProgramCache(address indexed manager, bytes32 indexed codehash, bool cached);
+    }
+
     /// The one ArbOwnerPublic view cargo-stylus calls.
     interface ArbOwnerPublic {
         function getMaxStylusContractFragments() external view returns (uint8);
@@ -99,7 +117,7 @@ impl ArbWasmError {
     }
 }
 
-fn program_slot(codehash: B256) -> U256 {
+pub(super) fn program_slot(codehash: B256) -> U256 {
     U256::from_be_bytes(
         alloy_primitives::keccak256(
             [b"careledger.program".as_slice(), codehash.as_slice()].concat(),
@@ -126,12 +144,15 @@ pub(crate) fn cached_gas(info: &ProgramInfo, params: &StylusParams) -> u64 {
     params.cached_gas(info.cached_init_cost)
 }
 
-fn read_word<DB: Database>(ctx: &mut StylusContext<DB>, slot: U256) -> Result<U256, DB::Error> {
+pub(super) fn read_word<DB: Database>(
+    ctx: &mut StylusContext<DB>,
+    slot: U256,
+) -> Result<U256, DB::Error> {
     ctx.journal_mut().load_account(ARB_WASM)?;
     Ok(ctx.journal_mut().sload(ARB_WASM, slot)?.data)
 }
 
-fn write_word<DB: Database>(
+pub(super) fn write_word<DB: Database>(
     ctx: &mut StylusContext<DB>,
     slot: U256,
     value: U256,
@@ -296,7 +317,8 @@ impl ArbWasm {
         if !is_stylus_program(&code) {
             return Ok(Reply::Revert(IArbWasm::ProgramNotWasm {}.abi_encode()));
         }
-        if let Some(old) = ProgramInfo::from_word(read_word(ctx, program_slot(codehash))?) {
+        let previous = ProgramInfo::from_word(read_word(ctx, program_slot(codehash))?);
+        if let Some(old) = previous {
             if old.version == params.version
                 && age_secs(&old, now) <= u64::from(params.expiry_days) * 86400
             {
@@ -321,6 +343,8 @@ impl ArbWasm {
             footprint: activation.footprint,
             asm_estimate_kb: activation.asm_estimate.div_ceil(1024),
             activated_at: hours_since_arbitrum(now),
+            // A re-activation (upgrade, expiry) stays in the cache, as on nitro.
+            cached: previous.is_some_and(|p| p.cached),
         };
         let data_fee = match Self::pay_and_record(
             ctx,

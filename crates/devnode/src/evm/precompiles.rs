@@ -1,6 +1,7 @@
 //! Ethereum's precompiles plus the ArbOS ones a Stylus toolchain talks to.
 
-use super::arbwasm::{ArbWasm, ARB_OWNER_PUBLIC, ARB_WASM};
+use super::arbwasm::{ArbWasm, ARB_OWNER_PUBLIC, ARB_WASM, ARB_WASM_CACHE};
+use super::arbwasm_cache::ArbWasmCache;
 use super::runtime::StylusRuntime;
 use super::stylus_evm::StylusContext;
 use alloy_primitives::Address;
@@ -11,7 +12,8 @@ use revm::interpreter::{CallInputs, InterpreterResult};
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::AddressSet;
 
-/// revm's precompiles for the spec, with ArbWasm (0x71) and ArbOwnerPublic (0x6b).
+/// revm's precompiles for the spec, with ArbWasm (0x71), ArbWasmCache (0x72) and
+/// ArbOwnerPublic (0x6b).
 pub struct ArbPrecompiles {
     eth: EthPrecompiles,
     runtime: StylusRuntime,
@@ -28,14 +30,15 @@ impl ArbPrecompiles {
     fn warm_set(eth: &EthPrecompiles) -> AddressSet {
         let mut warm = eth.warm_addresses().clone();
         warm.insert(ARB_WASM);
+        warm.insert(ARB_WASM_CACHE);
         warm.insert(ARB_OWNER_PUBLIC);
         warm
     }
 
     /// Addresses that need code (`0xFE`) in genesis so that Solidity's
     /// extcodesize check lets contracts call them, as nitro does.
-    pub fn arbos_addresses() -> [Address; 2] {
-        [ARB_WASM, ARB_OWNER_PUBLIC]
+    pub fn arbos_addresses() -> [Address; 3] {
+        [ARB_WASM, ARB_WASM_CACHE, ARB_OWNER_PUBLIC]
     }
 }
 
@@ -63,6 +66,7 @@ impl<DB: Database> PrecompileProvider<StylusContext<DB>> for ArbPrecompiles {
     ) -> Result<Option<Self::Output>, String> {
         match inputs.bytecode_address {
             ARB_WASM => ArbWasm::run(context, inputs, &self.runtime).map(Some),
+            ARB_WASM_CACHE => ArbWasmCache::run(context, inputs, &self.runtime).map(Some),
             ARB_OWNER_PUBLIC => {
                 let input = inputs.input.bytes(context);
                 Ok(Some(ArbWasm::owner_public(&input, inputs.gas_limit)))

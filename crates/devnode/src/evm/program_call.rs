@@ -108,10 +108,11 @@ fn call_program<DB: Database>(
     };
 
     // Entry cost: memory pages beyond what the tx already opened, then init gas
-    // (cheaper when the program ran recently: nitro's recent-WASMs cache).
+    // (cheaper when the program is in ArbOS's cache or ran recently: nitro's
+    // recent-WASMs cache, which a cached program does not enter).
     let (open, ever) = (evm.tx_state.open_pages, evm.tx_state.ever_pages);
     let mut call_cost = params.memory_model().gas_cost(info.footprint, open, ever);
-    let cached = evm.recent_wasm_hit(p.codehash);
+    let cached = info.cached || evm.recent_wasm_hit(p.codehash);
     call_cost = call_cost.saturating_add(arbwasm::cached_gas(&info, &params));
     if !cached {
         call_cost = call_cost.saturating_add(arbwasm::init_gas(&info, &params));

@@ -18,6 +18,9 @@ pub struct ProgramInfo {
     pub footprint: u16,
     pub asm_estimate_kb: u32,
     pub activated_at: u64,
+    /// In ArbOS's program cache (ArbWasmCache.cacheProgram): calls pay the cached
+    /// init gas only.
+    pub cached: bool,
 }
 
 impl ProgramInfo {
@@ -30,6 +33,7 @@ impl ProgramInfo {
         w[6..8].copy_from_slice(&self.footprint.to_be_bytes());
         w[8..12].copy_from_slice(&self.asm_estimate_kb.to_be_bytes());
         w[12..20].copy_from_slice(&self.activated_at.to_be_bytes());
+        w[20] = u8::from(self.cached);
         U256::from_be_bytes(w)
     }
 
@@ -46,6 +50,7 @@ impl ProgramInfo {
             footprint: u16_at(6),
             asm_estimate_kb: u32::from_be_bytes(w[8..12].try_into().expect("4 bytes")),
             activated_at: u64::from_be_bytes(w[12..20].try_into().expect("8 bytes")),
+            cached: w[20] != 0,
         })
     }
 }

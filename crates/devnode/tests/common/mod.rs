@@ -40,6 +40,7 @@ sol! {
         function stylusVersion() external view returns (uint16 version);
         function codehashVersion(bytes32 codehash) external view returns (uint16 version);
         function programVersion(address program) external view returns (uint16 version);
+        function programInitGas(address program) external view returns (uint64 gas, uint64 gasWhenCached);
         event ProgramActivated(bytes32 indexed codehash, bytes32 moduleHash, address program, uint256 dataFee, uint16 version);
         error ProgramNotWasm();
         error ProgramNotActivated();
@@ -51,6 +52,21 @@ sol! {
 }
 
 pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
+
+sol! {
+    /// ArbWasmCache (0x72), nitro's precompiles/ArbWasmCache.sol.
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    interface ArbWasmCache {
+        function isCacheManager(address manager) external view returns (bool);
+        function cacheProgram(address addr) external;
+        function evictCodehash(bytes32 codehash) external;
+        function codehashIsCached(bytes32 codehash) external view returns (bool);
+        event UpdateProgramCache(address indexed manager, bytes32 indexed codehash, bool cached);
+    }
+}
+
+pub const ARB_WASM_CACHE: Address = address!("0000000000000000000000000000000000000072");
 
 pub fn ether(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18))
