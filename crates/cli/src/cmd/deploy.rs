@@ -107,7 +107,13 @@ fn constructor(args: Vec<u8>) -> Bytes {
 
 async fn deploy_one(ctx: &Ctx, wasm: &[u8], me: Address, args: Vec<u8>) -> Result<Address> {
     let runtime = stylus_vm::program::encode_program(wasm);
-    let fee = data_fee(ctx, &runtime, me).await?;
+    // The same program deployed before (by anyone) is activated already: the
+    // deployer then skips activation, and ArbWasm would refuse a second one.
+    let fee = if already_active(ctx, &runtime).await {
+        U256::ZERO
+    } else {
+        data_fee(ctx, &runtime, me).await?
+    };
     // cargo stylus bumps the estimate by 20 %; the deployer refunds the excess.
     let value = fee + fee / U256::from(5);
     let call = StylusDeployer::deployCall {
@@ -125,6 +131,16 @@ async fn deploy_one(ctx: &Ctx, wasm: &[u8], me: Address, args: Vec<u8>) -> Resul
     )
     .await?;
     Ok(event::<StylusDeployer::ContractDeployed>(&receipt)?.deployedContract)
+}
+
+/// Whether ArbWasm holds an activation of this code at the current Stylus version
+/// that has not expired (`codehashVersion` answers only then).
+async fn already_active(ctx: &Ctx, runtime: &[u8]) -> bool {
+    ArbWasm::new(ARB_WASM, &ctx.provider)
+        .codehashVersion(keccak256(runtime))
+        .call()
+        .await
+        .is_ok()
 }
 
 /// The activation data fee, asked of ArbWasm in an `eth_call` with the program's
