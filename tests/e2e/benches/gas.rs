@@ -10,7 +10,7 @@ use careledger_e2e::{twins, Net};
 fn main() {
     let net = Net::start();
     let dir = tempfile::tempdir().expect("a temp dir");
-    let rows = twins::run(&net, dir.path(), &[1, 10, 50]);
+    let rows = twins::run(&net, dir.path(), &[1, 10, 50], true);
     let out = std::env::var("BENCH_OUT")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| careledger_e2e::net::repo_root().join("target/bench/gas.json"));

@@ -182,6 +182,41 @@ impl Net {
         });
     }
 
+    /// Puts the programs at `addresses` in ArbOS's cache (ArbWasmCache.cacheProgram
+    /// from the funder, which must be the chain owner, as a devnode's dev account
+    /// is). False if the chain refused.
+    pub fn cache_programs(&self, addresses: &[Address]) -> bool {
+        alloy::sol! {
+            function cacheProgram(address addr) external;
+        }
+        use alloy::sol_types::SolCall;
+        let cache: Address = "0x0000000000000000000000000000000000000072"
+            .parse()
+            .unwrap();
+        let _one_at_a_time = self.funding.lock().unwrap_or_else(|e| e.into_inner());
+        let url = self.url.parse().expect("a URL");
+        let funder = self.funder.clone();
+        self.block_on(async move {
+            let p = ProviderBuilder::new()
+                .wallet(EthereumWallet::from(funder))
+                .connect_http(url);
+            for addr in addresses {
+                let tx = TransactionRequest::default()
+                    .with_to(cache)
+                    .with_input(cacheProgramCall { addr: *addr }.abi_encode())
+                    .with_gas_limit(1_000_000);
+                let Ok(pending) = p.send_transaction(tx).await else {
+                    return false;
+                };
+                match pending.get_receipt().await {
+                    Ok(r) if r.status() => {}
+                    _ => return false,
+                }
+            }
+            true
+        })
+    }
+
     /// Mines a block holding one transaction that touches no contract (nitro mines
     /// on transactions; the devnode too).
     pub fn mine(&self) {

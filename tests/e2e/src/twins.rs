@@ -25,6 +25,9 @@ pub struct Contracts {
 pub struct Row {
     pub operation: String,
     pub stylus: u64,
+    /// The same operation once the three programs are in ArbOS's cache (as the
+    /// CacheManager's auction winners are on Arbitrum), if the chain let us cache.
+    pub stylus_cached: Option<u64>,
     pub solidity: u64,
     /// How it was measured: a mined transaction's `gasUsed`, or `eth_estimateGas` of a view.
     pub measure: &'static str,
@@ -33,6 +36,11 @@ pub struct Row {
 impl Row {
     pub fn ratio(&self) -> f64 {
         self.stylus as f64 / self.solidity as f64
+    }
+
+    pub fn cached_ratio(&self) -> Option<f64> {
+        self.stylus_cached
+            .map(|gas| gas as f64 / self.solidity as f64)
     }
 }
 
@@ -271,6 +279,7 @@ pub async fn compare<P: Provider + Clone>(
                 rows.push(Row {
                     operation: name,
                     stylus: gs,
+                    stylus_cached: None,
                     solidity: gd,
                     measure: "gasUsed",
                 });
@@ -287,6 +296,7 @@ pub async fn compare<P: Provider + Clone>(
             rows.push(Row {
                 operation: $row,
                 stylus: gs,
+                stylus_cached: None,
                 solidity: gd,
                 measure: "eth_estimateGas",
             });
@@ -482,48 +492,84 @@ pub async fn compare<P: Provider + Clone>(
 }
 
 /// Deploys CareLedger through `careledger deploy` and the twins beside it on `net`,
-/// then [`compare`]s them; `dir` holds the CLI's files.
-pub fn run(net: &crate::Net, dir: &std::path::Path, grant_counts: &[usize]) -> Vec<Row> {
-    let world = crate::cli::World::deploy(net, dir);
+/// then [`compare`]s them; `dir` holds the CLI's files. With `cached`, does it all
+/// again on a second deployment after caching the programs (ArbWasmCache, as the
+/// chain owner: the funder on a devnode) and fills [`Row::stylus_cached`].
+pub fn run(
+    net: &crate::Net,
+    dir: &std::path::Path,
+    grant_counts: &[usize],
+    cached: bool,
+) -> Vec<Row> {
     let most = grant_counts.iter().copied().max().unwrap_or(1);
-    let actors = Actors {
-        owner: world.owner.clone(),
-        verifier: world.verifier.clone(),
-        patient: net.account(false),
-        // One more than granted: the doctor without a grant.
-        doctors: (0..=most).map(|_| net.account(false)).collect(),
-        stranger: net.account(false),
+    let patient = net.account(false);
+    // One more than granted: the doctor without a grant.
+    let doctors: Vec<Account> = (0..=most).map(|_| net.account(false)).collect();
+    let stranger = net.account(false);
+    let pass = |sub: &str| {
+        let dir = dir.join(sub);
+        std::fs::create_dir_all(&dir).expect("a pass's dir");
+        let world = crate::cli::World::deploy(net, &dir);
+        let actors = Actors {
+            owner: world.owner.clone(),
+            verifier: world.verifier.clone(),
+            patient: patient.clone(),
+            doctors: doctors.clone(),
+            stranger: stranger.clone(),
+        };
+        let a: Vec<Address> = world
+            .contracts()
+            .iter()
+            .map(|a| a.parse().expect("an address in the deployment file"))
+            .collect();
+        let stylus = Contracts {
+            registry: a[0],
+            token: a[1],
+            records: a[2],
+        };
+        let rows = net.block_on(async {
+            let d = connect(&net.url, &actors).await;
+            let solidity = d.deploy_twins(&actors).await;
+            compare(&d, &actors, stylus, solidity, grant_counts).await
+        });
+        (rows, stylus)
     };
-    let addresses: Vec<Address> = world
-        .contracts()
-        .iter()
-        .map(|a| a.parse().expect("an address in the deployment file"))
-        .collect();
-    let stylus = Contracts {
-        registry: addresses[0],
-        token: addresses[1],
-        records: addresses[2],
-    };
-    net.block_on(async {
-        let d = connect(&net.url, &actors).await;
-        let solidity = d.deploy_twins(&actors).await;
-        compare(&d, &actors, stylus, solidity, grant_counts).await
-    })
+    let (mut rows, stylus) = pass("uncached");
+    // The cache holds code hashes: a second deployment of the same WASM is cached too.
+    if cached && net.cache_programs(&[stylus.registry, stylus.token, stylus.records]) {
+        let (again, _) = pass("cached");
+        for (row, other) in rows.iter_mut().zip(again) {
+            assert_eq!(row.operation, other.operation);
+            assert_eq!(
+                row.solidity, other.solidity,
+                "{}: Solidity's gas moved",
+                row.operation
+            );
+            row.stylus_cached = Some(other.stylus);
+        }
+    }
+    rows
 }
 
 /// The table as Markdown: operation, gas of each, and Stylus / Solidity.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| operation | Stylus gas | Solidity gas | Stylus / Solidity | measured as |\n\
-         | --- | ---: | ---: | ---: | --- |\n",
+        "| operation | Solidity gas | Stylus gas | Stylus / Solidity | Stylus gas, cached | cached / Solidity | measured as |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | --- |\n",
     );
     for r in rows {
+        let (cached, ratio) = match (r.stylus_cached, r.cached_ratio()) {
+            (Some(gas), Some(ratio)) => (gas.to_string(), format!("{ratio:.2}")),
+            _ => ("n/a".into(), "n/a".into()),
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {:.2} | {} |\n",
+            "| {} | {} | {} | {:.2} | {} | {} | {} |\n",
             r.operation,
-            r.stylus,
             r.solidity,
+            r.stylus,
             r.ratio(),
+            cached,
+            ratio,
             r.measure
         ));
     }
