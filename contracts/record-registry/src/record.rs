@@ -3,12 +3,15 @@
 
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{aliases::U64, Address, B256};
+use alloy_primitives::{
+    aliases::{U32, U64},
+    Address, B256, U256,
+};
 use careledger_common::short_bytes::StorageShortBytes;
 use stylus_sdk::{
     abi::Bytes,
     prelude::*,
-    storage::{StorageAddress, StorageFixedBytes, StorageMap, StorageU64, StorageVec},
+    storage::{StorageAddress, StorageFixedBytes, StorageMap, StorageU32, StorageU64},
 };
 
 /// One immutable version of a record.
@@ -21,12 +24,16 @@ pub struct Version {
     wrapped_keys: StorageMap<Address, StorageShortBytes>,
 }
 
-/// A record: `patient` is zero for ids never created.
+/// A record: `patient` is zero for ids never created. The version count shares
+/// the patient's slot (a vector's length would take a slot of its own: one more
+/// cold read on every access check and one more new slot per record).
 #[storage]
 pub struct Record {
     patient: StorageAddress,
+    version_count: StorageU32,
     category: StorageFixedBytes<32>,
-    versions: StorageVec<Version>,
+    /// Version number (from 1) => version.
+    versions: StorageMap<U256, Version>,
 }
 
 /// What `getRecord` returns: patient, version, cid, content hash, category, timestamp.
@@ -43,7 +50,7 @@ impl Record {
 
     /// Number of versions (the latest version's number; versions count from 1).
     pub fn version_count(&self) -> u32 {
-        self.versions.len() as u32
+        self.version_count.get().to()
     }
 
     pub fn create(&mut self, patient: Address, category: B256) {
@@ -51,43 +58,51 @@ impl Record {
         self.category.set(category);
     }
 
-    /// Appends a version and returns its number.
+    /// Appends a version and returns its number (wrapping at 2^32, which no
+    /// record reaches: each version is a transaction).
     pub fn append(&mut self, cid: &[u8], content_hash: B256, timestamp: u64) -> u32 {
-        let mut v = self.versions.grow();
+        let number = self.version_count().wrapping_add(1);
+        self.version_count.set(U32::from(number));
+        let mut v = self.versions.setter(U256::from(number));
         v.cid.set_bytes(cid);
         v.content_hash.set(content_hash);
         v.timestamp.set(U64::from(timestamp));
-        self.versions.len() as u32
+        number
+    }
+
+    /// Whether `version` (1-based) exists.
+    fn has(&self, version: u32) -> bool {
+        version >= 1 && version <= self.version_count()
     }
 
     /// Stores a wrapped key for `reader` on `version` (1-based); false if no such version.
     pub fn wrap(&mut self, version: u32, reader: Address, wrapped: &[u8]) -> bool {
-        let Some(index) = (version as usize).checked_sub(1) else {
+        if !self.has(version) {
             return false;
-        };
-        match self.versions.setter(index) {
-            Some(mut v) => {
-                v.wrapped_keys.setter(reader).set_bytes(wrapped);
-                true
-            }
-            None => false,
         }
+        let mut v = self.versions.setter(U256::from(version));
+        v.wrapped_keys.setter(reader).set_bytes(wrapped);
+        true
     }
 
     /// The wrapped key of `reader` on `version`, empty if none.
     pub fn wrapped_key(&self, version: u32, reader: Address) -> Vec<u8> {
-        match (version as usize)
-            .checked_sub(1)
-            .and_then(|i| self.versions.get(i))
-        {
-            Some(v) => v.wrapped_keys.get(reader).get_bytes(),
-            None => Vec::new(),
+        if !self.has(version) {
+            return Vec::new();
         }
+        self.versions
+            .get(U256::from(version))
+            .wrapped_keys
+            .get(reader)
+            .get_bytes()
     }
 
     /// The view of `version` (1-based), if it exists.
     pub fn view(&self, version: u32) -> Option<RecordView> {
-        let v = self.versions.get((version as usize).checked_sub(1)?)?;
+        if !self.has(version) {
+            return None;
+        }
+        let v = self.versions.get(U256::from(version));
         Some((
             self.patient.get(),
             version,
