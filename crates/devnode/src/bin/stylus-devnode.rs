@@ -69,13 +69,20 @@ async fn main() -> std::process::ExitCode {
         devnode.url(),
         devnode.ws_url()
     );
-    println!("accounts (the first is nitro-devnode's dev account {DEV_ADDRESS}; keys are public, local use only):");
+    println!("accounts (the first is nitro-devnode's dev account {DEV_ADDRESS}; the node signs for them in eth_sendTransaction):");
     for account in devnode.node.accounts() {
-        println!(
-            "  {}  key 0x{}",
-            account.address(),
-            alloy_primitives::hex::encode(account.signer.to_bytes())
-        );
+        if args.print_keys {
+            println!(
+                "  {}  key 0x{}",
+                account.address(),
+                alloy_primitives::hex::encode(account.signer.to_bytes())
+            );
+        } else {
+            println!("  {}", account.address());
+        }
+    }
+    if !args.print_keys {
+        println!("(--print-keys prints their keys: local throwaway keys, public by design)");
     }
     println!("listening");
     let _ = tokio::signal::ctrl_c().await;
