@@ -40,6 +40,20 @@ impl Ctx {
         let parsed: alloy::transports::http::reqwest::Url = url
             .parse()
             .map_err(|_| Error::Usage(format!("--rpc-url {url:?} is not a URL")))?;
+        match parsed.scheme() {
+            "http" => {}
+            "https" if cfg!(feature = "tls") => {}
+            "https" => {
+                return Err(Error::Usage(format!(
+                    "--rpc-url {url}: https needs careledger built with `--features tls`"
+                )))
+            }
+            other => {
+                return Err(Error::Usage(format!(
+                    "--rpc-url {url:?}: {other}:// is not an http(s) JSON-RPC endpoint"
+                )))
+            }
+        }
         let builder = ProviderBuilder::new();
         let provider = match &signer {
             Some(s) => builder

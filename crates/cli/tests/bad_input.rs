@@ -140,6 +140,17 @@ fn keys_deployments_and_nodes_that_are_wrong() {
     assert!(String::from_utf8_lossy(&down.stderr).contains("cannot reach"));
     let not_url = u[2].fails(&["record", "list", "--rpc-url", "not a url"]);
     assert!(not_url.contains("not a URL"), "{not_url}");
+    let ws = u[2].fails(&["record", "list", "--rpc-url", "ws://127.0.0.1:8547"]);
+    assert!(ws.contains("not an http(s) JSON-RPC endpoint"), "{ws}");
+    // The default build has no TLS: an https endpoint is refused in words, not by a
+    // transport error after a timeout.
+    let https = u[2].fails(&[
+        "record",
+        "list",
+        "--rpc-url",
+        "https://sepolia-rollup.arbitrum.io/rpc",
+    ]);
+    assert!(https.contains("--features tls"), "{https}");
 }
 
 #[test]
