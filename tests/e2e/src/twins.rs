@@ -29,6 +29,9 @@ pub struct Row {
     /// CacheManager's auction winners are on Arbitrum), if the chain let us cache.
     pub stylus_cached: Option<u64>,
     pub solidity: u64,
+    /// What any transaction with this calldata pays before executing a byte of
+    /// code: 21,000 plus 4 gas per zero and 16 per non-zero calldata byte.
+    pub intrinsic: u64,
     /// How it was measured: a mined transaction's `gasUsed`, or `eth_estimateGas` of a view.
     pub measure: &'static str,
 }
@@ -36,6 +39,15 @@ pub struct Row {
 impl Row {
     pub fn ratio(&self) -> f64 {
         self.stylus as f64 / self.solidity as f64
+    }
+
+    /// Cached Stylus over Solidity on the gas above [`Row::intrinsic`]: the part the
+    /// contracts' code decides.
+    pub fn cached_execution_ratio(&self) -> Option<f64> {
+        self.stylus_cached.map(|gas| {
+            gas.saturating_sub(self.intrinsic) as f64
+                / self.solidity.saturating_sub(self.intrinsic) as f64
+        })
     }
 
     pub fn cached_ratio(&self) -> Option<f64> {
@@ -236,6 +248,15 @@ impl<P: Provider + Clone> Driver<P> {
     }
 }
 
+/// 21,000 plus calldata gas (EIP-2028).
+fn intrinsic(data: &[u8]) -> u64 {
+    21_000
+        + data
+            .iter()
+            .map(|b| if *b == 0 { 4 } else { 16 })
+            .sum::<u64>()
+}
+
 /// Which contract of a set an operation goes to.
 #[derive(Clone, Copy)]
 enum To {
@@ -272,6 +293,7 @@ pub async fn compare<P: Provider + Clone>(
     macro_rules! both_tx {
         ($row:expr, $from:expr, $to:expr, $data:expr) => {{
             let data: Vec<u8> = $data;
+            let base = intrinsic(&data);
             let (gs, os) = d.tx($from, $to.of(&sets[0]), data.clone()).await;
             let (gd, od) = d.tx($from, $to.of(&sets[1]), data).await;
             assert_eq!(os, od, "{:?}: Stylus and Solidity disagree", $row);
@@ -281,6 +303,7 @@ pub async fn compare<P: Provider + Clone>(
                     stylus: gs,
                     stylus_cached: None,
                     solidity: gd,
+                    intrinsic: base,
                     measure: "gasUsed",
                 });
             }
@@ -290,6 +313,7 @@ pub async fn compare<P: Provider + Clone>(
     macro_rules! both_view {
         ($row:expr, $from:expr, $to:expr, $data:expr) => {{
             let data: Vec<u8> = $data;
+            let base = intrinsic(&data);
             let (gs, os) = d.view($from, $to.of(&sets[0]), data.clone()).await;
             let (gd, od) = d.view($from, $to.of(&sets[1]), data).await;
             assert_eq!(os, od, "{}: Stylus and Solidity disagree", $row);
@@ -298,6 +322,7 @@ pub async fn compare<P: Provider + Clone>(
                 stylus: gs,
                 stylus_cached: None,
                 solidity: gd,
+                intrinsic: base,
                 measure: "eth_estimateGas",
             });
             os
@@ -554,22 +579,20 @@ pub fn run(
 /// The table as Markdown: operation, gas of each, and Stylus / Solidity.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| operation | Solidity gas | Stylus gas | Stylus / Solidity | Stylus gas, cached | cached / Solidity | measured as |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | --- |\n",
+        "| operation | Solidity | Stylus | Stylus / Solidity | Stylus, cached | cached / Solidity | same, above intrinsic | measured as |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
     );
+    let two = |x: Option<f64>| x.map_or("n/a".to_string(), |r| format!("{r:.2}"));
     for r in rows {
-        let (cached, ratio) = match (r.stylus_cached, r.cached_ratio()) {
-            (Some(gas), Some(ratio)) => (gas.to_string(), format!("{ratio:.2}")),
-            _ => ("n/a".into(), "n/a".into()),
-        };
         out.push_str(&format!(
-            "| {} | {} | {} | {:.2} | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.2} | {} | {} | {} | {} |\n",
             r.operation,
             r.solidity,
             r.stylus,
             r.ratio(),
-            cached,
-            ratio,
+            r.stylus_cached.map_or("n/a".to_string(), |g| g.to_string()),
+            two(r.cached_ratio()),
+            two(r.cached_execution_ratio()),
             r.measure
         ));
     }
