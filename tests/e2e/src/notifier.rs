@@ -1,7 +1,7 @@
 //! The `careledger-notifier` binary following a world's deployment, mailing to
 //! aiosmtpd, its log kept for the privacy scan.
 
-use crate::cli::{binary, World};
+use crate::cli::{binary, User, World};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -53,6 +53,12 @@ impl Notifier {
             std::thread::sleep(Duration::from_millis(50));
         }
         n
+    }
+
+    /// `careledger notify register EMAIL` as `user`: its address for the notices.
+    pub fn register(&self, user: &User, email: &str) {
+        let r = user.json(&["notify", "register", email, "--notifier", &self.url]);
+        assert_eq!(r["registered"], true, "{r}");
     }
 
     pub fn health(&self) -> serde_json::Value {

@@ -29,7 +29,7 @@ fn no_trace_of_a_record_outside_its_readers() {
         (&doctor, "doctor@example.org"),
         (&medic, "medic@example.org"),
     ] {
-        u.json(&["notify", "register", email, "--notifier", &notifier.url]);
+        notifier.register(u, email);
     }
 
     // The canary in a FHIR Bundle, and in a text file wrapped as a DocumentReference
@@ -76,8 +76,8 @@ fn no_trace_of_a_record_outside_its_readers() {
     doctor.json(&["grants", "list", "--received"]);
     // Mails for: grant, two new records (the grant came after them: none), the
     // emergency, the revocation.
-    smtp.wait_for("doctor@example.org", 2);
-    smtp.wait_for("patient@example.org", 1);
+    smtp.wait_for_to("doctor@example.org", 2);
+    smtp.wait_for_to("patient@example.org", 1);
     wait_idle(&notifier);
 
     // The scanner finds the canary where it must be: a positive control.

@@ -65,8 +65,7 @@ fn a_patient_shares_with_a_verified_doctor_who_is_told_by_mail() {
         (&doctor, "doctor@example.org"),
         (&medic, "medic@example.org"),
     ] {
-        let r = u.json(&["notify", "register", email, "--notifier", &notifier.url]);
-        assert_eq!(r["registered"], true, "{r}");
+        notifier.register(u, email);
     }
     // The verifier's work is on chain for anyone to see.
     let status = patient.json(&["doctor", "status", &doctor.addr()]);
@@ -89,7 +88,7 @@ fn a_patient_shares_with_a_verified_doctor_who_is_told_by_mail() {
         "30d",
     ]);
     assert_eq!(granted["sharedRecords"], serde_json::json!([id]));
-    let mail = &smtp.wait_for("doctor@example.org", 1)[0];
+    let mail = &smtp.wait_for_to("doctor@example.org", 1)[0];
     assert!(
         mail.subject
             .contains(&format!("access granted by patient {}", patient.addr())),
@@ -103,7 +102,7 @@ fn a_patient_shares_with_a_verified_doctor_who_is_told_by_mail() {
     let second = add(&patient, "labs-2.json", &lab_bundle("second sample"), "lab");
     let second_id = second["recordId"].as_str().unwrap().to_string();
     assert_eq!(second["readers"].as_array().unwrap().len(), 2);
-    let mails = smtp.wait_for("doctor@example.org", 2);
+    let mails = smtp.wait_for_to("doctor@example.org", 2);
     assert!(mails.iter().any(|m| m.subject.contains("new record")));
     assert_eq!(
         doctor.read(&second_id, "doctor-labs-2.json"),
@@ -113,7 +112,7 @@ fn a_patient_shares_with_a_verified_doctor_who_is_told_by_mail() {
     // Break-glass by a doctor without a grant: the patient is alerted at once.
     assert!(medic.refused(&id));
     medic.json(&["emergency", "open", &patient.addr()]);
-    let alert = &smtp.wait_for("patient@example.org", 1)[0];
+    let alert = &smtp.wait_for_to("patient@example.org", 1)[0];
     assert!(
         alert.subject.contains(&format!(
             "emergency access opened by doctor {}",
@@ -130,7 +129,7 @@ fn a_patient_shares_with_a_verified_doctor_who_is_told_by_mail() {
     // Revocation: refused at once, and told.
     patient.json(&["revoke", granted["tokenId"].as_str().unwrap()]);
     assert!(doctor.refused(&id));
-    let mails = smtp.wait_for("doctor@example.org", 3);
+    let mails = smtp.wait_for_to("doctor@example.org", 3);
     assert!(mails.iter().any(|m| m.subject.contains("revoked")));
 
     let audit = patient.json(&["audit"]);

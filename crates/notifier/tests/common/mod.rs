@@ -4,7 +4,8 @@
 //! process that can be killed.
 #![allow(dead_code)]
 
-pub mod smtp;
+/// aiosmtpd, as the end-to-end suite runs it.
+pub use careledger_e2e::smtp;
 
 use alloy::primitives::{Address, B256};
 use alloy::signers::local::PrivateKeySigner;
@@ -264,13 +265,7 @@ pub fn http(method: &str, url: &str, body: Option<&serde_json::Value>) -> (u16, 
     )
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use careledger_e2e::free_port;
 
 /// The notifier binary, configured through its environment.
 pub struct Notifier {
