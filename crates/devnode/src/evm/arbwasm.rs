@@ -28,7 +28,7 @@ pub const NETWORK_FEE_ACCOUNT: Address = address!("3f1Eae7D46d88F08fc2F8ed27FCb2
 /// Gas every activation burns before validating (ArbWasm.go).
 const ACTIVATION_FIXED_GAS: u64 = 1_659_168;
 /// What an ArbOS storage read costs a precompile (SloadGasEIP2200).
-const STORAGE_READ_GAS: u64 = 800;
+pub(super) const STORAGE_READ_GAS: u64 = 800;
 /// nitro's "hours since Arbitrum began" epoch for activation times.
 const ARBITRUM_START_TIME: u64 = 1_421_388_000;
 
@@ -189,12 +189,28 @@ pub(crate) fn active_program<DB: Database>(
 /// The precompile itself.
 pub struct ArbWasm;
 
-/// What a precompile call produced before it becomes an `InterpreterResult`.
-enum Reply {
+/// What a precompile call produced before it becomes an `InterpreterResult`
+/// (ArbWasm's and ArbWasmCache's).
+pub(super) enum Reply {
     Ok(Vec<u8>),
     Revert(Vec<u8>),
-    /// Burns all gas (a failed activation, or out of gas).
+    /// Burns all gas (a failed activation, out of gas, nitro's BurnOut).
     Halt,
+}
+
+impl Reply {
+    pub(super) fn into_result(self, mut gas: Gas) -> InterpreterResult {
+        match self {
+            Reply::Ok(out) => InterpreterResult::new(InstructionResult::Return, out.into(), gas),
+            Reply::Revert(out) => {
+                InterpreterResult::new(InstructionResult::Revert, out.into(), gas)
+            }
+            Reply::Halt => {
+                gas.spend_all();
+                InterpreterResult::new(InstructionResult::PrecompileOOG, Bytes::new(), gas)
+            }
+        }
+    }
 }
 
 impl ArbWasm {
@@ -207,16 +223,7 @@ impl ArbWasm {
         let mut gas = Gas::new(inputs.gas_limit);
         let reply = Self::dispatch(ctx, inputs, runtime, &input, &mut gas)
             .map_err(|e| format!("ArbWasm state: {e}"))?;
-        Ok(match reply {
-            Reply::Ok(out) => InterpreterResult::new(InstructionResult::Return, out.into(), gas),
-            Reply::Revert(out) => {
-                InterpreterResult::new(InstructionResult::Revert, out.into(), gas)
-            }
-            Reply::Halt => {
-                gas.spend_all();
-                InterpreterResult::new(InstructionResult::PrecompileOOG, Bytes::new(), gas)
-            }
-        })
+        Ok(reply.into_result(gas))
     }
 
     fn dispatch<DB: Database>(

@@ -7,18 +7,16 @@
 //! There are no cache managers besides it.
 
 use super::arbwasm::{
-    active_program, program_slot, read_word, write_word, IArbWasmCache, ARB_WASM_CACHE, CHAIN_OWNER,
+    active_program, program_slot, read_word, write_word, IArbWasmCache, Reply, ARB_WASM_CACHE,
+    CHAIN_OWNER, STORAGE_READ_GAS,
 };
 use super::runtime::{ProgramInfo, StylusRuntime};
 use super::stylus_evm::StylusContext;
-use alloy_primitives::{Address, Bytes, Log, B256};
+use alloy_primitives::{Address, Log, B256};
 use alloy_sol_types::{SolEvent, SolInterface, SolValue};
 use revm::context_interface::{Block, ContextTr, JournalTr};
 use revm::database_interface::Database;
-use revm::interpreter::{CallInputs, Gas, InstructionResult, InterpreterResult};
-
-/// What an ArbOS storage read costs a precompile (as in ArbWasm).
-const STORAGE_READ_GAS: u64 = 800;
+use revm::interpreter::{CallInputs, Gas, InterpreterResult};
 
 pub struct ArbWasmCache;
 
@@ -30,61 +28,48 @@ impl ArbWasmCache {
     ) -> Result<InterpreterResult, String> {
         let input = inputs.input.bytes(ctx);
         let mut gas = Gas::new(inputs.gas_limit);
-        let result = Self::dispatch(ctx, inputs, runtime, &input, &mut gas)
+        let reply = Self::dispatch(ctx, inputs, runtime, &input, &mut gas)
             .map_err(|e| format!("ArbWasmCache state: {e}"))?;
-        Ok(match result {
-            Ok(out) => InterpreterResult::new(InstructionResult::Return, out.into(), gas),
-            Err(Some(revert)) => {
-                InterpreterResult::new(InstructionResult::Revert, revert.into(), gas)
-            }
-            // nitro's BurnOut: a caller without access loses all its gas.
-            Err(None) => {
-                gas.spend_all();
-                InterpreterResult::new(InstructionResult::PrecompileOOG, Bytes::new(), gas)
-            }
-        })
+        Ok(reply.into_result(gas))
     }
 
-    /// `Ok(output)`, `Err(Some(revert data))`, or `Err(None)` to burn all gas.
-    #[allow(clippy::type_complexity)]
     fn dispatch<DB: Database>(
         ctx: &mut StylusContext<DB>,
         inputs: &CallInputs,
         runtime: &StylusRuntime,
         input: &[u8],
         gas: &mut Gas,
-    ) -> Result<Result<Vec<u8>, Option<Vec<u8>>>, DB::Error> {
+    ) -> Result<Reply, DB::Error> {
         use IArbWasmCache::IArbWasmCacheCalls as C;
         let Ok(call) = C::abi_decode(input) else {
-            return Ok(Err(Some(Vec::new())));
+            return Ok(Reply::Revert(Vec::new()));
         };
         if !inputs.value.get().is_zero() {
-            return Ok(Err(Some(Vec::new()))); // nothing here is payable
+            return Ok(Reply::Revert(Vec::new())); // nothing here is payable
         }
         if !gas.record_regular_cost(STORAGE_READ_GAS) {
-            return Ok(Err(None));
+            return Ok(Reply::Halt);
         }
         let (codehash, cache) = match call {
-            C::isCacheManager(c) => return Ok(Ok((c.manager == CHAIN_OWNER).abi_encode())),
-            C::allCacheManagers(_) => return Ok(Ok(vec![CHAIN_OWNER].abi_encode())),
+            C::isCacheManager(c) => return Ok(Reply::Ok((c.manager == CHAIN_OWNER).abi_encode())),
+            C::allCacheManagers(_) => return Ok(Reply::Ok(vec![CHAIN_OWNER].abi_encode())),
             C::codehashIsCached(c) => {
                 let info = ProgramInfo::from_word(read_word(ctx, program_slot(c.codehash))?);
-                return Ok(Ok(info.is_some_and(|i| i.cached).abi_encode()));
+                return Ok(Reply::Ok(info.is_some_and(|i| i.cached).abi_encode()));
             }
             C::cacheProgram(c) => (ctx.journal_mut().code_hash(c.addr)?.data, true),
             // Deprecated on nitro in favour of cacheProgram, and refused the same way.
-            C::cacheCodehash(_) => return Ok(Err(Some(Vec::new()))),
+            C::cacheCodehash(_) => return Ok(Reply::Revert(Vec::new())),
             C::evictCodehash(c) => (c.codehash, false),
         };
         if inputs.caller != CHAIN_OWNER {
-            return Ok(Err(None));
+            return Ok(Reply::Halt);
         }
         Self::set_cached(ctx, runtime, inputs.caller, codehash, cache, gas)
     }
 
     /// nitro `SetProgramCached`: checks the program can run (when caching), emits
     /// `UpdateProgramCache`, burns the program's init cost and records the bit.
-    #[allow(clippy::type_complexity)]
     fn set_cached<DB: Database>(
         ctx: &mut StylusContext<DB>,
         runtime: &StylusRuntime,
@@ -92,25 +77,25 @@ impl ArbWasmCache {
         codehash: B256,
         cache: bool,
         gas: &mut Gas,
-    ) -> Result<Result<Vec<u8>, Option<Vec<u8>>>, DB::Error> {
+    ) -> Result<Reply, DB::Error> {
         let now = ctx.block().timestamp().saturating_to::<u64>();
         let slot = program_slot(codehash);
         let mut info = if cache {
             match active_program(ctx, codehash, now, &runtime.params)? {
                 Ok(info) => info,
-                Err(e) => return Ok(Err(Some(e.abi_encode()))),
+                Err(e) => return Ok(Reply::Revert(e.abi_encode())),
             }
         } else {
             match ProgramInfo::from_word(read_word(ctx, slot)?) {
                 Some(info) => info,
-                None => return Ok(Ok(Vec::new())),
+                None => return Ok(Reply::Ok(Vec::new())),
             }
         };
         if info.cached == cache {
-            return Ok(Ok(Vec::new()));
+            return Ok(Reply::Ok(Vec::new()));
         }
         if !gas.record_regular_cost(u64::from(info.init_cost)) {
-            return Ok(Err(None));
+            return Ok(Reply::Halt);
         }
         ctx.journal_mut().log(Log {
             address: ARB_WASM_CACHE,
@@ -123,6 +108,6 @@ impl ArbWasmCache {
         });
         info.cached = cache;
         write_word(ctx, slot, info.to_word())?;
-        Ok(Ok(Vec::new()))
+        Ok(Reply::Ok(Vec::new()))
     }
 }
