@@ -164,22 +164,33 @@ impl Net {
     }
 
     fn send_value(&self, to: Address, wei: U256) {
+        let tx = TransactionRequest::default().with_to(to).with_value(wei);
+        if let Err(e) = self.send_from_funder(vec![tx]) {
+            panic!("the funder's transfer to {to}: {e}");
+        }
+    }
+
+    /// Sends `txs` from the funder, one after another, each mined before the next.
+    fn send_from_funder(&self, txs: Vec<TransactionRequest>) -> Result<(), String> {
         let _one_at_a_time = self.funding.lock().unwrap_or_else(|e| e.into_inner());
-        let url = self.url.parse().expect("a URL");
-        let funder = self.funder.clone();
+        let p = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(self.funder.clone()))
+            .connect_http(self.url.parse().expect("a URL"));
         self.block_on(async move {
-            let p = ProviderBuilder::new()
-                .wallet(EthereumWallet::from(funder))
-                .connect_http(url);
-            let receipt = p
-                .send_transaction(TransactionRequest::default().with_to(to).with_value(wei))
-                .await
-                .expect("the funder's transfer is accepted")
-                .get_receipt()
-                .await
-                .expect("the transfer is mined");
-            assert!(receipt.status(), "the funder's transfer failed");
-        });
+            for tx in txs {
+                let receipt = p
+                    .send_transaction(tx)
+                    .await
+                    .map_err(|e| format!("refused: {e}"))?
+                    .get_receipt()
+                    .await
+                    .map_err(|e| format!("not mined: {e}"))?;
+                if !receipt.status() {
+                    return Err(format!("reverted in {}", receipt.transaction_hash));
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Puts the programs at `addresses` in ArbOS's cache (ArbWasmCache.cacheProgram
@@ -193,28 +204,16 @@ impl Net {
         let cache: Address = "0x0000000000000000000000000000000000000072"
             .parse()
             .unwrap();
-        let _one_at_a_time = self.funding.lock().unwrap_or_else(|e| e.into_inner());
-        let url = self.url.parse().expect("a URL");
-        let funder = self.funder.clone();
-        self.block_on(async move {
-            let p = ProviderBuilder::new()
-                .wallet(EthereumWallet::from(funder))
-                .connect_http(url);
-            for addr in addresses {
-                let tx = TransactionRequest::default()
+        let txs = addresses
+            .iter()
+            .map(|addr| {
+                TransactionRequest::default()
                     .with_to(cache)
                     .with_input(cacheProgramCall { addr: *addr }.abi_encode())
-                    .with_gas_limit(1_000_000);
-                let Ok(pending) = p.send_transaction(tx).await else {
-                    return false;
-                };
-                match pending.get_receipt().await {
-                    Ok(r) if r.status() => {}
-                    _ => return false,
-                }
-            }
-            true
-        })
+                    .with_gas_limit(1_000_000)
+            })
+            .collect();
+        self.send_from_funder(txs).is_ok()
     }
 
     /// Mines a block holding one transaction that touches no contract (nitro mines

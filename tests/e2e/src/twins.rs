@@ -186,7 +186,8 @@ impl<P: Provider + Clone> Driver<P> {
 
     /// A transaction: its gas and outcome (the call's output from an eth_call on
     /// the state before it, then the mined receipt's logs).
-    async fn tx(&self, from: Address, to: Address, data: Vec<u8>) -> (u64, Outcome) {
+    /// A transaction: its gas, outcome, and the number of the block that holds it.
+    async fn tx(&self, from: Address, to: Address, data: Vec<u8>) -> (u64, Outcome, u64) {
         let req = TransactionRequest::default()
             .with_to(to)
             .with_input(data.clone());
@@ -202,7 +203,8 @@ impl<P: Provider + Clone> Driver<P> {
             .iter()
             .map(|l| (l.topics().to_vec(), l.data().data.clone()))
             .collect();
-        (r.gas_used, Outcome { output, logs })
+        let block = r.block_number.expect("a mined receipt has a block");
+        (r.gas_used, Outcome { output, logs }, block)
     }
 
     /// A view: `eth_estimateGas` of it, and its output.
@@ -234,6 +236,17 @@ impl<P: Provider + Clone> Driver<P> {
         err.as_error_resp()
             .and_then(|e| e.as_revert_data())
             .unwrap_or_else(|| panic!("a revert with data, got {err}"))
+    }
+
+    /// Timestamp of block `n`.
+    async fn block_time(&self, n: u64) -> u64 {
+        self.provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(n))
+            .await
+            .expect("a block")
+            .expect("a mined block")
+            .header
+            .timestamp
     }
 
     /// Timestamp of the head block.
@@ -290,12 +303,14 @@ pub async fn compare<P: Provider + Clone>(
     let patient = actors.patient.address;
     let verifier = actors.verifier.address;
 
+    // (the output, the blocks holding the Stylus and the Solidity transaction)
     macro_rules! both_tx {
         ($row:expr, $from:expr, $to:expr, $data:expr) => {{
             let data: Vec<u8> = $data;
             let base = intrinsic(&data);
-            let (gs, os) = d.tx($from, $to.of(&sets[0]), data.clone()).await;
-            let (gd, od) = d.tx($from, $to.of(&sets[1]), data).await;
+            let (gs, os, bs) = d.tx($from, $to.of(&sets[0]), data.clone()).await;
+            let (gd, od, bd) = d.tx($from, $to.of(&sets[1]), data).await;
+
             assert_eq!(os, od, "{:?}: Stylus and Solidity disagree", $row);
             if let Some(name) = $row {
                 rows.push(Row {
@@ -307,7 +322,7 @@ pub async fn compare<P: Provider + Clone>(
                     measure: "gasUsed",
                 });
             }
-            os.output
+            (os.output, [bs, bd])
         }};
     }
     macro_rules! both_view {
@@ -410,27 +425,47 @@ pub async fn compare<P: Provider + Clone>(
         wrapped_keys: vec![Bytes::from(vec![0x55; 80])],
     }
     .abi_encode();
-    let out = both_tx!(
+    let (out, blocks) = both_tx!(
         Some("addRecord (36-byte CID, 1 reader)".to_string()),
         patient,
         To::Records,
         add
     );
     let record_id = U256::abi_decode(&out).expect("a record id");
+    let added_at = [d.block_time(blocks[0]).await, d.block_time(blocks[1]).await];
 
-    let out = both_tx!(
+    let (out, _) = both_tx!(
         Some("grant (all records, to a verified doctor)".to_string()),
         patient,
         To::Token,
         grant(first)
     );
     let first_token = U256::abi_decode(&out).expect("a token id");
-    both_view!(
-        "getRecord (a granted doctor; RecordRegistry → AccessToken → PatientRegistry)".to_string(),
-        first,
-        To::Records,
-        IRecordRegistry::getRecordCall { record_id }.abi_encode()
+    // Each implementation stamps the record with the time of its own block, which
+    // may be a second apart: the timestamps are checked against those blocks, the
+    // rest for equality.
+    let get = IRecordRegistry::getRecordCall { record_id }.abi_encode();
+    let (gs, os) = d.view(first, sets[0].records, get.clone()).await;
+    let (gd, od) = d.view(first, sets[1].records, get.clone()).await;
+    let decode = |b: &Bytes| {
+        IRecordRegistry::getRecordCall::abi_decode_returns(b).expect("getRecord's answer")
+    };
+    let (rs, rd) = (decode(&os), decode(&od));
+    assert_eq!([rs._5, rd._5], added_at, "getRecord's timestamps");
+    assert_eq!(
+        (rs._0, rs._1, &rs._2, rs._3, rs._4),
+        (rd._0, rd._1, &rd._2, rd._3, rd._4),
+        "getRecord: Stylus and Solidity disagree"
     );
+    rows.push(Row {
+        operation: "getRecord (a granted doctor; RecordRegistry → AccessToken → PatientRegistry)"
+            .to_string(),
+        stylus: gs,
+        stylus_cached: None,
+        solidity: gd,
+        intrinsic: intrinsic(&get),
+        measure: "eth_estimateGas",
+    });
     both_revert!(
         "getRecord by a stranger",
         actors.stranger.address,
