@@ -39,6 +39,20 @@ pub enum Error {
     /// Built from fixed text and positions only, never from the record.
     #[error("not a valid FHIR R4 Bundle: {0}")]
     Fhir(String),
+    /// A key file (see [`crate::keyfile`]) that is well formed but does not open
+    /// with this passphrase. Indistinguishable from a file whose ciphertext,
+    /// salt or parameters were altered.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// A key file that is not one: bad JSON, unknown version or KDF, bad lengths,
+    /// parameters out of bounds. Built from fixed text, never from the passphrase.
+    #[error("malformed key file: {0}")]
+    KeyFile(String),
+    /// An argument of the wrong shape (a 19-byte address, a record id that is
+    /// not a decimal number, a CID that does not parse), from callers such as
+    /// the browser build that take bytes and strings rather than types.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
 }
 
 impl Error {

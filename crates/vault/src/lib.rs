@@ -10,6 +10,8 @@
 //!   kept by pinning services (IPFS Pinning Service API).
 //! - [`fhir`]: records as FHIR R4 Bundles (or any file as an attachment), and
 //!   grants and on-chain history exported as Consent and AuditEvent.
+//! - [`keyfile`]: a 32-byte secret locked with a passphrase (scrypt and
+//!   XChaCha20-Poly1305), as the browser keeps the user's X25519 secret.
 //! - [`RecordContext`]: chain id, registry, patient and record id, bound into every
 //!   ciphertext as associated data, so a ciphertext or wrapped key moved to another
 //!   record does not decrypt.
@@ -18,6 +20,7 @@ mod context;
 mod error;
 pub mod fhir;
 pub mod ipfs;
+pub mod keyfile;
 mod keys;
 pub mod record;
 pub mod stream;

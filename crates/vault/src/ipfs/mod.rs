@@ -3,18 +3,22 @@
 //! layout of 174 links, sha2-256), kept in a block store that checks every block
 //! against its CID.
 //!
-//! Two backends: [`FsBlockStore`] on disk, and [`KuboClient`], any node with
+//! Two backends: [`FsBlockStore`] on disk, and `KuboClient`, any node with
 //! kubo's HTTP RPC API (kubo, js-ipfs), whose blocks are checked just the same.
-//! [`car`] moves whole DAGs in and out as CARv1; [`pinning`] asks a pinning
-//! service (the IPFS Pinning Service API) to keep them.
+//! [`car`] moves whole DAGs in and out as CARv1; `pinning` asks a pinning
+//! service (the IPFS Pinning Service API) to keep them. The two HTTP clients
+//! are the `http` feature (on by default; off for the browser build).
 
 mod blockstore;
 pub mod car;
 mod dagpb;
+#[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "http")]
 mod kubo;
+#[cfg(feature = "http")]
 pub mod pinning;
-#[cfg(test)]
+#[cfg(all(test, feature = "http"))]
 mod testserver;
 mod unixfs;
 mod varint;
@@ -23,6 +27,8 @@ mod writer;
 pub use blockstore::{BlockStore, FsBlockStore, MemBlockStore};
 pub use car::{export_car, import_car};
 pub use cid::Cid;
+#[cfg(feature = "http")]
 pub use kubo::KuboClient;
+#[cfg(feature = "http")]
 pub use pinning::PinningClient;
 pub use unixfs::{add, cat, DagWriter, FileReader};
