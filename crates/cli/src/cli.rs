@@ -124,6 +124,7 @@ pub enum Command {
     #[command(subcommand)]
     Ipfs(IpfsCmd),
     /// The whole story on an in-process devnode: register, verify, add, grant, read, revoke, emergency.
+    /// With --web: a devnode with CareLedger deployed, and the browser app served, until Ctrl-C.
     Demo {
         /// Keep the demo's files here (default: a temporary directory).
         #[arg(long)]
@@ -131,7 +132,32 @@ pub enum Command {
         /// Directory with the contracts' WASM (scripts/build-contracts writes it).
         #[arg(long, default_value = "target/contracts")]
         contracts: PathBuf,
+        #[command(flatten)]
+        web: DemoWeb,
     },
+}
+
+/// `demo --web`: the app on a fresh chain, for people and browser tests.
+#[derive(Args, Debug, Clone)]
+pub struct DemoWeb {
+    /// The built browser app (web/dist): serve it, with the IPFS RPC API, instead of the story.
+    #[arg(long, value_name = "DIR")]
+    pub web: Option<PathBuf>,
+    /// Loopback address of the app and IPFS API (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080", requires = "web")]
+    pub listen: String,
+    /// Loopback address of the devnode's JSON-RPC (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8547", requires = "web")]
+    pub rpc_listen: String,
+    /// Another origin that may call the IPFS API (e.g. a vite dev server); repeatable.
+    #[arg(long = "allow-origin", value_name = "URL", requires = "web")]
+    pub allow_origin: Vec<String>,
+    /// A careledger-notifier's base URL, for the app's configuration.
+    #[arg(long, value_name = "URL", requires = "web")]
+    pub notifier: Option<String>,
+    /// Also print the dev accounts' private keys (the devnode's public, throwaway keys).
+    #[arg(long, requires = "web")]
+    pub print_keys: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -253,6 +279,22 @@ pub enum IpfsCmd {
     },
     /// Import a CARv1 file (every block checked); prints its root.
     Import { car: PathBuf },
+    /// Serve kubo's RPC API (the part a browser app uses) over the embedded store on
+    /// loopback, and with --web the built app, until Ctrl-C or SIGTERM.
+    Serve {
+        /// Loopback address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:5001")]
+        listen: String,
+        /// An origin (scheme://host[:port]) other than this server's that may call it; repeatable.
+        #[arg(long = "allow-origin", value_name = "URL")]
+        allow_origin: Vec<String>,
+        /// The built browser app (web/dist) to serve at /, with /careledger.json.
+        #[arg(long, value_name = "DIR")]
+        web: Option<PathBuf>,
+        /// A careledger-notifier's base URL, for the app's configuration.
+        #[arg(long, env = "CARELEDGER_NOTIFIER_URL", value_name = "URL")]
+        notifier: Option<String>,
+    },
     /// Ask a pinning service (IPFS Pinning Service API) to keep CID; the bearer
     /// token comes from CARELEDGER_PIN_TOKEN.
     Pin {

@@ -43,6 +43,8 @@ pub enum Error {
     },
     #[error("devnode: {0}")]
     Devnode(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: String, reason: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

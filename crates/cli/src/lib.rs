@@ -12,6 +12,7 @@ pub mod events;
 pub mod fsutil;
 pub mod keystore;
 pub mod output;
+pub mod serve;
 
 use cli::{
     Cli, Command, DoctorCmd, EmergencyCmd, GrantsCmd, IpfsCmd, KeysCmd, NotifyCmd, PatientCmd,
@@ -43,7 +44,16 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         }
         return cmd::keys::new(out, &password).map(Some);
     }
-    if let Command::Demo { dir, contracts } = &cli.command {
+    if let Command::Demo {
+        dir,
+        contracts,
+        web,
+    } = &cli.command
+    {
+        if web.web.is_some() {
+            cmd::demo::serve_web(web, dir.clone(), contracts, g.json).await?;
+            return Ok(None);
+        }
         return cmd::demo::run(dir.clone(), contracts).await.map(Some);
     }
     let ctx = Ctx::new(
@@ -122,6 +132,16 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         Command::Ipfs(IpfsCmd::Cat { cid, output }) => cmd::ipfs::cat(&ctx, cid, output)?,
         Command::Ipfs(IpfsCmd::Export { cid, output }) => cmd::ipfs::export(&ctx, cid, output)?,
         Command::Ipfs(IpfsCmd::Import { car }) => cmd::ipfs::import(&ctx, car)?,
+        Command::Ipfs(IpfsCmd::Serve {
+            listen,
+            allow_origin,
+            web,
+            notifier,
+        }) => {
+            let web = web.as_deref();
+            cmd::ipfs::serve(&ctx, listen, allow_origin, web, notifier.as_deref(), g.json).await?;
+            return Ok(None);
+        }
         Command::Ipfs(IpfsCmd::Pin {
             cid,
             service,

@@ -89,7 +89,14 @@ pub struct Config {
     /// How far in the future a directory request may expire.
     #[serde(default = "defaults::max_request_ttl_secs")]
     pub max_request_ttl_secs: u64,
+    /// Origins (`scheme://host[:port]`) of browser apps that may call the
+    /// directory from another origin; in the environment, comma-separated.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
+
+/// Keys whose environment value is a comma-separated list.
+const LIST_KEYS: &[&str] = &["cors_origins"];
 
 mod defaults {
     use super::SmtpSecurity;
@@ -147,6 +154,15 @@ impl Config {
             None => toml::Table::new(),
         };
         for (key, value) in env {
+            if LIST_KEYS.contains(&key.as_str()) {
+                let items = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(|item| toml::Value::String(item.to_string()));
+                table.insert(key, toml::Value::Array(items.collect()));
+                continue;
+            }
             // A number or boolean in the environment is typed as TOML would type it.
             let typed = format!("v = {value}")
                 .parse::<toml::Table>()
@@ -161,6 +177,9 @@ impl Config {
             .map_err(|e: toml::de::Error| Error::Config(e.message().to_string()))?;
         // An empty value switches the WebSocket off (polling only).
         config.ws_url = config.ws_url.filter(|u| !u.trim().is_empty());
+        for origin in &mut config.cors_origins {
+            *origin = origin.trim().trim_end_matches('/').to_string();
+        }
         config.check()?;
         Ok(config)
     }
@@ -185,6 +204,12 @@ impl Config {
         self.mail_from
             .parse::<lettre::message::Mailbox>()
             .map_err(|e| Error::Config(format!("mail_from: {e}")))?;
+        if let Some(bad) = self.cors_origins.iter().find(|o| !is_origin(o)) {
+            return Err(Error::Config(format!(
+                "cors_origins: {bad:?} is not an origin: give scheme://host[:port], e.g. \
+                 http://localhost:8080 (no path, no wildcard)"
+            )));
+        }
         Ok(())
     }
 
@@ -197,6 +222,17 @@ impl Config {
             .map_err(|e| Error::file(&self.deployment, e))?;
         serde_json::from_str(&text).map_err(|e| Error::file(&self.deployment, e))
     }
+}
+
+/// `http(s)://host[:port]`: what a browser sends as Origin. `*` is refused: the
+/// directory takes signed requests only, but which sites may send them is the
+/// operator's to list.
+fn is_origin(origin: &str) -> bool {
+    origin.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https")
+            && !rest.is_empty()
+            && !rest.contains(['/', '?', '#', '@', '*', ' ', ','])
+    }) && axum::http::HeaderValue::from_str(origin).is_ok()
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -256,6 +292,33 @@ mod tests {
         vars.push(("smtp_host".into(), "mail.example.org".into()));
         let e = Config::from_sources(None, vars).unwrap_err().to_string();
         assert!(e.contains("only allowed for a loopback"), "{e}");
+    }
+
+    #[test]
+    fn cors_origins_come_as_a_list_or_comma_separated() {
+        let c = Config::from_sources(None, env(BASE)).unwrap();
+        assert!(c.cors_origins.is_empty(), "none by default");
+        let mut vars = env(BASE);
+        vars.push((
+            "cors_origins".into(),
+            "http://localhost:8080, https://app.example/,".into(),
+        ));
+        let c = Config::from_sources(None, vars).unwrap();
+        assert_eq!(
+            c.cors_origins,
+            ["http://localhost:8080", "https://app.example"]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("n.toml");
+        std::fs::write(&file, "cors_origins = [\"http://127.0.0.1:5173\"]\n").unwrap();
+        let c = Config::from_sources(Some(&file), env(BASE)).unwrap();
+        assert_eq!(c.cors_origins, ["http://127.0.0.1:5173"]);
+        for bad in ["*", "localhost:8080", "http://a/b"] {
+            let mut vars = env(BASE);
+            vars.push(("cors_origins".into(), bad.into()));
+            let e = Config::from_sources(None, vars).unwrap_err().to_string();
+            assert!(e.contains("cors_origins"), "{e}");
+        }
     }
 
     #[test]

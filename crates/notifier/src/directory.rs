@@ -7,6 +7,10 @@
 //! before and an expiry at most `max_request_ttl_secs` ahead: a forged
 //! signature is refused with 401, a replay with 409, an expired request with 400.
 //! The address is kept in the notifier's database only, never on chain.
+//!
+//! A browser app on another origin (the web app) needs CORS: [`cors`] answers
+//! preflights and adds Access-Control-Allow-Origin for the configured
+//! `cors_origins` only.
 
 use crate::health::Metrics;
 use crate::store::{NonceError, Store};
@@ -38,6 +42,21 @@ pub fn router(dir: Arc<Directory>) -> Router {
         .route("/v1/contacts/remove", post(remove))
         .route("/v1/contacts/{account}/nonce", get(next_nonce))
         .with_state(dir)
+}
+
+/// CORS for `origins` (none: no cross-origin access, same-origin use needs none).
+/// The signed requests are JSON, so browsers preflight them.
+pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderValue, Method};
+    let origins = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect::<Vec<_>>();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// The reason goes to the client only: a JSON parser's reason can quote the

@@ -67,9 +67,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         chain_id: deployment.chain_id,
         max_ttl: config.max_request_ttl_secs,
     });
+    let cors_origins = config.cors_origins.clone();
     let mut http_stop = stop.clone();
     let http = tokio::spawn(async move {
-        let served = axum::serve(listener, directory::router(dir))
+        let app = directory::router(dir).layer(directory::cors(&cors_origins));
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = http_stop.wait_for(|s| *s).await;
             })

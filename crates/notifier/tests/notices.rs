@@ -5,7 +5,7 @@
 mod common;
 
 use common::smtp::Smtp;
-use common::{http, post_json, register_request, remove_request, Notifier, World};
+use common::{http, post_json, register_request, remove_request, request, Notifier, World};
 use std::time::Duration;
 
 const CANARY: &str = "CANARY-7f3a9c-HIV-POSITIVE";
@@ -199,6 +199,85 @@ async fn the_directory_refuses_forged_replayed_and_expired_requests() {
     let h = notifier.wait_idle(2, Duration::from_secs(30));
     assert_eq!(smtp.mails().len(), 1, "{h}");
     assert_eq!(h["counters"]["rejectedRequests"], 9, "{h}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_directory_answers_cors_for_the_configured_origins_only() {
+    let world = World::start().await;
+    let smtp = Smtp::start(world.dir.path());
+    let app = "http://127.0.0.1:8080";
+    let notifier = Notifier::start(
+        &world,
+        smtp.port,
+        &[(
+            "cors_origins",
+            "http://127.0.0.1:8080, http://localhost:5173",
+        )],
+    );
+    let url = format!("{}/v1/contacts", notifier.url);
+    let allow = |headers: &[(String, String)]| {
+        headers
+            .iter()
+            .find(|(k, _)| k == "access-control-allow-origin")
+            .map(|(_, v)| v.clone())
+    };
+    let preflight = |origin: &str| {
+        request(
+            "OPTIONS",
+            &url,
+            &[
+                ("Origin", origin),
+                ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "content-type"),
+            ],
+            None,
+        )
+    };
+
+    let (status, headers, _) = preflight(app);
+    assert_eq!(status, 200);
+    assert_eq!(allow(&headers).as_deref(), Some(app));
+    let methods = headers
+        .iter()
+        .find(|(k, _)| k == "access-control-allow-methods")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    assert!(methods.contains("POST"), "{headers:?}");
+    let (_, headers, _) = preflight("http://evil.example");
+    assert_eq!(allow(&headers), None, "{headers:?}");
+
+    let doctor = &world.chain.keys[3];
+    let now = careledger_notifier::now();
+    let req = register_request(
+        &world,
+        doctor,
+        doctor.address(),
+        "doctor3@example.org",
+        0,
+        now + 300,
+    );
+    let (status, headers, body) = request("POST", &url, &[("Origin", app)], Some(&req));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(allow(&headers).as_deref(), Some(app));
+    let nonce = format!("{}/v1/contacts/{}/nonce", notifier.url, doctor.address());
+    let (status, headers, body) =
+        request("GET", &nonce, &[("Origin", "http://localhost:5173")], None);
+    assert_eq!((status, body["nextNonce"].as_u64()), (200, Some(1)));
+    assert_eq!(allow(&headers).as_deref(), Some("http://localhost:5173"));
+    let (_, headers, _) = request("GET", &nonce, &[("Origin", "http://evil.example")], None);
+    assert_eq!(allow(&headers), None, "{headers:?}");
+    let remove = remove_request(&world, doctor, 1, now + 300);
+    let (status, headers, _) = request(
+        "POST",
+        &format!("{url}/remove"),
+        &[("Origin", "http://evil.example")],
+        Some(&remove),
+    );
+    assert_eq!(
+        status, 200,
+        "a signed request is served; the browser hides the answer"
+    );
+    assert_eq!(allow(&headers), None, "{headers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,5 +1,10 @@
 //! `careledger demo`: the whole story on an in-process devnode with the embedded
-//! store, through the same code paths as the individual commands.
+//! store, through the same code paths as the individual commands; `demo --web`
+//! (web.rs) serves the browser app on such a devnode instead.
+
+mod web;
+
+pub use web::serve_web;
 
 use super::{deploy, grants, record, roles};
 use crate::context::Ctx;

@@ -1,10 +1,12 @@
-//! `careledger ipfs add|cat|export|import|pin`: blocks by CID, in the embedded
-//! store or on the configured node, and pinning services.
+//! `careledger ipfs add|cat|export|import|pin|serve`: blocks by CID, in the
+//! embedded store or on the configured node, pinning services, and the store
+//! served to a browser app (serve/).
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::fsutil::AtomicFile;
 use crate::output::Report;
+use crate::serve::{self, AppConfig};
 use careledger_vault::ipfs::{self, Cid, PinningClient};
 use serde_json::json;
 use std::io::Write;
@@ -94,4 +96,42 @@ pub fn pin(cid: &str, service: &str, name: Option<&str>, wait: u64) -> Result<Re
         "status": state,
     }))
     .line(format!("{cid}: {state} (request {})", status.requestid)))
+}
+
+/// `ipfs serve`: one line once listening (the real port, if 0 was asked), then
+/// requests until SIGTERM or Ctrl-C. The app's configuration names `--rpc-url`
+/// and the `--deployment` file, read at each request.
+pub async fn serve(
+    ctx: &Ctx,
+    listen: &str,
+    allow_origins: &[String],
+    web: Option<&Path>,
+    notifier: Option<&str>,
+    json: bool,
+) -> Result<()> {
+    let addr = serve::loopback(listen, "--listen")?;
+    let notifier = notifier.map(serve::notifier_url).transpose()?;
+    ctx.store()?;
+    let app = serve::router(serve::Options {
+        store: ctx.store_dir.clone(),
+        allow_origins: allow_origins.to_vec(),
+        web: web.map(Path::to_path_buf),
+        app: AppConfig {
+            deployment: ctx.deployment_path.clone(),
+            rpc_url: ctx.url.clone(),
+            notifier,
+        },
+    })?;
+    let (listener, bound) = serve::bind(addr).await?;
+    let url = format!("http://{bound}");
+    if json {
+        serve::announce(&json!({ "listening": url }).to_string());
+    } else {
+        let app = web.map_or(String::new(), |w| format!(", the app from {}", w.display()));
+        serve::announce(&format!(
+            "listening on {url}: IPFS RPC API at /api/v0 over {}{app} (Ctrl-C stops)",
+            ctx.store_dir.display()
+        ));
+    }
+    serve::run(listener, app).await
 }

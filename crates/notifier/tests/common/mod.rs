@@ -236,18 +236,34 @@ pub fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value
 }
 
 pub fn http(method: &str, url: &str, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+    let (status, _, json) = request(method, url, &[], body);
+    (status, json)
+}
+
+/// `http` with extra request headers, also returning the response's headers
+/// (names lower-cased).
+pub fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&serde_json::Value>,
+) -> (u16, Vec<(String, String)>, serde_json::Value) {
     use std::io::{Read, Write};
     let rest = url.trim_start_matches("http://");
     let (host, path) = rest
         .split_once('/')
         .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
     let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let mut s = std::net::TcpStream::connect(host).expect("the server listens");
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         {extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -258,9 +274,16 @@ pub fn http(method: &str, url: &str, body: Option<&serde_json::Value>) -> (u16, 
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let json = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    let (head, json) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let response_headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
     (
         status,
+        response_headers,
         serde_json::from_str(json).unwrap_or(serde_json::Value::Null),
     )
 }
