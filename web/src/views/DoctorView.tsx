@@ -1,0 +1,180 @@
+// The doctor: register (licence hash, contact email), see grants received, open
+// granted records (the read is logged on chain, then decrypted here), and
+// break-glass emergency access.
+import { useEffect, useState } from "react";
+import { getAddress, isAddress, keccak256, toBytes, type Address } from "viem";
+import { registerContact } from "../contact";
+import { UserFacingError } from "../errors";
+import type { GrantRow } from "../ledger";
+import { formatTime, shortAddress } from "../scope";
+import { useSession } from "../session";
+import { createKey } from "./KeyPanel";
+import { scopeText } from "./PatientView";
+
+export function DoctorView() {
+  const s = useSession();
+  if (s.role.doctorStatus === "none") return <RegisterDoctor />;
+  return (
+    <div className="view" data-testid="doctor-view">
+      <p>
+        Status: <span className={`badge ${s.role.doctorStatus}`} data-testid="doctor-status">{s.role.doctorStatus}</span>
+        {s.role.doctorStatus === "pending" && " — a verifier must verify your licence before patients can grant you access."}
+      </p>
+      <Received />
+      <OpenRecord />
+      <Emergency />
+    </div>
+  );
+}
+
+function RegisterDoctor() {
+  const s = useSession();
+  const [pass, setPass] = useState("");
+  const [licence, setLicence] = useState("");
+  const [email, setEmail] = useState("");
+  const register = () =>
+    s.run("Registering you as a doctor", async () => {
+      if (!licence.trim()) throw new UserFacingError("Enter your licence number.");
+      const pub = createKey(s, pass);
+      // Only the hash goes on chain: a verifier compares it with the licence shown to them.
+      await s.ledger.registerDoctor(pub, keccak256(toBytes(licence.trim())));
+      if (email.trim() && s.cfg.notifier) {
+        await registerContact(s.cfg.notifier, s.ledger.wallet, s.account, s.cfg.chainId, s.cfg.patientRegistry, email.trim());
+        return "Registered as a doctor; notices will be mailed to you. A verifier must now verify you.";
+      }
+      return "Registered as a doctor. A verifier must now verify you.";
+    });
+  return (
+    <section className="view" data-testid="doctor-register">
+      <h2>Register as a doctor</h2>
+      <label>
+        Licence number <input value={licence} onChange={(e) => setLicence(e.target.value)} data-testid="doctor-licence" />
+      </label>
+      <label>
+        Contact email{" "}
+        <input
+          value={email}
+          disabled={!s.cfg.notifier}
+          placeholder={s.cfg.notifier ? "you@clinic.example" : "no notifier configured"}
+          onChange={(e) => setEmail(e.target.value)}
+          data-testid="doctor-email"
+        />
+      </label>
+      <label>
+        Passphrase <input type="password" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="doctor-passphrase" />
+      </label>
+      <button onClick={register} data-testid="register-doctor">Register</button>
+    </section>
+  );
+}
+
+function Received() {
+  const s = useSession();
+  const [rows, setRows] = useState<GrantRow[]>([]);
+  useEffect(() => {
+    s.ledger.grants(s.account, true, s.events).then(setRows, () => setRows([]));
+  }, [s.ledger, s.account, s.events]);
+  const patients = [...new Set(rows.filter((g) => g.status === "active").map((g) => g.patient))];
+  return (
+    <section>
+      <h2>Grants received</h2>
+      <table data-testid="received-table">
+        <thead>
+          <tr><th>grant</th><th>patient</th><th>scope</th><th>expires</th><th>status</th></tr>
+        </thead>
+        <tbody>
+          {rows.map((g) => (
+            <tr key={String(g.tokenId)} data-testid={`received-${g.tokenId}`}>
+              <td>{String(g.tokenId)}</td><td className="mono" title={g.patient}>{shortAddress(g.patient)}</td>
+              <td>{scopeText(g)}</td><td>{formatTime(g.expiresAt)}</td><td>{g.status}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {patients.map((p) => (
+        <PatientRecords key={p} patient={p} />
+      ))}
+    </section>
+  );
+}
+
+function PatientRecords({ patient }: { patient: Address }) {
+  const s = useSession();
+  const [ids, setIds] = useState<{ id: bigint; readable: boolean }[]>([]);
+  useEffect(() => {
+    s.ledger.readableRecords(patient).then(setIds, () => setIds([]));
+  }, [s.ledger, patient, s.tick]);
+  return (
+    <div className="records-of">
+      <h3 className="mono">Records of {patient}</h3>
+      {ids.filter((r) => r.readable).map((r) => (
+        <OpenButton key={String(r.id)} id={r.id} />
+      ))}
+    </div>
+  );
+}
+
+interface Opened {
+  url: string;
+  bytes: number;
+  version: number;
+}
+
+function OpenButton({ id }: { id: bigint }) {
+  const s = useSession();
+  const [opened, setOpened] = useState<Opened | null>(null);
+  const open = () =>
+    s.run(`Opening record ${id}`, async () => {
+      if (!s.secret) throw new UserFacingError("Unlock your key first (passphrase above).");
+      const r = await s.ledger.openRecord(id, s.secret, s.progress);
+      if (opened) URL.revokeObjectURL(opened.url);
+      setOpened({ url: URL.createObjectURL(new Blob([r.plaintext as BlobPart])), bytes: r.plaintext.length, version: r.version });
+      return `Record ${id} v${r.version}: ${r.plaintext.length} bytes decrypted in this page (the read is logged in ${r.tx}).`;
+    });
+  return (
+    <span className="open">
+      <button onClick={open} data-testid={`open-${id}`}>Open record {String(id)}</button>
+      {opened && (
+        <a href={opened.url} download={`record-${id}-v${opened.version}.bin`} data-testid={`download-${id}`}>
+          Download ({opened.bytes} bytes)
+        </a>
+      )}
+    </span>
+  );
+}
+
+function OpenRecord() {
+  const [id, setId] = useState("");
+  const parsed = /^[0-9]+$/.test(id.trim()) && BigInt(id.trim()) > 0n ? BigInt(id.trim()) : null;
+  return (
+    <section>
+      <h2>Open a record by id</h2>
+      <input value={id} onChange={(e) => setId(e.target.value)} placeholder="record id" data-testid="open-id" />
+      {parsed !== null && <OpenButton id={parsed} />}
+    </section>
+  );
+}
+
+function Emergency() {
+  const s = useSession();
+  const [patient, setPatient] = useState("");
+  const open = () =>
+    s.run("Opening emergency access", async () => {
+      if (!isAddress(patient.trim(), { strict: false })) throw new UserFacingError(`"${patient}" is not an address.`);
+      const p = getAddress(patient.trim());
+      const window = await s.ledger.emergencyWindow();
+      const ok = globalThis.confirm(
+        `Break-glass access to ${p} for ${Number(window) / 3600} h.\n\nIt is logged on chain for good and the patient is alerted. Use it only in an emergency. Continue?`,
+      );
+      if (!ok) return "Emergency access not opened.";
+      const r = await s.ledger.openEmergency(p);
+      return `Emergency access to ${shortAddress(p)} open until ${formatTime(r.expiresAt)}. The patient's app shares record keys on their next visit.`;
+    });
+  return (
+    <section>
+      <h2>Break-glass emergency access</h2>
+      <input value={patient} onChange={(e) => setPatient(e.target.value)} placeholder="patient 0x…" data-testid="emergency-patient" />
+      <button className="danger" onClick={open} data-testid="emergency-open">Open emergency access</button>
+    </section>
+  );
+}

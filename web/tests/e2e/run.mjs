@@ -1,0 +1,386 @@
+// The app end to end in headless Chromium against `careledger demo --web`: a real
+// devnode running the contracts' WASM, the embedded IPFS store over kubo's RPC
+// API, and the built app. A dev-key wallet stands in for MetaMask.
+//
+//   node tests/e2e/run.mjs        (after `npm run build` and the contracts' build)
+//
+// Env: CARELEDGER_BIN (default ../target/debug/careledger), CHROMIUM
+// (default /usr/bin/chromium), E2E_ARTIFACTS (default test-results/).
+// Prints `web-e2e: N passed, M failed`; screenshots of every view go to the
+// artifacts directory.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer, connect as tcpConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { DevWallet } from "./wallet.mjs";
+
+const WEB = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const ROOT = resolve(WEB, "..");
+const BIN = process.env.CARELEDGER_BIN ?? join(ROOT, "target", "debug", "careledger");
+const NOTIFIER_BIN = process.env.CARELEDGER_NOTIFIER_BIN ?? join(dirname(BIN), "careledger-notifier");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = resolve(process.env.E2E_ARTIFACTS ?? join(WEB, "test-results"));
+const WAIT = 60_000;
+// Chromium as the machine notes say: no sandbox as root, nothing reaching out.
+const FLAGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+];
+
+mkdirSync(ARTIFACTS, { recursive: true });
+const results = [];
+const children = [];
+let demo;
+let browser;
+const scratch = mkdtempSync(join(tmpdir(), "careledger-web-e2e-"));
+
+// Nothing may hang CI: the whole run has a deadline.
+const deadline = setTimeout(() => {
+  console.error("web-e2e: deadline of 6 minutes passed");
+  finish(1);
+}, 6 * 60_000);
+
+async function finish(code) {
+  clearTimeout(deadline);
+  await browser?.close().catch(() => {});
+  for (const c of children) c.kill("SIGTERM");
+  rmSync(scratch, { recursive: true, force: true });
+  const passed = results.filter((r) => r.ok).length;
+  console.log(`web-e2e: ${passed} passed, ${results.length - passed} failed`);
+  process.exit(code || (passed === results.length ? 0 : 1));
+}
+
+async function check(name, fn) {
+  const t = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.error(`  ok   ${name} (${Date.now() - t} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.error(`  FAIL ${name}: ${e?.stack ?? e}`);
+    throw e;
+  }
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on("error", fail);
+  });
+}
+
+async function waitForPort(port, what, logFile) {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const up = await new Promise((ok) => {
+      const c = tcpConnect(port, "127.0.0.1", () => (c.end(), ok(true)));
+      c.on("error", () => ok(false));
+    });
+    if (up) return;
+    if (Date.now() > until) throw new Error(`${what} did not listen on ${port}: ${logFile ? readFileSync(logFile, "utf8").slice(-2000) : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function startDemo(notifierUrl) {
+  return new Promise((resolveReady, reject) => {
+    const args = ["demo", "--web", join(WEB, "dist"), "--listen", "127.0.0.1:0", "--rpc-listen", "127.0.0.1:0",
+      "--print-keys", "--json", "--contracts", join(ROOT, "target", "contracts"), "--notifier", notifierUrl];
+    demo = spawn(BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } });
+    children.push(demo);
+    let out = "";
+    let err = "";
+    demo.stdout.on("data", (d) => {
+      out += d;
+      const nl = out.indexOf("\n");
+      if (nl >= 0) {
+        try {
+          resolveReady(JSON.parse(out.slice(0, nl)));
+        } catch (e) {
+          reject(new Error(`demo printed no JSON ready line: ${out.slice(0, nl)}`));
+        }
+      }
+    });
+    demo.stderr.on("data", (d) => (err += d));
+    demo.on("exit", (code) => reject(new Error(`careledger demo --web exited with ${code}: ${err.slice(-2000)}`)));
+  });
+}
+
+async function rolePage(ready, account, opts = {}) {
+  const wallet = new DevWallet({ rpcUrl: ready.rpcUrl, chainId: ready.chainId, privateKey: account.privateKey, ...opts });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+  await wallet.attach(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  page.on("pageerror", (e) => console.error(`  [page error] ${e.message}`));
+  await page.goto(ready.app);
+  return { page, wallet };
+}
+
+const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const byId = (id) => `[data-testid="${id}"]`;
+
+async function connect(page) {
+  await page.click(byId("connect"));
+  await page.waitForSelector(byId("account"));
+}
+
+async function expectStatus(page, re) {
+  await page.waitForFunction(
+    (src) => new RegExp(src).test(document.querySelector('[data-testid="status"]')?.textContent ?? ""),
+    re.source,
+  ).catch(async (e) => {
+    const error = await page.textContent(byId("error"), { timeout: 100 }).catch(() => null);
+    const status = await page.textContent(byId("status"), { timeout: 100 }).catch(() => null);
+    throw new Error(`status never matched ${re}: status "${status}"${error ? `, error "${error}"` : ""} (${e.message})`);
+  });
+}
+
+async function expectError(page, re) {
+  const el = await page.waitForSelector(byId("error"));
+  const text = await el.textContent();
+  if (!re.test(text)) throw new Error(`error "${text}" does not match ${re}`);
+  return text;
+}
+
+function filesUnder(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** aiosmtpd (a real SMTP server, into a Maildir) and the real notifier, whose
+ * directory the doctor's page registers with across origins (CORS). */
+async function startMail(ready, notifierPort) {
+  const smtpPort = await freePort();
+  const maildir = join(scratch, "maildir");
+  const smtpLog = join(scratch, "smtp.log");
+  const smtp = spawn("python3", ["-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${smtpPort}`, "-c", "aiosmtpd.handlers.Mailbox", maildir], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  children.push(smtp);
+  smtp.stderr.on("data", (d) => writeFileSync(smtpLog, d, { flag: "a" }));
+  await waitForPort(smtpPort, "aiosmtpd", smtpLog);
+  const deployment = join(scratch, "deployment.json");
+  writeFileSync(deployment, JSON.stringify(ready.deployment));
+  const log = join(scratch, "notifier.log");
+  const env = {
+    RPC_URL: ready.rpcUrl,
+    DEPLOYMENT: deployment,
+    DATABASE: join(scratch, "notifier.sqlite"),
+    LISTEN: `127.0.0.1:${notifierPort}`,
+    POLL_INTERVAL_MS: "250",
+    SMTP_HOST: "127.0.0.1",
+    SMTP_PORT: String(smtpPort),
+    SMTP_SECURITY: "none",
+    MAIL_FROM: "CareLedger <notify@careledger.test>",
+    CORS_ORIGINS: new URL(ready.app).origin,
+  };
+  const notifier = spawn(NOTIFIER_BIN, [], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { PATH: process.env.PATH, RUST_LOG: "info", ...Object.fromEntries(Object.entries(env).map(([k, v]) => [`CARELEDGER_NOTIFIER_${k}`, v])) },
+  });
+  children.push(notifier);
+  notifier.stderr.on("data", (d) => writeFileSync(log, d, { flag: "a" }));
+  await waitForPort(notifierPort, "careledger-notifier", log);
+  return { maildir, log };
+}
+
+/** The mails delivered so far, as text. */
+function mails(maildir) {
+  const out = [];
+  for (const sub of ["new", "cur"]) {
+    const dir = join(maildir, sub);
+    try {
+      for (const f of readdirSync(dir)) out.push(readFileSync(join(dir, f), "utf8"));
+    } catch {
+      /* no mail yet */
+    }
+  }
+  return out;
+}
+
+async function waitForMail(maildir, to, re) {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const m = mails(maildir).find((t) => t.includes(`To: ${to}`) && re.test(t));
+    if (m) return m;
+    if (Date.now() > until) throw new Error(`no mail to ${to} matching ${re}; mails: ${mails(maildir).length}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+try {
+  const notifierPort = await freePort();
+  const ready = await startDemo(`http://127.0.0.1:${notifierPort}`);
+  const mail = await startMail(ready, notifierPort);
+  const doctorEmail = "dr.grey@clinic.test";
+  const free = ready.accounts.filter((a) => a.role === "free");
+  const verifierKey = ready.accounts.find((a) => a.role === "verifier");
+  if (free.length < 3 || !verifierKey?.privateKey) throw new Error("demo --web --print-keys gave too few accounts");
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+
+  // A record several UnixFS blocks long, with a canary that must stay in the page.
+  const canary = `CANARY-${randomBytes(8).toString("hex")}`;
+  const original = Buffer.concat([Buffer.from(`${canary} HbA1c 5.4 %\n`), randomBytes(700_000)]);
+
+  const patient = await rolePage(ready, free[0]);
+  const doctor = await rolePage(ready, free[1]);
+  const verifier = await rolePage(ready, verifierKey);
+  const doctorAddr = doctor.wallet.address;
+
+  await check("the doctor registers with a licence and an email (a signed request to the notifier)", async () => {
+    const p = doctor.page;
+    await connect(p);
+    await p.click(byId("tab-doctor"));
+    await p.fill(byId("doctor-licence"), "GMC-7654321");
+    await p.fill(byId("doctor-email"), doctorEmail);
+    await p.fill(byId("doctor-passphrase"), "doctor passphrase");
+    await p.click(byId("register-doctor"));
+    await expectStatus(p, /notices will be mailed to you/);
+    await p.waitForSelector(`${byId("doctor-status")}:has-text("pending")`);
+    await shot(p, "1-doctor-registered-pending");
+  });
+
+  await check("the verifier verifies the doctor and the doctor's page updates live", async () => {
+    const p = verifier.page;
+    await connect(p);
+    await p.click(byId("tab-verifier"));
+    await p.click(byId(`verify-${doctorAddr.toLowerCase()}`));
+    await p.waitForSelector(byId(`suspend-${doctorAddr.toLowerCase()}`));
+    await shot(p, "2-verifier-view");
+    await doctor.page.waitForSelector(`${byId("doctor-status")}:has-text("verified")`);
+  });
+
+  await check("the patient registers, uploads a record with progress, and grants the doctor", async () => {
+    const p = patient.page;
+    await connect(p);
+    await p.click(byId("tab-patient"));
+    await p.fill(byId("patient-passphrase"), "patient passphrase");
+    await p.click(byId("register-patient"));
+    await p.waitForSelector(byId("patient-view"));
+    await p.setInputFiles(byId("record-file"), { name: "labs.bin", mimeType: "application/octet-stream", buffer: original });
+    await p.fill(byId("record-category"), "lab");
+    await p.click(byId("upload-record"));
+    await expectStatus(p, /Record 1 \(version 1\) stored as baf/);
+    await p.waitForSelector(byId("record-1"));
+    await p.fill(byId("grant-doctor"), doctorAddr);
+    await p.fill(byId("grant-expiry"), "1h");
+    await p.click(byId("grant"));
+    await expectStatus(p, /Granted .* \(grant 1\); 1 existing record\(s\) shared/);
+    await p.waitForSelector(`${byId("grant-status-1")}:has-text("active")`);
+    await shot(p, "3-patient-view");
+  });
+
+  await check("the notifier mails the doctor about the grant, without the record's content or CID", async () => {
+    const m = await waitForMail(mail.maildir, doctorEmail, /grant|access/i);
+    if (m.includes(canary)) throw new Error("the mail holds the record's canary");
+    if (/baf[a-z0-9]{20,}/.test(m)) throw new Error("the mail holds a CID");
+  });
+
+  await check("the doctor opens the record: the download equals the original bytes", async () => {
+    const p = doctor.page;
+    await p.waitForSelector(byId("received-1"));
+    await p.click(byId("open-1"));
+    await expectStatus(p, new RegExp(`Record 1 v1: ${original.length} bytes decrypted`));
+    const [download] = await Promise.all([p.waitForEvent("download"), p.click(byId("download-1"))]);
+    const got = readFileSync(await download.path());
+    if (!got.equals(original)) throw new Error(`downloaded ${got.length} bytes that differ from the ${original.length} uploaded`);
+    await shot(p, "4-doctor-opened-record");
+  });
+
+  await check("a rejected signature is shown as such and nothing is sent", async () => {
+    const p = patient.page;
+    patient.wallet.rejectNext = true;
+    await p.fill(byId("grant-doctor"), doctorAddr);
+    await p.click(byId("grant"));
+    await expectError(p, /You rejected the request in your wallet/);
+    await p.waitForSelector(`${byId("grant-status-1")}:has-text("active")`);
+    if (await p.$(byId("grant-2"))) throw new Error("a second grant appeared after the rejection");
+  });
+
+  await check("after revocation the doctor is refused with the contract's reason", async () => {
+    await patient.page.click(byId("revoke-1"));
+    await patient.page.waitForSelector(`${byId("grant-status-1")}:has-text("revoked")`);
+    const p = doctor.page;
+    await p.waitForFunction(() => !document.querySelector('[data-testid="open-1"]'));
+    await p.fill(byId("open-id"), "1");
+    await p.click(byId("open-1"));
+    await expectError(p, /Access denied: .* has no valid grant for record 1/);
+    await shot(p, "5-doctor-refused-after-revoke");
+  });
+
+  const later = Buffer.concat([Buffer.from(`${canary} ECG after revocation\n`), randomBytes(40_000)]);
+  await check("a record added after revocation is wrapped for the patient alone", async () => {
+    const p = patient.page;
+    await p.setInputFiles(byId("record-file"), { name: "ecg.bin", mimeType: "application/octet-stream", buffer: later });
+    await p.click(byId("upload-record"));
+    await expectStatus(p, /Record 2 \(version 1\) stored as baf.*wrapped for 1 reader/);
+  });
+
+  await check("break-glass: the doctor confirms, the patient's page shares the key, the doctor reads", async () => {
+    const p = doctor.page;
+    await p.fill(byId("emergency-patient"), patient.wallet.address);
+    p.once("dialog", (d) => d.accept());
+    await p.click(byId("emergency-open"));
+    await expectStatus(p, /Emergency access to .* open until/);
+    await p.fill(byId("open-id"), "2");
+    await p.click(byId("open-2"));
+    await expectError(p, /has no key for you yet/);
+    await patient.page.click(byId("sync-keys"));
+    await expectStatus(patient.page, /^1 record\(s\) gained keys/);
+    await p.click(byId("open-2"));
+    await expectStatus(p, new RegExp(`Record 2 v1: ${later.length} bytes decrypted`));
+    const [download] = await Promise.all([p.waitForEvent("download"), p.click(byId("download-2"))]);
+    if (!readFileSync(await download.path()).equals(later)) throw new Error("the break-glass download differs");
+    await shot(p, "6-doctor-break-glass");
+  });
+
+  await check("the patient's audit trail shows the grant, the reads, the revocation and the break-glass", async () => {
+    const p = patient.page;
+    const audit = await p.textContent(byId("audit-table"));
+    for (const needle of ["grant 1: all records", "read record 1 v1", "grant 1 revoked", "break-glass access until"]) {
+      if (!audit.includes(needle)) throw new Error(`audit trail lacks "${needle}": ${audit}`);
+    }
+    await shot(p, "7-patient-audit");
+  });
+
+  await check("a wallet on the wrong network is detected and switched", async () => {
+    const wrong = await rolePage(ready, free[2], { startChainId: 1 });
+    const p = wrong.page;
+    await connect(p);
+    const banner = await p.textContent(byId("wrong-network"));
+    if (!/Wrong network: your wallet is on chain 1/.test(banner)) throw new Error(`banner says: ${banner}`);
+    await shot(p, "8-wrong-network");
+    await p.click(byId("switch-network"));
+    await p.waitForSelector(byId("wrong-network"), { state: "detached" });
+    await p.waitForSelector(byId("tab-patient"));
+  });
+
+  await check("the canary is in no block of the store, no mail and no log", async () => {
+    if (!ready.store) throw new Error("demo did not say where its store is");
+    const needle = Buffer.from(canary);
+    for (const f of [...filesUnder(ready.store), ...filesUnder(scratch)]) {
+      if (readFileSync(f).includes(needle)) throw new Error(`${f} holds the plaintext canary`);
+    }
+  });
+  await finish(0);
+} catch (e) {
+  if (results.every((r) => r.ok)) {
+    results.push({ name: "setup", ok: false });
+    console.error(`  FAIL setup: ${e?.stack ?? e}`);
+  }
+  await finish(1);
+}

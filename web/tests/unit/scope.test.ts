@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { keccak256, toBytes } from "viem";
+import { categoryHash, parseExpiry, parseScope, scopeArgs, ZERO32, InputError } from "../../src/scope";
+
+describe("scopes", () => {
+  it("read as the CLI reads them", () => {
+    expect(parseScope("all")).toEqual({ kind: "all" });
+    expect(parseScope("records:1, 2")).toEqual({ kind: "records", ids: [1n, 2n] });
+    expect(parseScope("category:lab")).toEqual({ kind: "category", code: "lab" });
+    expect(scopeArgs(parseScope("category:lab"))).toEqual({ scopeKind: 2, category: keccak256(toBytes("lab")), recordIds: [] });
+    expect(scopeArgs(parseScope("records:7"))).toEqual({ scopeKind: 1, category: ZERO32, recordIds: [7n] });
+  });
+
+  it("refuse what the contract would refuse, with the input named", () => {
+    for (const bad of ["", "some", "all:x", "records:", "records:0", "records:1,x", "category:", "records:-1"]) {
+      expect(() => parseScope(bad)).toThrow(InputError);
+    }
+    expect(() => parseScope("records:x")).toThrow(/records:x/);
+  });
+});
+
+describe("categories", () => {
+  it("hash codes and keep explicit bytes32 values", () => {
+    expect(categoryHash(" lab ")).toBe(keccak256(toBytes("lab")));
+    expect(categoryHash("")).toBe(ZERO32);
+    const raw = `0x${"ab".repeat(32)}`;
+    expect(categoryHash(raw)).toBe(raw);
+  });
+});
+
+describe("expiries", () => {
+  const now = 1_800_000_000n;
+  it("take durations, dates and unix seconds", () => {
+    expect(parseExpiry("30d", now)).toBe(now + 30n * 86400n);
+    expect(parseExpiry("90min", now)).toBe(now + 5400n);
+    expect(parseExpiry("12h", now)).toBe(now + 43200n);
+    expect(parseExpiry("2030-01-01", now)).toBe(1893456000n);
+    expect(parseExpiry(String(now + 5n), now)).toBe(now + 5n);
+  });
+  it("must lie in the future", () => {
+    expect(() => parseExpiry("2020-01-01", now)).toThrow(/not in the future/);
+    expect(() => parseExpiry("0", now)).toThrow(/not in the future/);
+    expect(() => parseExpiry("3 fortnights", now)).toThrow(/unknown unit/);
+    expect(() => parseExpiry("soon", now)).toThrow(InputError);
+    expect(() => parseExpiry("99999999999999999999999", now)).toThrow(/too far/);
+  });
+});
