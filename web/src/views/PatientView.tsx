@@ -8,6 +8,7 @@ import type { GrantRow, RecordRow } from "../ledger";
 import { categoryHash, formatTime, parseExpiry, parseScope, shortAddress } from "../scope";
 import { useSession } from "../session";
 import { createKey } from "./KeyPanel";
+import { OpenButton } from "./OpenButton";
 
 /** The largest record the page encrypts in memory; the CLI streams larger ones. */
 export const MAX_UPLOAD = 64 << 20;
@@ -90,13 +91,14 @@ function Records() {
       <h2>My records</h2>
       <table data-testid="records-table">
         <thead>
-          <tr><th>id</th><th>version</th><th>CID</th><th>category</th><th>added</th></tr>
+          <tr><th>id</th><th>version</th><th>CID</th><th>category</th><th>added</th><th /></tr>
         </thead>
         <tbody>
           {rows.map((r) => (
             <tr key={String(r.id)} data-testid={`record-${r.id}`}>
               <td>{String(r.id)}</td><td>{r.version}</td><td className="mono">{r.cid}</td>
               <td className="mono">{r.category.slice(0, 10)}…</td><td>{formatTime(r.addedAt)}</td>
+              <td><OpenButton id={r.id} /></td>
             </tr>
           ))}
         </tbody>

@@ -276,6 +276,8 @@ try {
     await p.click(byId("upload-record"));
     await expectStatus(p, /Record 1 \(version 1\) stored as baf/);
     await p.waitForSelector(byId("record-1"));
+    await p.click(byId("open-1"));
+    await expectStatus(p, new RegExp(`Record 1 v1: ${original.length} bytes decrypted`));
     await p.fill(byId("grant-doctor"), doctorAddr);
     await p.fill(byId("grant-expiry"), "1h");
     await p.click(byId("grant"));
@@ -350,9 +352,15 @@ try {
 
   await check("the patient's audit trail shows the grant, the reads, the revocation and the break-glass", async () => {
     const p = patient.page;
-    const audit = await p.textContent(byId("audit-table"));
-    for (const needle of ["grant 1: all records", "read record 1 v1", "grant 1 revoked", "break-glass access until"]) {
-      if (!audit.includes(needle)) throw new Error(`audit trail lacks "${needle}": ${audit}`);
+    const short = `${doctorAddr.slice(0, 6)}…${doctorAddr.slice(-4)}`;
+    const needles = ["grant 1: all records", "read record 1 v1", "grant 1 revoked", "break-glass access until", "read record 2 v1"];
+    // The page learns of the doctor's last read from the live poll.
+    for (const until = Date.now() + 15_000; ; ) {
+      const rows = await p.$$eval('[data-testid="audit-table"] tbody tr', (trs) => trs.map((tr) => tr.textContent));
+      const missing = needles.filter((n) => !rows.some((r) => r.includes(n) && r.includes(short)));
+      if (missing.length === 0) break;
+      if (Date.now() > until) throw new Error(`audit trail lacks ${missing.join(", ")} by ${short}: ${rows.join(" | ")}`);
+      await new Promise((r) => setTimeout(r, 250));
     }
     await shot(p, "7-patient-audit");
   });
