@@ -50,6 +50,9 @@ export async function registerContact(
     primaryType: "RegisterContact",
     message: { account, email, nonce, expiry },
   });
+  if (typeof signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signature)) {
+    throw new UserFacingError("The wallet returned no signature.");
+  }
   await answer(
     await fetchFn(`${notifier}/v1/contacts`, {
       method: "POST",

@@ -278,6 +278,35 @@ export class Ledger {
     }
   }
 
+  /** A new version of the patient's record under a new key, wrapped for the readers
+   * allowed now: after a revocation, the revoked doctor's old key opens nothing new. */
+  async rekey(id: bigint, secret: Uint8Array, progress?: Progress) {
+    const me = this.account;
+    const rr = this.cfg.recordRegistry;
+    const owner = await this.read<Address>(rr, recordRegistryAbi, "recordOwner", [id]);
+    if (!same(owner, me)) throw new UserFacingError(`Record ${id} belongs to ${owner}, not to you.`);
+    const latest = await this.read<number>(rr, recordRegistryAbi, "versionCount", [id]);
+    const r = await this.read<readonly [Address, number, Hex, Hex, Hex, bigint]>(rr, recordRegistryAbi, "getRecordVersion", [id, latest], true);
+    const own = await this.wrappedKey(id, latest, me);
+    if (own === null) throw new UserFacingError(`Record ${id} has no key for you: it cannot be re-encrypted here.`);
+    const cid = vault.cidToString(hexToBytes(r[2]));
+    const ciphertext = await this.ipfs.cat(cid, undefined, (d, t) => progress?.("download", d, t));
+    const plaintext = vault.openRecord(ciphertext, hexToBytes(own), secret, this.ctx(me, id), hexToBytes(r[3]));
+    const readers = await this.readers(me, id, r[4], this.candidateDoctors(await this.events(), me));
+    const sealed = vault.sealRecord(plaintext, this.ctx(me, id), readers.map((x) => x.key));
+    plaintext.fill(0);
+    await this.ipfs.putBlocks(sealed.blocks, (d, t) => progress?.("upload", d, t));
+    const receipt = await this.send(rr, recordRegistryAbi, "addVersion", [
+      id,
+      bytesToHex(sealed.cidBytes),
+      bytesToHex(sealed.sha256),
+      readers.map((x) => x.address),
+      sealed.wrappedKeys.map((k) => bytesToHex(k)),
+    ]);
+    const added = this.eventsIn(receipt, "RecordAdded")[0];
+    return { version: Number(added?.version ?? latest + 1), cid: sealed.cid, readers: readers.map((x) => x.address) };
+  }
+
   async records(patient: Address = this.account): Promise<RecordRow[]> {
     const ids = await this.read<bigint[]>(this.cfg.recordRegistry, recordRegistryAbi, "recordsOf", [patient]);
     return Promise.all(

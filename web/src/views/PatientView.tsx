@@ -83,6 +83,11 @@ function Upload() {
 function Records() {
   const s = useSession();
   const [rows, setRows] = useState<RecordRow[]>([]);
+  const rekey = (id: bigint) =>
+    s.run(`Re-encrypting record ${id}`, async () => {
+      const r = await s.ledger.rekey(id, needSecret(s.secret), s.progress);
+      return `Record ${id} version ${r.version}: re-encrypted under a new key for ${r.readers.length} reader(s).`;
+    });
   useEffect(() => {
     s.ledger.records().then(setRows, () => setRows([]));
   }, [s.ledger, s.tick]);
@@ -98,7 +103,12 @@ function Records() {
             <tr key={String(r.id)} data-testid={`record-${r.id}`}>
               <td>{String(r.id)}</td><td>{r.version}</td><td className="mono">{r.cid}</td>
               <td className="mono">{r.category.slice(0, 10)}…</td><td>{formatTime(r.addedAt)}</td>
-              <td><OpenButton id={r.id} /></td>
+              <td>
+                <OpenButton id={r.id} />
+                <button onClick={() => rekey(r.id)} data-testid={`rekey-${r.id}`} title="After a revocation: a new version under a new key, for the readers allowed now">
+                  Re-encrypt
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>

@@ -324,6 +324,12 @@ try {
     await shot(p, "5-doctor-refused-after-revoke");
   });
 
+  await check("the patient re-encrypts record 1 for the readers allowed now: themselves alone", async () => {
+    const p = patient.page;
+    await p.click(byId("rekey-1"));
+    await expectStatus(p, /Record 1 version 2: re-encrypted under a new key for 1 reader\(s\)/);
+  });
+
   const later = Buffer.concat([Buffer.from(`${canary} ECG after revocation\n`), randomBytes(40_000)]);
   await check("a record added after revocation is wrapped for the patient alone", async () => {
     const p = patient.page;
@@ -342,18 +348,22 @@ try {
     await p.click(byId("open-2"));
     await expectError(p, /has no key for you yet/);
     await patient.page.click(byId("sync-keys"));
-    await expectStatus(patient.page, /^1 record\(s\) gained keys/);
+    // Record 1's new version and record 2: neither was wrapped for the doctor.
+    await expectStatus(patient.page, /^2 record\(s\) gained keys/);
     await p.click(byId("open-2"));
     await expectStatus(p, new RegExp(`Record 2 v1: ${later.length} bytes decrypted`));
     const [download] = await Promise.all([p.waitForEvent("download"), p.click(byId("download-2"))]);
     if (!readFileSync(await download.path()).equals(later)) throw new Error("the break-glass download differs");
+    await p.fill(byId("open-id"), "1");
+    await p.click(byId("open-1"));
+    await expectStatus(p, new RegExp(`Record 1 v2: ${original.length} bytes decrypted`));
     await shot(p, "6-doctor-break-glass");
   });
 
   await check("the patient's audit trail shows the grant, the reads, the revocation and the break-glass", async () => {
     const p = patient.page;
     const short = `${doctorAddr.slice(0, 6)}…${doctorAddr.slice(-4)}`;
-    const needles = ["grant 1: all records", "read record 1 v1", "grant 1 revoked", "break-glass access until", "read record 2 v1"];
+    const needles = ["grant 1: all records", "read record 1 v1", "grant 1 revoked", "break-glass access until", "read record 2 v1", "read record 1 v2"];
     // The page learns of the doctor's last read from the live poll.
     for (const until = Date.now() + 15_000; ; ) {
       const rows = await p.$$eval('[data-testid="audit-table"] tbody tr', (trs) => trs.map((tr) => tr.textContent));
