@@ -69,17 +69,7 @@ fn sha256_file(path: &Path) -> Result<[u8; 32]> {
 }
 
 pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
-    let tmp;
-    let dir = match dir {
-        Some(d) => {
-            std::fs::create_dir_all(&d).map_err(|e| Error::file(&d, e))?;
-            d
-        }
-        None => {
-            tmp = TempDir::new()?;
-            tmp.0.clone()
-        }
-    };
+    let (dir, _tmp) = work_dir(dir)?;
     let dev = Devnode::ephemeral()
         .await
         .map_err(|e| Error::Devnode(e.to_string()))?;
@@ -267,6 +257,20 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
 
 /// A directory removed when the demo ends (unless --dir was given).
 struct TempDir(PathBuf);
+
+/// `dir` (created if need be), or a temporary one removed when the guard drops.
+fn work_dir(dir: Option<PathBuf>) -> Result<(PathBuf, Option<TempDir>)> {
+    match dir {
+        Some(d) => {
+            std::fs::create_dir_all(&d).map_err(|e| Error::file(&d, e))?;
+            Ok((d, None))
+        }
+        None => {
+            let tmp = TempDir::new()?;
+            Ok((tmp.0.clone(), Some(tmp)))
+        }
+    }
+}
 
 impl TempDir {
     fn new() -> Result<Self> {

@@ -6,7 +6,7 @@
 //! where (one JSON line with --json, the only stdout line before serving), then
 //! it serves until SIGTERM or Ctrl-C.
 
-use super::{actor, TempDir};
+use super::{actor, work_dir};
 use crate::cli::DemoWeb;
 use crate::cmd::{deploy, roles};
 use crate::deployment::Deployment;
@@ -36,17 +36,7 @@ pub async fn serve_web(
         .as_deref()
         .map(serve::notifier_url)
         .transpose()?;
-    let tmp;
-    let dir = match dir {
-        Some(d) => {
-            std::fs::create_dir_all(&d).map_err(|e| Error::file(&d, e))?;
-            d
-        }
-        None => {
-            tmp = TempDir::new()?;
-            tmp.0.clone()
-        }
-    };
+    let (dir, _tmp) = work_dir(dir)?;
     let (listener, bound) = serve::bind(listen).await?;
     let rpc = RpcConfig {
         addr: rpc_listen,
