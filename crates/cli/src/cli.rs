@@ -169,6 +169,13 @@ pub enum KeysCmd {
     },
     /// The address and X25519 public key of the signing account (never the secret).
     Show,
+    /// Write the signing account's X25519 record key, locked with a passphrase
+    /// (CARELEDGER_WEB_PASSPHRASE or a prompt), as a key file the web app imports:
+    /// the same account then reads its records in the browser too.
+    ExportWeb {
+        /// Where to write the key file (mode 0600; refused if it exists).
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -67,6 +67,7 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
     let report = match &cli.command {
         Command::Deploy { contracts } => cmd::deploy::run(&ctx, contracts).await?.1,
         Command::Keys(KeysCmd::Show) => cmd::keys::show(&ctx)?,
+        Command::Keys(KeysCmd::ExportWeb { out }) => cmd::keys::export_web(&ctx, out)?,
         Command::Keys(KeysCmd::New { .. }) | Command::Demo { .. } => unreachable!("handled above"),
         Command::Patient(PatientCmd::Register) => cmd::roles::register_patient(&ctx).await?,
         Command::Doctor(DoctorCmd::Register { licence }) => {

@@ -120,6 +120,32 @@ fn keys_deployments_and_nodes_that_are_wrong() {
         .unwrap();
     assert_eq!(again.status.code(), Some(1));
 
+    // The web key file: a short passphrase and an existing file are refused; the
+    // file holds the key locked, never in the clear.
+    let export = |out: &str, pass: &str| {
+        nobody
+            .cmd()
+            .args(["keys", "export-web", out, "--keystore", "k.json", "--json"])
+            .env("CARELEDGER_PASSWORD", "right")
+            .env("CARELEDGER_WEB_PASSPHRASE", pass)
+            .output()
+            .unwrap()
+    };
+    let short = export("web.json", "short");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8"));
+    assert!(!dir.path().join("web.json").exists());
+    let ok = export("web.json", "long enough");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("web.json")).unwrap()).unwrap();
+    assert_eq!(file["kdf"], "scrypt");
+    assert_eq!(export("web.json", "long enough").status.code(), Some(1));
+
     let bad_key = User {
         chain: &chain,
         dir: dir.path(),

@@ -35,17 +35,20 @@ export function KeyPanel() {
       <section className="key" data-testid="key-unlocked">
         {matches ? "Your record key is unlocked in this tab." : "Warning: the unlocked key is not the one registered on chain: records will not open."}
         <button onClick={() => s.setSecret(null)}>Lock</button>
+        {locked && (
+          <a
+            href={`data:application/json;charset=utf-8,${encodeURIComponent(locked)}`}
+            download={`careledger-key-${s.account.toLowerCase()}.json`}
+            data-testid="backup-key"
+            title="The key file stays locked with your passphrase; keep it: without it, this browser's records cannot be read elsewhere"
+          >
+            Back up my key
+          </a>
+        )}
       </section>
     );
   }
-  if (!locked) {
-    return (
-      <section className="key warn" data-testid="key-missing">
-        This account's encryption key is not in this browser (it was registered from the CLI or another browser): records cannot be
-        decrypted or shared here.
-      </section>
-    );
-  }
+  if (!locked) return <ImportKey />;
   const unlock = () =>
     s.run("Unlocking your key", async () => {
       try {
@@ -62,6 +65,47 @@ export function KeyPanel() {
         Passphrase <input type="password" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="unlock-passphrase" />
       </label>
       <button onClick={unlock} data-testid="unlock">Unlock my key</button>
+    </section>
+  );
+}
+
+/** A key file from `careledger keys export-web` or another browser's backup,
+ * accepted only if it unlocks to the key registered on chain for this account. */
+function ImportKey() {
+  const s = useSession();
+  const [file, setFile] = useState<File | null>(null);
+  const [pass, setPass] = useState("");
+  const importKey = () =>
+    s.run("Importing your key", async () => {
+      if (!file) throw new UserFacingError("Choose the key file first.");
+      if (file.size > 4096) throw new UserFacingError("That is not a CareLedger key file (too large).");
+      const text = await file.text();
+      let secret: Uint8Array;
+      try {
+        secret = vault.unlockSecret(text, pass);
+      } catch (e) {
+        const m = String((e as Error)?.message ?? e);
+        throw new UserFacingError(m.includes("wrong passphrase") ? "Wrong passphrase for this key file." : `That is not a CareLedger key file: ${m}`);
+      }
+      if (bytesToHex(vault.publicKey(secret)) !== s.role.encryptionKey.toLowerCase()) {
+        throw new UserFacingError("This key file holds another key than the one registered on chain for this account.");
+      }
+      store().save(slot(s), text);
+      s.setSecret(secret);
+      setPass("");
+      return "Key imported and unlocked; it is kept in this browser, locked with the file's passphrase.";
+    });
+  return (
+    <section className="key warn" data-testid="key-missing">
+      <p>
+        This account's encryption key is not in this browser (it was registered from the CLI or another browser). Import its key
+        file (<code>careledger keys export-web FILE</code>, or a backup from another browser) to read and share records here.
+      </p>
+      <input type="file" accept=".json,application/json" onChange={(e) => setFile(e.target.files?.[0] ?? null)} data-testid="import-key-file" />
+      <label>
+        Passphrase <input type="password" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="import-key-passphrase" />
+      </label>
+      <button onClick={importKey} data-testid="import-key">Import key</button>
     </section>
   );
 }

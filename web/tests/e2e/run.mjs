@@ -8,7 +8,7 @@
 // (default /usr/bin/chromium), E2E_ARTIFACTS (default test-results/).
 // Prints `web-e2e: N passed, M failed`; screenshots of every view go to the
 // artifacts directory.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
@@ -37,6 +37,8 @@ const children = [];
 let demo;
 let browser;
 const scratch = mkdtempSync(join(tmpdir(), "careledger-web-e2e-"));
+// Plaintext the CLI reads lives apart: the privacy scan reads everything in scratch.
+const plainDir = mkdtempSync(join(tmpdir(), "careledger-web-e2e-plain-"));
 
 // Nothing may hang CI: the whole run has a deadline.
 const deadline = setTimeout(() => {
@@ -49,6 +51,7 @@ async function finish(code) {
   await browser?.close().catch(() => {});
   for (const c of children) c.kill("SIGTERM");
   rmSync(scratch, { recursive: true, force: true });
+  rmSync(plainDir, { recursive: true, force: true });
   const passed = results.filter((r) => r.ok).length;
   console.log(`web-e2e: ${passed} passed, ${results.length - passed} failed`);
   process.exit(code || (passed === results.length ? 0 : 1));
@@ -229,7 +232,7 @@ try {
   const doctorEmail = "dr.grey@clinic.test";
   const free = ready.accounts.filter((a) => a.role === "free");
   const verifierKey = ready.accounts.find((a) => a.role === "verifier");
-  if (free.length < 3 || !verifierKey?.privateKey) throw new Error("demo --web --print-keys gave too few accounts");
+  if (free.length < 4 || !verifierKey?.privateKey) throw new Error("demo --web --print-keys gave too few accounts");
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
 
   // A record several UnixFS blocks long, with a canary that must stay in the page.
@@ -375,13 +378,57 @@ try {
     await shot(p, "7-patient-audit");
   });
 
+  await check("the patient backs up the browser's key: a locked key file, no secret in the clear", async () => {
+    const p = patient.page;
+    const [download] = await Promise.all([p.waitForEvent("download"), p.click(byId("backup-key"))]);
+    const file = JSON.parse(readFileSync(await download.path(), "utf8"));
+    if (file.kdf !== "scrypt" || !file.ciphertext) throw new Error(`backup is not a locked key file: ${JSON.stringify(file)}`);
+  });
+
+  await check("one format: a record the CLI added opens in the browser with the CLI's exported key", async () => {
+    const cliUser = free[3];
+    const cliPlain = Buffer.concat([Buffer.from(`${canary} from the CLI\n`), randomBytes(300_000)]);
+    const plainFile = join(plainDir, "cli-record.bin");
+    const keyFile = join(scratch, "cli-key.json");
+    writeFileSync(plainFile, cliPlain);
+    const cli = (...args) => {
+      const r = spawnSync(BIN, ["--rpc-url", ready.rpcUrl, "--deployment", join(scratch, "deployment.json"), "--store", ready.store, "--json", ...args], {
+        env: { PATH: process.env.PATH, CARELEDGER_PRIVATE_KEY: cliUser.privateKey, CARELEDGER_WEB_PASSPHRASE: "cli passphrase" },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      if (r.status !== 0) throw new Error(`careledger ${args.join(" ")}: exit ${r.status}: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    };
+    cli("patient", "register");
+    const added = cli("record", "add", plainFile, "--category", "imaging");
+    cli("keys", "export-web", keyFile);
+    const id = added.recordId;
+    const { page: p } = await rolePage(ready, cliUser);
+    await connect(p);
+    await p.click(byId("tab-patient"));
+    await p.waitForSelector(byId("key-missing"));
+    await p.setInputFiles(byId("import-key-file"), keyFile);
+    await p.fill(byId("import-key-passphrase"), "wrong passphrase");
+    await p.click(byId("import-key"));
+    await expectError(p, /Wrong passphrase for this key file/);
+    await p.fill(byId("import-key-passphrase"), "cli passphrase");
+    await p.click(byId("import-key"));
+    await expectStatus(p, /Key imported and unlocked/);
+    await p.click(byId(`open-${id}`));
+    await expectStatus(p, new RegExp(`Record ${id} v1: ${cliPlain.length} bytes decrypted`));
+    const [download] = await Promise.all([p.waitForEvent("download"), p.click(byId(`download-${id}`))]);
+    if (!readFileSync(await download.path()).equals(cliPlain)) throw new Error("the browser's plaintext differs from what the CLI sealed");
+    await shot(p, "8-cli-key-imported");
+  });
+
   await check("a wallet on the wrong network is detected and switched", async () => {
     const wrong = await rolePage(ready, free[2], { startChainId: 1 });
     const p = wrong.page;
     await connect(p);
     const banner = await p.textContent(byId("wrong-network"));
     if (!/Wrong network: your wallet is on chain 1/.test(banner)) throw new Error(`banner says: ${banner}`);
-    await shot(p, "8-wrong-network");
+    await shot(p, "9-wrong-network");
     await p.click(byId("switch-network"));
     await p.waitForSelector(byId("wrong-network"), { state: "detached" });
     await p.waitForSelector(byId("tab-patient"));
