@@ -3,7 +3,7 @@
 //! these to JavaScript. Record keys are created, used and dropped in here.
 
 use alloy_primitives::{Address, U256};
-use careledger_vault::ipfs::{self, BlockStore, Cid};
+use careledger_vault::ipfs::{self, BlockStore, Cid, NullBlockStore};
 use careledger_vault::record::{self, StoredRecord};
 use careledger_vault::{keyfile, stream, wrap, Error, ReaderKeypair, RecordContext, RecordKey};
 use std::collections::HashMap;
@@ -49,19 +49,6 @@ impl BlockStore for OrderedStore {
             .get(cid)
             .map(|&i| self.blocks[i].1.clone())
             .ok_or_else(|| Error::MissingBlock(cid.to_string()))
-    }
-}
-
-/// Keeps nothing: for the CID of bytes, whose blocks are not wanted.
-struct Discard;
-
-impl BlockStore for Discard {
-    fn put(&mut self, _: &Cid, _: &[u8]) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn get(&self, cid: &Cid) -> Result<Vec<u8>, Error> {
-        Err(Error::MissingBlock(cid.to_string()))
     }
 }
 
@@ -219,7 +206,7 @@ pub fn cid_from_string(text: &str) -> Result<Vec<u8>, Error> {
 
 /// The CID kubo gives `bytes` (`ipfs add --cid-version=1`), as the vault computes it.
 pub fn ciphertext_cid(bytes: &[u8]) -> Result<String, Error> {
-    Ok(ipfs::add(&mut &bytes[..], &mut Discard)?.to_string())
+    Ok(ipfs::add(&mut &bytes[..], &mut NullBlockStore)?.to_string())
 }
 
 /// "raw" or "dag-pb", the codecs a UnixFS DAG is made of.

@@ -17,22 +17,9 @@
 //!
 //! MB is 10^6 bytes, as `dd` and most disk tools count.
 
-use careledger_vault::ipfs::{BlockStore, Cid, FsBlockStore};
-use careledger_vault::{record, stream, Error, RecordContext, RecordKey};
+use careledger_vault::ipfs::{FsBlockStore, NullBlockStore};
+use careledger_vault::{record, stream, RecordContext, RecordKey};
 use std::time::Instant;
-
-/// Keeps nothing: the `null` mode's store.
-struct Discard;
-
-impl BlockStore for Discard {
-    fn put(&mut self, _: &Cid, _: &[u8]) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn get(&self, cid: &Cid) -> Result<Vec<u8>, Error> {
-        Err(Error::MissingBlock(cid.to_string()))
-    }
-}
 
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -118,7 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             return run.report();
         }
         "null" => {
-            let sealed = record::seal(&key, &ctx, &mut input, &mut Discard)?;
+            let sealed = record::seal(&key, &ctx, &mut input, &mut NullBlockStore)?;
             (sealed.ciphertext_len, sealed.cid.to_string())
         }
         "encrypt" => {

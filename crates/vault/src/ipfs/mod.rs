@@ -24,7 +24,7 @@ mod unixfs;
 mod varint;
 mod writer;
 
-pub use blockstore::{BlockStore, FsBlockStore, MemBlockStore};
+pub use blockstore::{BlockStore, FsBlockStore, MemBlockStore, NullBlockStore};
 pub use car::{export_car, import_car};
 pub use cid::Cid;
 #[cfg(feature = "http")]
