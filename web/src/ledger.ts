@@ -346,6 +346,12 @@ export class Ledger {
     const rr = this.cfg.recordRegistry;
     const ids = await this.read<bigint[]>(rr, recordRegistryAbi, "recordsOf", [me]);
     const shared: bigint[] = [];
+    // One registry read per doctor, not one per doctor and record.
+    const keys = new Map<Address, Promise<Uint8Array>>();
+    const keyOf = (d: Address) => {
+      if (!keys.has(d)) keys.set(d, this.encryptionKeyOf(d));
+      return keys.get(d)!;
+    };
     for (const [i, id] of ids.entries()) {
       progress?.("share keys", i, ids.length);
       const version = await this.read<number>(rr, recordRegistryAbi, "versionCount", [id]);
@@ -359,7 +365,7 @@ export class Ledger {
       if (own === null) throw new UserFacingError(`Record ${id} has no key for you: it cannot be shared.`);
       const ctx = this.ctx(me, id);
       const wrapped: Hex[] = [];
-      for (const d of missing) wrapped.push(bytesToHex(vault.rewrapKey(hexToBytes(own), secret, await this.encryptionKeyOf(d), ctx)));
+      for (const d of missing) wrapped.push(bytesToHex(vault.rewrapKey(hexToBytes(own), secret, await keyOf(d), ctx)));
       await this.send(rr, recordRegistryAbi, "wrapKeys", [id, version, missing, wrapped]);
       shared.push(id);
     }
@@ -435,7 +441,8 @@ export class Ledger {
     // Access first (a decoded AccessDenied), then the key: a read that cannot
     // succeed is not logged as one.
     await this.client.simulateContract({ address: rr, abi: recordRegistryAbi, functionName: "accessRecord", args: [id], account: this.account });
-    if ((await this.wrappedKey(id, latest, this.account)) === null) {
+    const latestKey = await this.wrappedKey(id, latest, this.account);
+    if (latestKey === null) {
       throw new UserFacingError(`Record ${id} has no key for you yet: the patient shares it on their next visit to CareLedger.`);
     }
     const receipt = await this.send(rr, recordRegistryAbi, "accessRecord", [id]);
@@ -443,7 +450,8 @@ export class Ledger {
     const r = await this.read<readonly [Address, number, Hex, Hex, Hex, bigint]>(rr, recordRegistryAbi, "getRecordVersion", [id, version], true);
     const patient = r[0];
     const cid = vault.cidToString(hexToBytes(r[2]));
-    const wrapped = await this.wrappedKey(id, version, this.account);
+    // The logged version is the latest unless the patient re-encrypted in between.
+    const wrapped = version === latest ? latestKey : await this.wrappedKey(id, version, this.account);
     if (wrapped === null) throw new UserFacingError(`Record ${id} version ${version} has no key for you.`);
     const ciphertext = await this.ipfs.cat(cid, undefined, (d, t) => progress?.("download", d, t));
     const plaintext = vault.openRecord(ciphertext, hexToBytes(wrapped), secret, this.ctx(patient, id), hexToBytes(r[3]));
