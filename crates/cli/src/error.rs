@@ -45,6 +45,10 @@ pub enum Error {
     Devnode(String),
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: String, reason: String },
+    #[error("stopped by a signal {0}")]
+    Interrupted(&'static str),
+    #[error("cannot listen for SIGINT and SIGTERM: {0}")]
+    Signals(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

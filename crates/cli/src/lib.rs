@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod keystore;
 pub mod output;
 pub mod serve;
+pub mod signals;
 
 use cli::{
     Cli, Command, DoctorCmd, EmergencyCmd, GrantsCmd, IpfsCmd, KeysCmd, NotifyCmd, PatientCmd,
@@ -54,7 +55,13 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
             cmd::demo::serve_web(web, dir.clone(), contracts, g.json).await?;
             return Ok(None);
         }
-        return cmd::demo::run(dir.clone(), contracts).await.map(Some);
+        // Ending the demo's future on Ctrl-C, instead of dying by the signal, drops
+        // its guards: the temporary directory goes and the devnode stops.
+        let mut stop = signals::Stop::listen()?;
+        return tokio::select! {
+            _ = stop.requested() => Err(Error::Interrupted("before the demo's end")),
+            report = cmd::demo::run(dir.clone(), contracts) => report.map(Some),
+        };
     }
     let ctx = Ctx::new(
         &g.rpc_url,

@@ -786,3 +786,69 @@ fn demo_web_deploys_and_prints_where_everything_is() {
     let files = std::env::temp_dir().join(format!("careledger-demo-{pid}"));
     assert!(!files.exists(), "the demo's files are removed");
 }
+
+/// Ctrl-C or SIGTERM while a demo is still deploying: a clean error, the devnode
+/// stopped, and no temporary directory left behind.
+#[test]
+fn a_signal_mid_demo_leaves_no_files_behind() {
+    let contracts = common::contracts();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tmp = d.join("tmp");
+    let web = d.join("dist");
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::create_dir_all(&web).unwrap();
+    std::fs::write(web.join("index.html"), "<!doctype html>").unwrap();
+    let web_demo = [
+        "demo",
+        "--web",
+        "dist",
+        "--listen",
+        "127.0.0.1:0",
+        "--rpc-listen",
+        "127.0.0.1:0",
+    ];
+    for (signal, args) in [("-INT", &["demo"][..]), ("-TERM", &web_demo[..])] {
+        let log = d.join("demo.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_careledger"))
+            .current_dir(d)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TMPDIR", &tmp)
+            .args(args)
+            .args(["--contracts", contracts.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let files = tmp.join(format!("careledger-demo-{}", child.id()));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !files.exists() {
+            assert!(Instant::now() < deadline, "{args:?} made no directory");
+            assert!(child.try_wait().unwrap().is_none(), "{args:?} ended early");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let sent = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{args:?}: no exit 30 s after {signal}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stderr = std::fs::read_to_string(&log).unwrap();
+        // Exit status 1 with the CLI's error, not death by the signal (no code).
+        assert_eq!(status.code(), Some(1), "{args:?} after {signal}: {stderr}");
+        assert!(stderr.contains("stopped by a signal"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!files.exists(), "{args:?} left {}", files.display());
+    }
+}

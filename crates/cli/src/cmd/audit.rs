@@ -94,7 +94,7 @@ pub async fn audit(ctx: &Ctx, patient: Option<&str>, fhir: bool) -> Result<Repor
 }
 
 /// Prints each new event as it is mined (JSON lines with --json) until `count`
-/// events or Ctrl-C.
+/// events, SIGTERM or Ctrl-C.
 pub async fn watch(
     ctx: &Ctx,
     count: Option<usize>,
@@ -114,6 +114,8 @@ pub async fn watch(
     };
     let mut seen = 0usize;
     let addresses = vec![d.patient_registry, d.access_token, d.record_registry];
+    // Listening from here on: a Ctrl-C that comes mid-query ends the next wait.
+    let mut stop = crate::signals::Stop::listen()?;
     loop {
         if count.is_some_and(|c| seen >= c) {
             return Ok(());
@@ -146,7 +148,7 @@ pub async fn watch(
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = stop.requested() => return Ok(()),
         }
     }
 }

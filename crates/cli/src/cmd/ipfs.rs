@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::AtomicFile;
 use crate::output::Report;
 use crate::serve::{self, AppConfig};
+use crate::signals::Stop;
 use careledger_vault::ipfs::{self, Cid, PinningClient};
 use serde_json::json;
 use std::io::Write;
@@ -123,6 +124,8 @@ pub async fn serve(
         },
     })?;
     let (listener, bound) = serve::bind(addr).await?;
+    // Before the ready line: a client may send SIGTERM as soon as it reads it.
+    let stop = Stop::listen()?;
     let url = format!("http://{bound}");
     if json {
         serve::announce(&json!({ "listening": url }).to_string());
@@ -133,5 +136,5 @@ pub async fn serve(
             ctx.store_dir.display()
         ));
     }
-    serve::run(listener, app).await
+    serve::run(listener, app, stop).await
 }

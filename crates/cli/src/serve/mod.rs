@@ -13,6 +13,7 @@ mod guard;
 mod web;
 
 use crate::error::{Error, Result};
+use crate::signals::Stop;
 use axum::Router;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -83,39 +84,19 @@ pub fn router(opts: Options) -> Result<Router> {
     Ok(guard::wrap(app, origins))
 }
 
-/// Serves until SIGTERM or Ctrl-C, then lets the requests in flight finish.
-pub async fn run(listener: tokio::net::TcpListener, app: Router) -> Result<()> {
+/// Serves until `stop` (SIGTERM or Ctrl-C), then lets the requests in flight finish.
+pub async fn run(listener: tokio::net::TcpListener, app: Router, mut stop: Stop) -> Result<()> {
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
     axum::serve(listener, app)
-        .with_graceful_shutdown(stopped())
+        .with_graceful_shutdown(async move { stop.requested().await })
         .await
         .map_err(|e| Error::Listen {
             addr,
             reason: e.to_string(),
         })
-}
-
-/// Resolves at the first SIGTERM or Ctrl-C (SIGINT).
-pub async fn stopped() {
-    #[cfg(unix)]
-    let term = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
 }
 
 /// A notifier's base URL for the app: http(s), no trailing slash.

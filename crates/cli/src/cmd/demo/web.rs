@@ -12,6 +12,7 @@ use crate::cmd::{deploy, roles};
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
 use crate::serve::{self, AppConfig};
+use crate::signals::Stop;
 use careledger_devnode::rpc::RpcConfig;
 use careledger_devnode::{Devnode, NodeConfig};
 use serde_json::{json, Value};
@@ -36,6 +37,8 @@ pub async fn serve_web(
         .as_deref()
         .map(serve::notifier_url)
         .transpose()?;
+    // Before the first file: a signal from here on ends the demo through its clean-up.
+    let mut stop = Stop::listen()?;
     let (dir, _tmp) = work_dir(dir)?;
     let (listener, bound) = serve::bind(listen).await?;
     let rpc = RpcConfig {
@@ -52,7 +55,14 @@ pub async fn serve_web(
         print_keys: opts.print_keys,
         json,
     };
-    let served = setup.run(&dev, &dir, contracts, listener, bound).await;
+    let app = tokio::select! {
+        _ = stop.requested() => Err(Error::Interrupted("before the demo was ready")),
+        app = setup.run(&dev, &dir, contracts, bound) => app,
+    };
+    let served = match app {
+        Ok(app) => serve::run(listener, app, stop).await,
+        Err(e) => Err(e),
+    };
     dev.stop().await;
     served
 }
@@ -66,14 +76,14 @@ struct Setup {
 }
 
 impl Setup {
+    /// Deploys, announces, and returns the app to serve on `bound`.
     async fn run(
         self,
         dev: &Devnode,
         dir: &Path,
         contracts: &Path,
-        listener: tokio::net::TcpListener,
         bound: SocketAddr,
-    ) -> Result<()> {
+    ) -> Result<axum::Router> {
         let owner = actor(dev, 0, dir)?;
         // Built before deploying, so that a wrong --web fails at once.
         let app = serve::router(serve::Options {
@@ -96,7 +106,7 @@ impl Setup {
         } else {
             serve::announce(&self.human(&ready, dir));
         }
-        serve::run(listener, app).await
+        Ok(app)
     }
 
     /// `{"app","rpcUrl","chainId","deployment","store","accounts":[{"index","role","address"
