@@ -674,6 +674,17 @@ fn ipfs_serve_web_serves_the_app_and_its_configuration() {
     assert_eq!(server.stop().code(), Some(0));
 }
 
+/// `demo --web` serving `dist/` of the current directory, on ports of the system's choosing.
+const WEB_DEMO: [&str; 7] = [
+    "demo",
+    "--web",
+    "dist",
+    "--listen",
+    "127.0.0.1:0",
+    "--rpc-listen",
+    "127.0.0.1:0",
+];
+
 #[test]
 fn demo_web_deploys_and_prints_where_everything_is() {
     let contracts = common::contracts();
@@ -682,23 +693,13 @@ fn demo_web_deploys_and_prints_where_everything_is() {
     let web = d.join("dist");
     std::fs::create_dir_all(&web).unwrap();
     std::fs::write(web.join("index.html"), "<!doctype html>").unwrap();
-    let mut demo = Server::start(
-        d,
-        &[
-            "demo",
-            "--web",
-            "dist",
-            "--listen",
-            "127.0.0.1:0",
-            "--rpc-listen",
-            "127.0.0.1:0",
-            "--print-keys",
-            "--json",
-            "--contracts",
-            contracts.to_str().unwrap(),
-        ],
-        Duration::from_secs(300),
-    );
+    let args = [
+        &WEB_DEMO[..],
+        &["--print-keys", "--json", "--contracts"],
+        &[contracts.to_str().unwrap()],
+    ]
+    .concat();
+    let mut demo = Server::start(d, &args, Duration::from_secs(300));
     let ready = demo.ready.clone();
     let app = ready["app"].as_str().unwrap();
     let rpc = ready["rpcUrl"].as_str().unwrap();
@@ -799,16 +800,7 @@ fn a_signal_mid_demo_leaves_no_files_behind() {
     std::fs::create_dir_all(&tmp).unwrap();
     std::fs::create_dir_all(&web).unwrap();
     std::fs::write(web.join("index.html"), "<!doctype html>").unwrap();
-    let web_demo = [
-        "demo",
-        "--web",
-        "dist",
-        "--listen",
-        "127.0.0.1:0",
-        "--rpc-listen",
-        "127.0.0.1:0",
-    ];
-    for (signal, args) in [("-INT", &["demo"][..]), ("-TERM", &web_demo[..])] {
+    for (signal, args) in [("-INT", &["demo"][..]), ("-TERM", &WEB_DEMO[..])] {
         let log = d.join("demo.log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_careledger"))
             .current_dir(d)
