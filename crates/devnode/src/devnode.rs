@@ -12,6 +12,9 @@ pub enum DevnodeError {
     Node(#[from] NodeError),
     #[error(transparent)]
     Rpc(#[from] RpcError),
+    /// The thread or runtime of [`Devnode::spawn`] could not start.
+    #[error("cannot start the devnode's thread: {0}")]
+    Runtime(std::io::Error),
 }
 
 /// A running devnode: the chain and its JSON-RPC endpoint.

@@ -5,6 +5,8 @@ mod devnode;
 pub mod evm;
 pub mod node;
 pub mod rpc;
+mod spawned;
 
 pub use devnode::{Devnode, DevnodeError};
 pub use node::{Node, NodeConfig, CHAIN_ID};
+pub use spawned::SpawnedDevnode;

@@ -12,7 +12,7 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use careledger_devnode::node::NodeConfig;
 use careledger_devnode::rpc::RpcConfig;
-use careledger_devnode::Devnode;
+use careledger_devnode::{Devnode, SpawnedDevnode};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -33,10 +33,10 @@ impl Account {
 
 /// Where the chain runs.
 enum Backing {
-    /// A devnode on its own thread, stopped when the `Net` drops.
+    /// A devnode on its own thread, stopped when the `Net` drops (before its data
+    /// dir goes: fields drop in order).
     Devnode {
-        stop: Option<tokio::sync::oneshot::Sender<()>>,
-        thread: Option<std::thread::JoinHandle<()>>,
+        _dev: SpawnedDevnode,
         data_dir: tempfile::TempDir,
     },
     /// A chain someone else runs.
@@ -95,41 +95,23 @@ impl Net {
 
     fn devnode() -> Self {
         let data_dir = tempfile::tempdir().expect("a temp dir");
-        let dir = data_dir.path().to_path_buf();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            rt.block_on(async move {
-                let config = NodeConfig {
-                    data_dir: Some(dir),
-                    ..NodeConfig::default()
-                };
-                let rpc = RpcConfig {
-                    addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-                    ..RpcConfig::default()
-                };
-                let dev = Devnode::start(config, rpc).await.expect("devnode starts");
-                let funder = dev.node.accounts()[0].signer.clone();
-                tx.send((dev.url(), dev.ws_url(), dev.node.config().chain_id, funder))
-                    .expect("the test waits");
-                let _ = stopped.await;
-                dev.stop().await;
-            });
-        });
-        let (url, ws_url, chain_id, funder) = rx.recv().expect("devnode started");
+        let config = NodeConfig {
+            data_dir: Some(data_dir.path().to_path_buf()),
+            ..NodeConfig::default()
+        };
+        let rpc = RpcConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..RpcConfig::default()
+        };
+        let dev = Devnode::spawn(config, rpc).expect("devnode starts");
         Self {
-            url,
-            ws_url,
-            chain_id,
-            funder,
+            url: dev.url().to_string(),
+            ws_url: dev.ws_url().to_string(),
+            chain_id: dev.chain_id(),
+            funder: dev.accounts()[0].signer.clone(),
             funding: Mutex::new(()),
             backing: Backing::Devnode {
-                stop: Some(stop),
-                thread: Some(thread),
+                _dev: dev,
                 data_dir,
             },
         }
@@ -258,19 +240,6 @@ impl Net {
     pub fn head(&self) -> u64 {
         let n = self.rpc("eth_blockNumber", serde_json::json!([]));
         u64::from_str_radix(n.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
-    }
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        if let Backing::Devnode { stop, thread, .. } = &mut self.backing {
-            if let Some(stop) = stop.take() {
-                let _ = stop.send(());
-            }
-            if let Some(t) = thread.take() {
-                let _ = t.join();
-            }
-        }
     }
 }
 

@@ -3,54 +3,29 @@
 #![allow(dead_code)]
 
 use assert_cmd::Command;
-use careledger_devnode::Devnode;
+use careledger_devnode::{Devnode, SpawnedDevnode};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 
 pub struct Chain {
     pub url: String,
     pub keys: Vec<String>,
     pub addresses: Vec<String>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _dev: SpawnedDevnode,
 }
 
 impl Chain {
     /// An in-memory devnode serving on a free loopback port until dropped.
     pub fn start() -> Self {
-        let (tx, rx) = mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            rt.block_on(async move {
-                let dev = Devnode::ephemeral().await.expect("devnode starts");
-                let keys = dev
-                    .node
-                    .accounts()
-                    .iter()
-                    .map(|a| format!("0x{}", alloy::hex::encode(a.signer.to_bytes())))
-                    .collect::<Vec<_>>();
-                let addresses = dev
-                    .node
-                    .accounts()
-                    .iter()
-                    .map(|a| a.address().to_string())
-                    .collect::<Vec<_>>();
-                tx.send((dev.url(), keys, addresses)).expect("test waits");
-                let _ = stopped.await;
-                dev.stop().await;
-            });
-        });
-        let (url, keys, addresses) = rx.recv().expect("devnode started");
+        let dev = Devnode::spawn_ephemeral().expect("devnode starts");
+        let accounts = dev.accounts();
         Self {
-            url,
-            keys,
-            addresses,
-            stop: Some(stop),
-            thread: Some(thread),
+            url: dev.url().to_string(),
+            keys: accounts
+                .iter()
+                .map(|a| format!("0x{}", alloy::hex::encode(a.signer.to_bytes())))
+                .collect(),
+            addresses: accounts.iter().map(|a| a.address().to_string()).collect(),
+            _dev: dev,
         }
     }
 
@@ -73,17 +48,6 @@ impl Chain {
         stream.read_to_string(&mut answer).expect("an answer");
         let json = answer.split("\r\n\r\n").nth(1).expect("a body");
         serde_json::from_str(json).expect("a JSON-RPC answer")
-    }
-}
-
-impl Drop for Chain {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

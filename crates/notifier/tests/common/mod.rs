@@ -12,7 +12,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
 use careledger_cli::context::Ctx;
 use careledger_contact::{domain, RegisterRequest, RemoveRequest};
-use careledger_devnode::Devnode;
+use careledger_devnode::{Devnode, SpawnedDevnode};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,56 +21,22 @@ pub struct Chain {
     pub url: String,
     pub ws_url: String,
     pub keys: Vec<PrivateKeySigner>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _dev: SpawnedDevnode,
 }
 
 impl Chain {
     pub fn start() -> Self {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            rt.block_on(async move {
-                let dev = Devnode::ephemeral().await.expect("devnode starts");
-                let keys = dev
-                    .node
-                    .accounts()
-                    .iter()
-                    .map(|a| a.signer.clone())
-                    .collect();
-                tx.send((dev.url(), dev.ws_url(), keys))
-                    .expect("test waits");
-                let _ = stopped.await;
-                dev.stop().await;
-            });
-        });
-        let (url, ws_url, keys) = rx.recv().expect("devnode started");
+        let dev = Devnode::spawn_ephemeral().expect("devnode starts");
         Self {
-            url,
-            ws_url,
-            keys,
-            stop: Some(stop),
-            thread: Some(thread),
+            url: dev.url().to_string(),
+            ws_url: dev.ws_url().to_string(),
+            keys: dev.accounts().iter().map(|a| a.signer.clone()).collect(),
+            _dev: dev,
         }
     }
 
     pub fn address(&self, i: usize) -> Address {
         self.keys[i].address()
-    }
-}
-
-impl Drop for Chain {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
