@@ -54,6 +54,11 @@ pub struct Global {
     /// fetched from it, every block checked against its CID.
     #[arg(long, global = true, env = "CARELEDGER_IPFS_API")]
     pub ipfs_api: Option<String>,
+    /// The record (X25519) key of an account set up in the web app: its key file,
+    /// the app's backup or `keys export-web`, used instead of the key derived from
+    /// the signing key. Passphrase from CARELEDGER_WEB_PASSPHRASE or a prompt.
+    #[arg(long, global = true, env = "CARELEDGER_WEB_KEY")]
+    pub web_key: Option<PathBuf>,
     /// Machine-readable output on stdout.
     #[arg(long, global = true)]
     pub json: bool,

@@ -11,6 +11,7 @@ use alloy::signers::local::PrivateKeySigner;
 use careledger_vault::ipfs::{BlockStore, Cid, FsBlockStore, KuboClient};
 use careledger_vault::ReaderKeypair;
 use std::path::PathBuf;
+use zeroize::Zeroizing;
 
 pub struct Ctx {
     pub url: String,
@@ -22,6 +23,9 @@ pub struct Ctx {
     pub ipfs: Option<KuboClient>,
     /// Progress bars on stderr (off for --json and in the demo's quiet actors).
     pub progress: bool,
+    /// The X25519 secret of an account set up in the web app (`--web-key`); without
+    /// it the record key is derived from the signing key.
+    web_key: Option<Zeroizing<[u8; 32]>>,
 }
 
 impl Ctx {
@@ -70,7 +74,15 @@ impl Ctx {
             store_dir,
             ipfs,
             progress,
+            web_key: None,
         })
+    }
+
+    /// Reads and wraps record keys with `secret` (from a web key file) instead of
+    /// the key derived from the signing key.
+    pub fn with_web_key(mut self, secret: Zeroizing<[u8; 32]>) -> Self {
+        self.web_key = Some(secret);
+        self
     }
 
     /// The signing account; commands that send transactions need one.
@@ -81,7 +93,12 @@ impl Ctx {
             .ok_or(Error::NoKey)
     }
 
+    /// The account's X25519 record key: the web key if one was given, else the
+    /// one derived from the signing key.
     pub fn reader_key(&self) -> Result<ReaderKeypair> {
+        if let Some(secret) = &self.web_key {
+            return Ok(ReaderKeypair::from_secret(secret)?);
+        }
         self.signer
             .as_ref()
             .map(crate::keystore::reader_key)

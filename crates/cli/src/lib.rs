@@ -63,7 +63,7 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
             report = cmd::demo::run(dir.clone(), contracts) => report.map(Some),
         };
     }
-    let ctx = Ctx::new(
+    let mut ctx = Ctx::new(
         &g.rpc_url,
         signer(&cli)?,
         g.deployment.clone(),
@@ -71,6 +71,9 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         g.ipfs_api.as_deref(),
         !g.json,
     )?;
+    if let Some(path) = &g.web_key {
+        ctx = ctx.with_web_key(cmd::keys::unlock_web_key(path)?);
+    }
     let report = match &cli.command {
         Command::Deploy { contracts } => cmd::deploy::run(&ctx, contracts).await?.1,
         Command::Keys(KeysCmd::Show) => cmd::keys::show(&ctx)?,

@@ -315,3 +315,72 @@ fn fhir_records_consents_and_audit_events() {
         events.len()
     );
 }
+
+/// An account set up in the web app keeps its record key in a key file (the
+/// app's backup, made by the vault's keyfile module compiled to WebAssembly): with
+/// `--web-key` the CLI registers, adds and reads records with that key.
+#[test]
+fn an_account_from_the_web_app_reads_its_records_with_its_key_file() {
+    use careledger_vault::{keyfile, ReaderKeypair};
+    let chain = Chain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let u = deployed(&chain, dir.path());
+    let web = ReaderKeypair::generate();
+    let locked = keyfile::lock(&web.secret_bytes(), "correct horse").unwrap();
+    std::fs::write(dir.path().join("backup.json"), locked).unwrap();
+    let me = User {
+        chain: &chain,
+        dir: dir.path(),
+        key: Some(chain.keys[5].clone()),
+    };
+    let with_key = |args: &[&str], passphrase: &str| {
+        me.cmd()
+            .args(args)
+            .args(["--web-key", "backup.json", "--json"])
+            .env("CARELEDGER_WEB_PASSPHRASE", passphrase)
+            .output()
+            .unwrap()
+    };
+    let json = |args: &[&str]| -> Value {
+        let out = with_key(args, "correct horse");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+
+    let public = format!("0x{}", alloy::hex::encode(web.public_key()));
+    assert_eq!(json(&["keys", "show"])["x25519PublicKey"], public);
+    json(&["patient", "register"]);
+    std::fs::write(
+        dir.path().join("note.txt"),
+        "web-made account, CLI-read note",
+    )
+    .unwrap();
+    let added = json(&["record", "add", "note.txt"]);
+    let id = added["recordId"].as_str().unwrap().to_string();
+    json(&["record", "get", &id, "-o", "back.txt"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("back.txt")).unwrap(),
+        "web-made account, CLI-read note"
+    );
+    // A doctor granted from the CLI reads it with their own (derived) key.
+    json(&["grant", &chain.addresses[3], "--expires", "1d"]);
+    u[3].json(&["record", "get", &id, "-o", "doctor.txt"]);
+
+    // Without the key file the derived key opens nothing; a wrong passphrase is a
+    // clear error. Neither panics, and neither writes an output file.
+    let err = me.fails(&["record", "get", &id, "-o", "nokey.txt"]);
+    assert!(err.contains("--web-key"), "{err}");
+    let out = with_key(&["record", "get", &id, "-o", "wrong.txt"], "not the one");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--web-key") && stderr.contains("passphrase"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("nokey.txt").exists());
+    assert!(!dir.path().join("wrong.txt").exists());
+}

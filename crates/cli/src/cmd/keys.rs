@@ -1,12 +1,15 @@
-//! `careledger keys new|show|export-web`: addresses and public keys; a secret
-//! leaves only locked with a passphrase, never in the output.
+//! `careledger keys new|show|export-web`, and the `--web-key` files the app
+//! writes: addresses and public keys; a secret leaves only locked with a
+//! passphrase, never in the output.
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::Report;
 use alloy::hex;
 use serde_json::json;
+use std::io::Read;
 use std::path::Path;
+use zeroize::Zeroizing;
 
 pub fn new(out: &Path, password: &str) -> Result<Report> {
     let signer = crate::keystore::create(out, password)?;
@@ -39,7 +42,17 @@ pub fn show(ctx: &Ctx) -> Result<Report> {
 const MIN_WEB_PASSPHRASE: usize = 8;
 
 fn web_passphrase() -> Result<String> {
-    let pass = match std::env::var("CARELEDGER_WEB_PASSPHRASE") {
+    let pass = read_web_passphrase()?;
+    if pass.chars().count() < MIN_WEB_PASSPHRASE {
+        return Err(Error::Usage(format!(
+            "the passphrase must have at least {MIN_WEB_PASSPHRASE} characters"
+        )));
+    }
+    Ok(pass)
+}
+
+fn read_web_passphrase() -> Result<String> {
+    Ok(match std::env::var("CARELEDGER_WEB_PASSPHRASE") {
         Ok(p) => p,
         Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
             rpassword::prompt_password("passphrase for the web key file: ")
@@ -50,13 +63,22 @@ fn web_passphrase() -> Result<String> {
                 "a passphrase is needed: set CARELEDGER_WEB_PASSPHRASE or run in a terminal".into(),
             ))
         }
-    };
-    if pass.chars().count() < MIN_WEB_PASSPHRASE {
-        return Err(Error::Usage(format!(
-            "the passphrase must have at least {MIN_WEB_PASSPHRASE} characters"
-        )));
-    }
-    Ok(pass)
+    })
+}
+
+const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// The X25519 secret in a web key file (`--web-key`), unlocked with its passphrase.
+pub fn unlock_web_key(path: &Path) -> Result<Zeroizing<[u8; 32]>> {
+    // A key file is one short JSON line; reading a bounded prefix keeps a wrong
+    // path (a device, a huge file) from hanging the command.
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_KEY_FILE).read_to_string(&mut text))
+        .map_err(|e| Error::file(path, e))?;
+    let passphrase = Zeroizing::new(read_web_passphrase()?);
+    careledger_vault::keyfile::unlock(&text, &passphrase)
+        .map_err(|e| Error::Usage(format!("--web-key {}: {e}", path.display())))
 }
 
 pub fn export_web(ctx: &Ctx, out: &Path) -> Result<Report> {
@@ -69,7 +91,7 @@ pub fn export_web(ctx: &Ctx, out: &Path) -> Result<Report> {
     let address = ctx.me()?;
     let reader = ctx.reader_key()?;
     let passphrase = web_passphrase()?;
-    let secret = zeroize::Zeroizing::new(reader.secret_bytes());
+    let secret = Zeroizing::new(reader.secret_bytes());
     let locked = careledger_vault::keyfile::lock(&secret, &passphrase)?;
     crate::fsutil::write_atomic(out, locked.as_bytes())?;
     let x25519 = reader.public_key();

@@ -322,7 +322,24 @@ async fn unwrap_key(
             version,
             reader: caller,
         })?;
-    Ok(wrap::unwrap(&wrapped, &ctx.reader_key()?, rctx)?)
+    let reader = ctx.reader_key()?;
+    match wrap::unwrap(&wrapped, &reader, rctx) {
+        Ok(key) => Ok(key),
+        // The usual cause: an account set up in the web app, whose record key is
+        // not the one the CLI derives from the signing key.
+        Err(careledger_vault::Error::Unwrap)
+            if crate::cmd::sharing::encryption_key(ctx, d, caller)
+                .await
+                .ok()
+                != Some(reader.public_key()) =>
+        {
+            Err(Error::Usage(format!(
+                "your record key is not the one {caller} registered: if you set this \
+                 account up in the web app, pass its key file with --web-key FILE"
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn get(ctx: &Ctx, id: &str, output: &Path) -> Result<Report> {
