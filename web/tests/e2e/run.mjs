@@ -382,11 +382,26 @@ try {
     await shot(p, "7-patient-audit");
   });
 
-  await check("the patient backs up the browser's key: a locked key file, no secret in the clear", async () => {
+  // `careledger --json ARGS` as `account` on the demo's chain and store.
+  const cliAs = (account, passphrase) => (...args) => {
+    const r = spawnSync(BIN, ["--rpc-url", ready.rpcUrl, "--deployment", join(scratch, "deployment.json"), "--store", ready.store, "--json", ...args], {
+      env: { PATH: process.env.PATH, CARELEDGER_PRIVATE_KEY: account.privateKey, CARELEDGER_WEB_PASSPHRASE: passphrase },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    if (r.status !== 0) throw new Error(`careledger ${args.join(" ")}: exit ${r.status}: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+
+  await check("the patient's key backup opens their record in the CLI (--web-key)", async () => {
     const p = patient.page;
     const [download] = await Promise.all([p.waitForEvent("download"), p.click(byId("backup-key"))]);
-    const file = JSON.parse(readFileSync(await download.path(), "utf8"));
+    const backup = await download.path();
+    const file = JSON.parse(readFileSync(backup, "utf8"));
     if (file.kdf !== "scrypt" || !file.ciphertext) throw new Error(`backup is not a locked key file: ${JSON.stringify(file)}`);
+    const out = join(plainDir, "cli-read.bin"); // plaintext: outside the scanned scratch
+    cliAs(free[0], "patient passphrase")("record", "get", "1", "-o", out, "--web-key", backup);
+    if (!readFileSync(out).equals(original)) throw new Error("the CLI's plaintext differs from what the browser sealed");
   });
 
   await check("one format: a record the CLI added opens in the browser with the CLI's exported key", async () => {
@@ -395,15 +410,7 @@ try {
     const plainFile = join(plainDir, "cli-record.bin");
     const keyFile = join(scratch, "cli-key.json");
     writeFileSync(plainFile, cliPlain);
-    const cli = (...args) => {
-      const r = spawnSync(BIN, ["--rpc-url", ready.rpcUrl, "--deployment", join(scratch, "deployment.json"), "--store", ready.store, "--json", ...args], {
-        env: { PATH: process.env.PATH, CARELEDGER_PRIVATE_KEY: cliUser.privateKey, CARELEDGER_WEB_PASSPHRASE: "cli passphrase" },
-        encoding: "utf8",
-        timeout: 60_000,
-      });
-      if (r.status !== 0) throw new Error(`careledger ${args.join(" ")}: exit ${r.status}: ${r.stderr}`);
-      return JSON.parse(r.stdout);
-    };
+    const cli = cliAs(cliUser, "cli passphrase");
     cli("patient", "register");
     const added = cli("record", "add", plainFile, "--category", "imaging");
     cli("keys", "export-web", keyFile);
