@@ -3,17 +3,31 @@
 
 mod common;
 
-use common::{deployed, serve, Chain, JsIpfs};
+use common::{deployed, serve, Chain, JsIpfs, ServedStore};
 
 #[test]
 fn a_doctor_with_an_empty_store_reads_through_the_node() {
     let ipfs = JsIpfs::start();
+    reads_through(&ipfs.api);
+}
+
+/// The same through `careledger ipfs serve` on a store of its own: its
+/// dag/import and dag/export are what the CLI's kubo client calls.
+#[test]
+fn a_doctor_with_an_empty_store_reads_through_another_clis_ipfs_serve() {
+    let served = ServedStore::start();
+    reads_through(&served.api);
+}
+
+/// Patient adds through the node at `api`; a doctor with an empty store reads
+/// through it, and again after losing a block.
+fn reads_through(api: &str) {
     let chain = Chain::start();
     let dir = tempfile::tempdir().unwrap();
     let u = deployed(&chain, dir.path());
     let original: Vec<u8> = (0..600_000u32).map(|i| (i % 241) as u8).collect();
     std::fs::write(dir.path().join("r.bin"), &original).unwrap();
-    let added = u[2].json(&["record", "add", "r.bin", "--ipfs-api", &ipfs.api]);
+    let added = u[2].json(&["record", "add", "r.bin", "--ipfs-api", api]);
     u[2].json(&["grant", &chain.addresses[3], "--expires", "1d"]);
     // The doctor's machine has nothing locally: everything comes from the node.
     let got = u[3].json(&[
@@ -23,7 +37,7 @@ fn a_doctor_with_an_empty_store_reads_through_the_node() {
         "-o",
         "copy.bin",
         "--ipfs-api",
-        &ipfs.api,
+        api,
         "--store",
         "doctor-store",
     ]);
@@ -39,7 +53,7 @@ fn a_doctor_with_an_empty_store_reads_through_the_node() {
         "-o",
         "copy2.bin",
         "--ipfs-api",
-        &ipfs.api,
+        api,
         "--store",
         "doctor-store",
     ]);

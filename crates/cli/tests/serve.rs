@@ -281,7 +281,13 @@ fn ipfs_serve_speaks_kubos_rpc_over_the_store_the_cli_uses() {
         .kubo_error(405)
         .contains("method GET not allowed"));
     assert_eq!(wrong_method.header("allow"), Some("POST"));
-    post(&format!("{api}/dag/import"), &[]).kubo_error(404);
+    let unknown = post(&format!("{api}/dag/put"), &[]).kubo_error(404);
+    assert!(
+        unknown.contains("dag/import"),
+        "names what there is: {unknown}"
+    );
+    // dag/import without a body: a 400, not a hang.
+    post(&format!("{api}/dag/import"), &[]).kubo_error(400);
 
     // A file as the vault makes it (dag-pb root, raw leaves), put block by block.
     let data: Vec<u8> = (0..600_000u32).map(|i| (i * 13 % 251) as u8).collect();
@@ -843,4 +849,64 @@ fn a_signal_mid_demo_leaves_no_files_behind() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!files.exists(), "{args:?} left {}", files.display());
     }
+}
+
+/// `dag/import` and `dag/export` as the vault's kubo client (the CLI's
+/// `--ipfs-api`) calls them: a record's DAG pushed as a CAR and fetched back,
+/// every block checked; a CAR with a forged block refused with kubo's error.
+#[test]
+fn ipfs_serve_takes_and_gives_whole_dags_to_the_clis_kubo_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut server = Server::start(
+        d,
+        &["ipfs", "serve", "--listen", "127.0.0.1:0", "--json"],
+        Duration::from_secs(60),
+    );
+    let api = format!("{}/api/v0", server.url());
+    let client = ipfs::KuboClient::new(&server.url()).unwrap();
+
+    let data: Vec<u8> = (0..700_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let mut mem = MemBlockStore::default();
+    let root = ipfs::add(&mut &data[..], &mut mem).unwrap();
+    client.push(&root, &mem).unwrap();
+    assert!(stored(d, &root), "the root is in the server's store");
+    let mut back = MemBlockStore::default();
+    client.export(&root, &mut back).unwrap();
+    let mut out = Vec::new();
+    ipfs::cat(&root, &back, &mut out).unwrap();
+    assert_eq!(out, data, "the DAG fetched back holds the same bytes");
+    assert_eq!(
+        post(&format!("{api}/cat?arg={root}"), &[]).bytes(),
+        &data[..]
+    );
+
+    // A forged last block: a 400 as kubo writes it, and the DAG is not whole.
+    let other: Vec<u8> = (0..600_000u32).map(|i| (i * 7 % 241) as u8).collect();
+    let mut mem = MemBlockStore::default();
+    let other_root = ipfs::add(&mut &other[..], &mut mem).unwrap();
+    let mut car = Vec::new();
+    ipfs::export_car(&other_root, &mem, &mut car).unwrap();
+    *car.last_mut().unwrap() ^= 1;
+    let e = post_file(&format!("{api}/dag/import"), &car, "forged.car").kubo_error(400);
+    assert!(e.contains("does not match its CID"), "{e}");
+    let e = post(&format!("{api}/pin/add?arg={other_root}"), &[]).kubo_error(500);
+    assert!(e.contains("cannot pin"), "{e}");
+    // Not a CAR, a truncated one, an absent DAG: errors, never a hang.
+    let e = post_file(&format!("{api}/dag/import"), b"not a car", "x.car").kubo_error(400);
+    assert!(!e.is_empty());
+    let e = post_file(
+        &format!("{api}/dag/import"),
+        &car[..car.len() / 2],
+        "half.car",
+    )
+    .kubo_error(400);
+    assert!(e.contains("truncated"), "{e}");
+    let absent = vault_cid(b"never stored");
+    let e = post(&format!("{api}/dag/export?arg={absent}"), &[]).kubo_error(500);
+    assert!(!e.is_empty());
+    // The first DAG is untouched by the failures.
+    let mut again = MemBlockStore::default();
+    client.export(&root, &mut again).unwrap();
+    assert!(server.stop().success());
 }

@@ -1,5 +1,6 @@
-//! kubo's RPC API, the part a browser app needs, over the embedded block store:
-//! `version`, `id`, `block/put|get|stat`, `cat`, `add`, `pin/add`. POST only, as
+//! kubo's RPC API, the part a browser app and the CLI's kubo client need, over the
+//! embedded block store: `version`, `id`, `block/put|get|stat`, `cat`, `add`,
+//! `pin/add`, and `dag/import|export` (`dag.rs`). POST only, as
 //! kubo takes it (a GET is 405); arguments in the query (`?arg=<cid>`); files as
 //! multipart/form-data; errors as kubo writes them, `{"Message","Code","Type"}`
 //! with status 500, or 400 for a malformed argument.
@@ -7,6 +8,8 @@
 //! Every block goes through the store's `put`, which checks it against its CID,
 //! so what the browser stores the CLI can read and the other way round. Store
 //! work runs on blocking threads; `add` and `cat` stream, never holding a file.
+
+mod dag;
 
 use super::dagpb;
 use axum::body::{Body, Bytes};
@@ -53,6 +56,8 @@ pub(super) fn routes(store: PathBuf) -> Router {
         .route("/api/v0/cat", rpc(cat))
         .route("/api/v0/add", rpc(add).layer(limit(ADD_MAX)))
         .route("/api/v0/pin/add", rpc(pin_add))
+        .route("/api/v0/dag/import", rpc(dag::import).layer(limit(ADD_MAX)))
+        .route("/api/v0/dag/export", rpc(dag::export))
         .route("/api/{*rest}", any(unknown))
         .with_state(Arc::new(Api { store }))
 }
@@ -128,7 +133,7 @@ async fn unknown(uri: Uri) -> ApiError {
         StatusCode::NOT_FOUND,
         format!(
             "{} is not a command here: this server has version, id, block/put, block/get, \
-             block/stat, cat, add and pin/add",
+             block/stat, cat, add, pin/add, dag/import and dag/export",
             uri.path()
         ),
     )

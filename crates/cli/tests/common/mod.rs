@@ -225,6 +225,54 @@ pub fn serve(handler: fn(&str, &str, &str) -> (u16, String)) -> String {
 
 /// A js-ipfs daemon (scripts/ipfs/start, installed by scripts/setup) on a free
 /// port, killed when dropped.
+/// `careledger ipfs serve` on a store of its own, as another machine's CLI
+/// would run it; killed when dropped.
+pub struct ServedStore {
+    child: std::process::Child,
+    pub api: String,
+    _dir: tempfile::TempDir,
+}
+
+impl ServedStore {
+    pub fn start() -> Self {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_careledger"))
+            .env_clear()
+            .args([
+                "ipfs",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--json",
+                "--store",
+            ])
+            .arg(dir.path().join("store"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("careledger starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let ready: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("ipfs serve's ready line ({e}): {line:?}"));
+        Self {
+            child,
+            api: ready["listening"].as_str().unwrap().to_string(),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for ServedStore {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub struct JsIpfs {
     child: std::process::Child,
     pub api: String,
