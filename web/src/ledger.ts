@@ -22,6 +22,7 @@ import {
 import { accessTokenAbi, patientRegistryAbi, recordRegistryAbi } from "./abi/generated";
 import type { AppConfig } from "./config";
 import { UserFacingError } from "./errors";
+import { EventLog } from "./eventlog";
 import { Kubo } from "./ipfs";
 import { ZERO32, scopeArgs, type Scope } from "./scope";
 import * as vault from "./vault";
@@ -86,6 +87,7 @@ export class Ledger {
   readonly client: PublicClient;
   readonly wallet: WalletClient;
   readonly ipfs: Kubo;
+  private log: EventLog | null = null;
 
   constructor(
     readonly cfg: AppConfig,
@@ -130,13 +132,22 @@ export class Ledger {
     return (await this.client.getBlock()).timestamp;
   }
 
-  /** Every event of the three contracts since the deployment, oldest first. */
-  async events(fromBlock = this.cfg.deployBlock): Promise<LedgerEvent[]> {
-    const logs = await this.client.getLogs({
-      address: [this.cfg.patientRegistry, this.cfg.accessToken, this.cfg.recordRegistry],
-      fromBlock,
-    });
-    return decodeLogs(logs);
+  /** Every event of the three contracts since the deployment, oldest first
+   * (read incrementally: see EventLog). */
+  events(): Promise<LedgerEvent[]> {
+    this.log ??= new EventLog(
+      async (fromBlock, toBlock) =>
+        decodeLogs(
+          await this.client.getLogs({
+            address: [this.cfg.patientRegistry, this.cfg.accessToken, this.cfg.recordRegistry],
+            fromBlock,
+            toBlock,
+          }),
+        ),
+      () => this.client.getBlockNumber({ cacheTime: 0 }),
+      this.cfg.deployBlock,
+    );
+    return this.log.all();
   }
 
   // --- roles ----------------------------------------------------------------------
