@@ -122,6 +122,24 @@ mod tests {
         );
     }
 
+    /// One request hashed by alloy here and by viem in the web app
+    /// (web/tests/unit/contact.test.ts holds the same vector): the page's
+    /// hand-written EIP-712 types and domain must sign what the notifier checks.
+    #[test]
+    fn a_known_request_hashes_as_the_web_app_signs_it() {
+        let hash = RegisterRequest::signing_hash(
+            Address::with_last_byte(0xaa),
+            "dr.rivers@example.org",
+            7,
+            1_893_456_000,
+            &domain(412_346, Address::with_last_byte(0xbb)),
+        );
+        assert_eq!(
+            hash.to_string(),
+            "0xb10fab138d770846bf3d86bc85313718e5dad123c6deb0e8be246e048dbf5912"
+        );
+    }
+
     #[test]
     fn a_malformed_signature_recovers_nobody() {
         let req = RemoveRequest {

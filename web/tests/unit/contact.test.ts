@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createWalletClient, custom, recoverTypedDataAddress } from "viem";
+import { createWalletClient, custom, hashTypedData, recoverTypedDataAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { CONTACT_TYPES, contactDomain, registerContact, validEmail } from "../../src/contact";
 
@@ -21,6 +21,16 @@ const silent = createWalletClient({ transport: custom({ request: async () => nul
 const registry = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 
 describe("contact registration", () => {
+  it("hashes a known request as the notifier's Rust code does (crates/contact holds the same vector)", () => {
+    const hash = hashTypedData({
+      domain: contactDomain(412346, "0x00000000000000000000000000000000000000bb"),
+      types: CONTACT_TYPES,
+      primaryType: "RegisterContact",
+      message: { account: "0x00000000000000000000000000000000000000aa", email: "dr.rivers@example.org", nonce: 7n, expiry: 1893456000n },
+    });
+    expect(hash).toBe("0xb10fab138d770846bf3d86bc85313718e5dad123c6deb0e8be246e048dbf5912");
+  });
+
   it("signs the notifier's EIP-712 request and posts it", async () => {
     const posted: Record<string, unknown>[] = [];
     const fetchFn = (async (url: string, init?: RequestInit) => {
