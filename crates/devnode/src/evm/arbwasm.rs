@@ -213,17 +213,29 @@ impl Reply {
     }
 }
 
+/// Runs a precompile's `dispatch` on the call's input and gas; a database error
+/// (not a revert) comes back as the message the EVM halts with.
+pub(super) fn run_precompile<DB: Database>(
+    ctx: &mut StylusContext<DB>,
+    inputs: &CallInputs,
+    name: &str,
+    dispatch: impl FnOnce(&mut StylusContext<DB>, &[u8], &mut Gas) -> Result<Reply, DB::Error>,
+) -> Result<InterpreterResult, String> {
+    let input = inputs.input.bytes(ctx);
+    let mut gas = Gas::new(inputs.gas_limit);
+    let reply = dispatch(ctx, &input, &mut gas).map_err(|e| format!("{name} state: {e}"))?;
+    Ok(reply.into_result(gas))
+}
+
 impl ArbWasm {
     pub(crate) fn run<DB: Database>(
         ctx: &mut StylusContext<DB>,
         inputs: &CallInputs,
         runtime: &StylusRuntime,
     ) -> Result<InterpreterResult, String> {
-        let input = inputs.input.bytes(ctx);
-        let mut gas = Gas::new(inputs.gas_limit);
-        let reply = Self::dispatch(ctx, inputs, runtime, &input, &mut gas)
-            .map_err(|e| format!("ArbWasm state: {e}"))?;
-        Ok(reply.into_result(gas))
+        run_precompile(ctx, inputs, "ArbWasm", |ctx, input, gas| {
+            Self::dispatch(ctx, inputs, runtime, input, gas)
+        })
     }
 
     fn dispatch<DB: Database>(

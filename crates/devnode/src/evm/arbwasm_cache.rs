@@ -7,8 +7,8 @@
 //! There are no cache managers besides it.
 
 use super::arbwasm::{
-    active_program, program_slot, read_word, write_word, IArbWasmCache, Reply, ARB_WASM_CACHE,
-    CHAIN_OWNER, STORAGE_READ_GAS,
+    active_program, program_slot, read_word, run_precompile, write_word, IArbWasmCache, Reply,
+    ARB_WASM_CACHE, CHAIN_OWNER, STORAGE_READ_GAS,
 };
 use super::runtime::{ProgramInfo, StylusRuntime};
 use super::stylus_evm::StylusContext;
@@ -26,11 +26,9 @@ impl ArbWasmCache {
         inputs: &CallInputs,
         runtime: &StylusRuntime,
     ) -> Result<InterpreterResult, String> {
-        let input = inputs.input.bytes(ctx);
-        let mut gas = Gas::new(inputs.gas_limit);
-        let reply = Self::dispatch(ctx, inputs, runtime, &input, &mut gas)
-            .map_err(|e| format!("ArbWasmCache state: {e}"))?;
-        Ok(reply.into_result(gas))
+        run_precompile(ctx, inputs, "ArbWasmCache", |ctx, input, gas| {
+            Self::dispatch(ctx, inputs, runtime, input, gas)
+        })
     }
 
     fn dispatch<DB: Database>(
