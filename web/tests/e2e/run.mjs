@@ -382,6 +382,40 @@ try {
     await shot(p, "7-patient-audit");
   });
 
+  // Moves the devnode's clock and mines a block at the new time.
+  const advance = async (seconds) => {
+    for (const [method, params] of [["evm_increaseTime", [seconds]], ["evm_mine", []]]) {
+      const res = await fetch(ready.rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      });
+      const body = await res.json();
+      if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+    }
+  };
+
+  await check("a grant that expires: read inside it, refused after it, shown as expired", async () => {
+    const p = patient.page;
+    await p.fill(byId("grant-doctor"), doctorAddr);
+    await p.fill(byId("grant-scope"), "records:2");
+    await p.fill(byId("grant-expiry"), "1d");
+    await p.click(byId("grant"));
+    await expectStatus(p, /Granted .* \(grant 2\)/);
+    // Past the 4-hour break-glass window, inside the grant: the grant alone lets the doctor read.
+    await advance(5 * 3600);
+    const d = doctor.page;
+    await d.fill(byId("open-id"), "2");
+    await d.click(byId("open-2"));
+    await expectStatus(d, new RegExp(`Record 2 v1: ${later.length} bytes decrypted`));
+    await advance(2 * 86400);
+    await d.click(byId("open-2"));
+    await expectError(d, /Access denied: .* has no valid grant for record 2/);
+    // The refresh after the refused action shows why.
+    await d.waitForSelector(`${byId("received-2")}:has-text("expired")`);
+    await shot(d, "7b-doctor-refused-after-expiry");
+  });
+
   // `careledger --json ARGS` as `account` on the demo's chain and store.
   const cliAs = (account, passphrase) => (...args) => {
     const r = spawnSync(BIN, ["--rpc-url", ready.rpcUrl, "--deployment", join(scratch, "deployment.json"), "--store", ready.store, "--json", ...args], {
