@@ -84,6 +84,14 @@ export function App() {
     };
   }, [ledger, tick]);
 
+  // Expiries pass without an event: statuses ("active", "expired") are re-read
+  // every half minute as well.
+  useEffect(() => {
+    if (!ledger) return;
+    const timer = setInterval(refresh, 30_000);
+    return () => clearInterval(timer);
+  }, [ledger, refresh]);
+
   // Live: a new event of ours refreshes every view.
   const seen = useRef(new Set<string>());
   useEffect(() => {

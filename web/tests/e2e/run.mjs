@@ -408,12 +408,17 @@ try {
     await d.fill(byId("open-id"), "2");
     await d.click(byId("open-2"));
     await expectStatus(d, new RegExp(`Record 2 v1: ${later.length} bytes decrypted`));
+    // The patient's page takes in that read (a second's poll) while the grant is active.
+    await p.waitForTimeout(2500);
+    if (!/active/.test(await p.textContent(byId("grant-status-2")))) throw new Error("grant 2 is not active at +5 h");
     await advance(2 * 86400);
     await d.click(byId("open-2"));
     await expectError(d, /Access denied: .* has no valid grant for record 2/);
     // The refresh after the refused action shows why.
     await d.waitForSelector(`${byId("received-2")}:has-text("expired")`);
     await shot(d, "7b-doctor-refused-after-expiry");
+    // The patient did nothing and no event came: the half-minute re-read shows it.
+    await p.waitForSelector(`${byId("grant-status-2")}:has-text("expired")`, { timeout: 45_000 });
   });
 
   // `careledger --json ARGS` as `account` on the demo's chain and store.
