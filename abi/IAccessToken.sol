@@ -7,6 +7,14 @@
 pragma solidity ^0.8.23;
 
 interface IAccessToken {
+    event EmergencyAccess(address indexed patient, address indexed doctor, uint64 expiresAt, uint8 reason);
+
+    event EmergencyAccessClosed(address indexed patient, address indexed doctor, uint64 barredUntil);
+
+    event EmergencyBarLifted(address indexed patient, address indexed doctor);
+
+    event EmergencyLimitSet(uint8 limit);
+
     event Transfer(address indexed from, address indexed to, uint256 indexed tokenId);
 
     event Locked(uint256 tokenId);
@@ -14,10 +22,6 @@ interface IAccessToken {
     event AccessGranted(uint256 indexed tokenId, address indexed patient, address indexed doctor, uint64 expiresAt, uint8 scopeKind, bytes32 category, uint256[] recordIds);
 
     event AccessRevoked(uint256 indexed tokenId, address indexed patient, address indexed doctor);
-
-    event EmergencyAccess(address indexed patient, address indexed doctor, uint64 expiresAt);
-
-    event EmergencyAccessClosed(address indexed patient, address indexed doctor);
 
     event RecordRegistryLinked(address recordRegistry);
 
@@ -27,15 +31,27 @@ interface IAccessToken {
 
     function revoke(uint256 token_id) external;
 
-    function openEmergencyAccess(address patient) external returns (uint64);
+    function openEmergencyAccess(address patient, uint8 reason) external returns (uint64);
 
     function closeEmergencyAccess(address doctor) external;
+
+    function liftEmergencyBar(address doctor) external;
+
+    function setEmergencyDailyLimit(uint8 limit) external;
 
     function hasAccess(address patient, address doctor, uint256 record_id) external view returns (bool);
 
     function checkAccess(address patient, address doctor, uint256 record_id, bytes32 category) external view returns (bool);
 
     function emergencyExpiry(address patient, address doctor) external view returns (uint64);
+
+    function hasEmergencyAccess(address patient, address doctor) external view returns (bool);
+
+    function emergencyBarredUntil(address patient, address doctor) external view returns (uint64);
+
+    function emergencyDailyLimit() external view returns (uint8);
+
+    function emergencyOpensLastDay(address doctor) external view returns (uint8);
 
     function emergencyWindow() external view returns (uint64);
 
@@ -96,6 +112,20 @@ interface IAccessToken {
     error NotGrantor(address, uint256);
 
     error NoEmergencyAccess(address, address);
+
+    error InvalidReason(uint8);
+
+    error NoEmergencyCustodian(address);
+
+    error EmergencyBarred(address, address, uint64);
+
+    error EmergencyLimitReached(address, uint8);
+
+    error NotBarred(address, address);
+
+    error InvalidEmergencyLimit(uint8);
+
+    error EnforcedPause();
 
     error NotRegistryOwner(address);
 

@@ -7,6 +7,8 @@
 pragma solidity ^0.8.23;
 
 interface IPatientRegistry {
+    event EmergencyCustodiansSet(address indexed patient, address[] custodians);
+
     event PatientRegistered(address indexed patient, bytes32 encryptionKey);
 
     event DoctorRegistered(address indexed doctor, bytes32 encryptionKey, bytes32 licenceHash);
@@ -29,6 +31,10 @@ interface IPatientRegistry {
 
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
 
+    event DoctorApproved(address indexed doctor, address indexed verifier, uint8 approvals, uint8 threshold);
+
+    event VerificationThresholdSet(uint8 threshold);
+
     function registerPatient(bytes32 encryption_key) external;
 
     function registerDoctor(bytes32 encryption_key, bytes32 licence_hash) external;
@@ -48,6 +54,10 @@ interface IPatientRegistry {
     function unpause() external;
 
     function transferOwnership(address new_owner) external;
+
+    function setVerificationThreshold(uint8 threshold) external;
+
+    function setEmergencyCustodians(address[] memory custodians) external;
 
     function acceptOwnership() external;
 
@@ -70,6 +80,14 @@ interface IPatientRegistry {
     function encryptionKey(address account) external view returns (bytes32);
 
     function licenceHash(address account) external view returns (bytes32);
+
+    function verificationThreshold() external view returns (uint8);
+
+    function doctorApprovals(address doctor) external view returns (address[] memory);
+
+    function emergencyCustodians(address patient) external view returns (address[] memory);
+
+    function isEmergencyCustodian(address patient, address account) external view returns (bool);
 
     error EnforcedPause();
 
@@ -100,6 +118,18 @@ interface IPatientRegistry {
     error VerifierAlreadyAdded(address);
 
     error UnknownVerifier(address);
+
+    error OwnerCannotVerify(address);
+
+    error NotPatient(address);
+
+    error InvalidThreshold(uint8);
+
+    error AlreadyApproved(address, address);
+
+    error InvalidCustodian(address);
+
+    error TooManyCustodians(uint256);
 
     error OwnableUnauthorizedAccount(address);
 

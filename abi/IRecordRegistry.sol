@@ -11,6 +11,8 @@ interface IRecordRegistry {
 
     event KeyWrapped(uint256 indexed recordId, address indexed reader, uint32 version);
 
+    event EmergencyKeyReleased(uint256 indexed recordId, address indexed patient, address indexed doctor, address custodian, uint32 version);
+
     event RecordAccessed(uint256 indexed recordId, address indexed patient, address indexed accessor, uint32 version);
 
     function addRecord(bytes calldata cid, bytes32 content_hash, bytes32 category, address[] memory readers, bytes[] memory wrapped_keys) external returns (uint256);
@@ -66,4 +68,6 @@ interface IRecordRegistry {
     error NoWrappedKey(uint256, uint32, address);
 
     error RegistryUnavailable(address);
+
+    error NoEmergencyAccess(address, address);
 }

@@ -8,7 +8,10 @@ import "./Common.sol";
 
 /// A patient's grants to doctors as non-transferable ERC-721 tokens (EIP-5192),
 /// plus break-glass emergency windows. Every check asks PatientRegistry whether
-/// the doctor is verified now, so a suspension works at once.
+/// the doctor is verified now, so a suspension works at once. Break-glass needs a
+/// reason code and a patient with a custodian; the patient's close bars the
+/// doctor for 30 days; a doctor opens at most the daily limit of windows per
+/// rolling day; a pause of PatientRegistry stops new windows and new grants.
 // Expiry is the design, as in the Rust contract; a validator's seconds of skew
 // do not matter against windows of hours.
 // forge-lint: disable-next-item(block-timestamp)
@@ -42,10 +45,17 @@ contract AccessToken is IAccessToken {
     mapping(address => mapping(address => uint256[])) internal _pairTokens;
     // patient => doctor => end of the emergency window (exclusive), or 0.
     mapping(address => mapping(address => uint64)) internal _emergency;
+    // patient => doctor => end of the bar (exclusive), or 0.
+    mapping(address => mapping(address => uint64)) internal _bars;
+    // doctor => the times of its openings within the last rolling day (at most
+    // MAX_EMERGENCY_DAILY_LIMIT; older ones are dropped at each opening).
+    mapping(address => uint64[]) internal _opens;
+    uint8 internal _dailyLimit;
 
     constructor(address patientRegistry_) {
         if (patientRegistry_ == address(0)) revert InvalidAddress();
         _patientRegistry = patientRegistry_;
+        _dailyLimit = DEFAULT_EMERGENCY_DAILY_LIMIT;
     }
 
     /// Once only, and only by the PatientRegistry's owner.
@@ -53,9 +63,7 @@ contract AccessToken is IAccessToken {
         if (record_registry == address(0)) revert InvalidAddress();
         address linked = _recordRegistry;
         if (linked != address(0)) revert AlreadyLinked(linked);
-        (bool ok, bytes32 word) = staticWord(_patientRegistry, abi.encodeCall(IPatientRegistryView.owner, ()));
-        if (!ok) revert RegistryUnavailable(_patientRegistry);
-        if (address(uint160(uint256(word))) != msg.sender) revert NotRegistryOwner(msg.sender);
+        _onlyRegistryOwner();
         _recordRegistry = record_registry;
         emit RecordRegistryLinked(record_registry);
     }
@@ -79,6 +87,7 @@ contract AccessToken is IAccessToken {
             _pruneExpired(patient, doctor);
             if (pair.length >= MAX_GRANTS_PER_PAIR) revert TooManyGrants(patient, doctor);
         }
+        _whenNotPaused();
         if (!_askRegistry(patient, false)) revert NotPatient(patient);
         if (!_askRegistry(doctor, true)) revert DoctorNotVerified(doctor);
 
@@ -104,22 +113,75 @@ contract AccessToken is IAccessToken {
 
     // ------------------------------------------------------------ break-glass
 
-    /// Opening again restarts the window; the window length is fixed.
-    function openEmergencyAccess(address patient) external returns (uint64 expiresAt) {
+    /// Opening again restarts the window and counts as another opening; the
+    /// window length is fixed. Checks in the Rust order.
+    function openEmergencyAccess(address patient, uint8 reason) external returns (uint64 expiresAt) {
         address doctor = msg.sender;
+        if (reason == 0 || reason > EMERGENCY_REASON_MAX) revert InvalidReason(reason);
         if (patient == doctor) revert InvalidGrantee(doctor);
+        _whenNotPaused();
         if (!_askRegistry(doctor, true)) revert DoctorNotVerified(doctor);
         if (!_askRegistry(patient, false)) revert NotPatient(patient);
-        expiresAt = uint64(block.timestamp) + EMERGENCY_WINDOW_SECS;
+        (bool ok, uint256 custodians) = staticArrayLength(
+            _patientRegistry, abi.encodeCall(IPatientRegistryView.emergencyCustodians, (patient))
+        );
+        if (!ok) revert RegistryUnavailable(_patientRegistry);
+        if (custodians == 0) revert NoEmergencyCustodian(patient);
+        uint64 now_ = uint64(block.timestamp);
+        uint64 barredUntil = _bars[patient][doctor];
+        if (barredUntil > now_) revert EmergencyBarred(patient, doctor, barredUntil);
+        uint8 limit = _dailyLimit;
+        uint64[] memory recent = _recentOpens(doctor, now_);
+        if (recent.length >= limit) revert EmergencyLimitReached(doctor, limit);
+        // The stored list becomes the recent openings plus this one (older ones
+        // dropped), as the Rust code rewrites it; written in place.
+        uint64[] storage opens = _opens[doctor];
+        uint256 keep = recent.length;
+        for (uint256 i; i < keep;) {
+            opens[i] = recent[i];
+            unchecked {
+                ++i;
+            }
+        }
+        if (keep == opens.length) {
+            opens.push(now_);
+        } else {
+            opens[keep] = now_;
+            for (uint256 i = opens.length; i > keep + 1;) {
+                opens.pop();
+                unchecked {
+                    --i;
+                }
+            }
+        }
+        expiresAt = now_ + EMERGENCY_WINDOW_SECS;
         _emergency[patient][doctor] = expiresAt;
-        emit EmergencyAccess(patient, doctor, expiresAt);
+        emit EmergencyAccess(patient, doctor, expiresAt, reason);
     }
 
+    /// Ends the window and bars that doctor on the caller for 30 days.
     function closeEmergencyAccess(address doctor) external {
         address patient = msg.sender;
         if (_emergency[patient][doctor] <= block.timestamp) revert NoEmergencyAccess(patient, doctor);
+        uint64 barredUntil = uint64(block.timestamp) + EMERGENCY_BAR_SECS;
         _emergency[patient][doctor] = 0;
-        emit EmergencyAccessClosed(patient, doctor);
+        _bars[patient][doctor] = barredUntil;
+        emit EmergencyAccessClosed(patient, doctor, barredUntil);
+    }
+
+    function liftEmergencyBar(address doctor) external {
+        address patient = msg.sender;
+        if (_bars[patient][doctor] <= block.timestamp) revert NotBarred(patient, doctor);
+        _bars[patient][doctor] = 0;
+        emit EmergencyBarLifted(patient, doctor);
+    }
+
+    /// 0 turns break-glass off; at most 16. By the PatientRegistry's owner.
+    function setEmergencyDailyLimit(uint8 limit) external {
+        _onlyRegistryOwner();
+        if (limit > MAX_EMERGENCY_DAILY_LIMIT) revert InvalidEmergencyLimit(limit);
+        _dailyLimit = limit;
+        emit EmergencyLimitSet(limit);
     }
 
     // ------------------------------------------------------------ access checks
@@ -140,6 +202,27 @@ contract AccessToken is IAccessToken {
 
     function emergencyExpiry(address patient, address doctor) external view returns (uint64) {
         return _emergency[patient][doctor];
+    }
+
+    /// Window open now and doctor verified now: what a custodian's release needs. Never reverts.
+    function hasEmergencyAccess(address patient, address doctor) external view returns (bool) {
+        if (patient == address(0) || patient == doctor) return false;
+        if (_emergency[patient][doctor] <= block.timestamp) return false;
+        (bool ok, bool verified) = _tryRegistry(doctor, true);
+        return ok && verified;
+    }
+
+    function emergencyBarredUntil(address patient, address doctor) external view returns (uint64) {
+        return _bars[patient][doctor];
+    }
+
+    function emergencyDailyLimit() external view returns (uint8) {
+        return _dailyLimit;
+    }
+
+    function emergencyOpensLastDay(address doctor) external view returns (uint8) {
+        // At most MAX_EMERGENCY_DAILY_LIMIT (16) openings are ever kept.
+        return uint8(_recentOpens(doctor, uint64(block.timestamp)).length);
     }
 
     function emergencyWindow() external view returns (uint64) {
@@ -318,6 +401,42 @@ contract AccessToken is IAccessToken {
                 ++i;
             }
         }
+    }
+
+    /// The doctor's openings within the rolling day that ends at `now_`, in stored order.
+    function _recentOpens(address doctor, uint64 now_) internal view returns (uint64[] memory recent) {
+        uint64[] storage opens = _opens[doctor];
+        uint256 len = opens.length;
+        recent = new uint64[](len);
+        uint256 n;
+        for (uint256 i; i < len;) {
+            uint64 t = opens[i];
+            // Saturating, as the Rust `saturating_add`.
+            uint64 end = t > type(uint64).max - EMERGENCY_LIMIT_PERIOD_SECS
+                ? type(uint64).max
+                : t + EMERGENCY_LIMIT_PERIOD_SECS;
+            if (end > now_) recent[n++] = t;
+            unchecked {
+                ++i;
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(recent, n)
+        }
+    }
+
+    /// Reverts unless the caller owns the PatientRegistry.
+    function _onlyRegistryOwner() internal view {
+        (bool ok, bytes32 word) = staticWord(_patientRegistry, abi.encodeCall(IPatientRegistryView.owner, ()));
+        if (!ok) revert RegistryUnavailable(_patientRegistry);
+        if (address(uint160(uint256(word))) != msg.sender) revert NotRegistryOwner(msg.sender);
+    }
+
+    /// Reverts while PatientRegistry is paused.
+    function _whenNotPaused() internal view {
+        (bool ok, bytes32 word) = staticWord(_patientRegistry, abi.encodeCall(IPatientRegistryView.paused, ()));
+        if (!ok) revert RegistryUnavailable(_patientRegistry);
+        if (word != bytes32(0)) revert EnforcedPause();
     }
 
     /// Asks PatientRegistry whether `account` is a verified doctor (`doctor`) or a

@@ -87,13 +87,28 @@ contract RecordRegistry is IRecordRegistry {
     }
 
     /// Publishes (or replaces) wrapped keys of an existing version, for readers
-    /// granted after it was added.
+    /// granted after it was added. The patient may wrap for anyone; one of its
+    /// emergency custodians only for doctors with an open emergency window on the
+    /// patient who are verified now. A custodian's wrap logs every
+    /// EmergencyKeyReleased first, then every KeyWrapped, as the Rust code.
     function wrapKeys(uint256 record_id, uint32 version, address[] calldata readers, bytes[] calldata wrapped_keys)
         external
     {
-        Record storage r = _ownedByCaller(record_id);
+        Record storage r = _records[record_id];
+        address patient = r.patient;
+        if (patient == address(0)) revert UnknownRecord(record_id);
+        bool custodian = msg.sender != patient;
+        if (custodian) _checkCustodianRelease(patient, msg.sender, record_id, readers);
         _checkKeys(readers, wrapped_keys);
         if (version == 0 || version > r.versionCount) revert UnknownVersion(record_id, version);
+        if (custodian) {
+            for (uint256 i; i < readers.length;) {
+                emit EmergencyKeyReleased(record_id, patient, readers[i], msg.sender, version);
+                unchecked {
+                    ++i;
+                }
+            }
+        }
         _publishKeys(record_id, version, readers, wrapped_keys);
     }
 
@@ -122,9 +137,14 @@ contract RecordRegistry is IRecordRegistry {
         return _view(record_id, version);
     }
 
-    /// The patient may read any reader's key; a reader only its own, while it has access.
+    /// The patient may read any reader's key; a reader only its own, while it has
+    /// access; an emergency custodian of the patient its own at any time.
     function wrappedKey(uint256 record_id, uint32 version, address reader) external view returns (bytes memory key) {
-        (address patient,) = _readable(msg.sender, record_id);
+        address patient = _records[record_id].patient;
+        if (patient == address(0)) revert UnknownRecord(record_id);
+        // The registry is asked only for a caller reading its own key; not answered: not a custodian.
+        bool ownAsCustodian = msg.sender == reader && msg.sender != patient && _isCustodian(patient, msg.sender);
+        if (!ownAsCustodian) _readable(msg.sender, record_id);
         if (msg.sender != patient && msg.sender != reader) revert AccessDenied(msg.sender, record_id);
         // Versions outside 1..versionCount were never written, so they hold no key either.
         key = _versions[record_id][version].wrappedKeys[reader];
@@ -176,6 +196,41 @@ contract RecordRegistry is IRecordRegistry {
         address patient = r.patient;
         if (patient == address(0)) revert UnknownRecord(recordId);
         if (msg.sender != patient) revert NotRecordOwner(msg.sender, recordId);
+    }
+
+    /// PatientRegistry.isEmergencyCustodian; `ok` is false when it cannot be asked.
+    function _tryCustodian(address patient, address account) internal view returns (bool ok, bool yes) {
+        bytes32 word;
+        (ok, word) = staticWord(
+            _patientRegistry, abi.encodeCall(IPatientRegistryView.isEmergencyCustodian, (patient, account))
+        );
+        yes = word != bytes32(0);
+    }
+
+    function _isCustodian(address patient, address account) internal view returns (bool) {
+        (bool ok, bool yes) = _tryCustodian(patient, account);
+        return ok && yes;
+    }
+
+    /// The rule of a custodian's release: the caller is one of the patient's
+    /// custodians, and every reader holds an open emergency window on the patient
+    /// and is verified now (AccessToken.hasEmergencyAccess; not answered: no).
+    function _checkCustodianRelease(address patient, address custodian, uint256 recordId, address[] calldata readers)
+        internal
+        view
+    {
+        (bool ok, bool isCustodian) = _tryCustodian(patient, custodian);
+        if (!ok) revert RegistryUnavailable(_patientRegistry);
+        if (!isCustodian) revert NotRecordOwner(custodian, recordId);
+        for (uint256 i; i < readers.length;) {
+            (bool answered, bytes32 open) = staticWord(
+                _accessToken, abi.encodeCall(IAccessTokenView.hasEmergencyAccess, (patient, readers[i]))
+            );
+            if (!answered || open == bytes32(0)) revert NoEmergencyAccess(patient, readers[i]);
+            unchecked {
+                ++i;
+            }
+        }
     }
 
     /// The access rule of every read: the patient, or whoever AccessToken says.

@@ -7,30 +7,39 @@
 //! every check asks PatientRegistry). Tokens never move: transfers and approvals
 //! revert, `locked` is always true (EIP-5192).
 //!
-//! Break-glass: a verified doctor may open emergency access to any registered
-//! patient for a fixed window ([`EMERGENCY_WINDOW_SECS`]); it is logged with
-//! `EmergencyAccess` and the patient may close it early.
+//! Break-glass ([`emergency`]): a verified doctor may open emergency access, with
+//! a reason code, to a registered patient who named at least one emergency
+//! custodian, for a fixed window ([`EMERGENCY_WINDOW_SECS`]). It is logged with
+//! `EmergencyAccess`; the patient may close it early, which bars that doctor
+//! from re-opening on that patient; a doctor opens at most a daily limit of
+//! windows; a pause of PatientRegistry stops new windows and new grants.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
 extern crate alloc;
 
+pub mod emergency;
 pub mod erc721;
 mod grant;
 
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{aliases::U64, Address, FixedBytes, B256, U256};
+use alloy_primitives::{Address, FixedBytes, B256, U256};
 use alloy_sol_types::sol;
 use careledger_common::{
-    scope, IPatientRegistry, IRecordRegistry, EMERGENCY_WINDOW_SECS, MAX_GRANTS_PER_PAIR,
-    MAX_SCOPE_RECORDS,
+    emergency_reason, scope, IPatientRegistry, IRecordRegistry, DEFAULT_EMERGENCY_DAILY_LIMIT,
+    EMERGENCY_WINDOW_SECS, MAX_GRANTS_PER_PAIR, MAX_SCOPE_RECORDS,
+};
+use emergency::{
+    Emergency, EmergencyAccess, EmergencyAccessClosed, EmergencyBarLifted, EmergencyBarred,
+    EmergencyLimitReached, EmergencyLimitSet, InvalidEmergencyLimit, InvalidReason,
+    NoEmergencyAccess, NoEmergencyCustodian, NotBarred, OpenError,
 };
 use erc721::{ERC721InvalidOwner, ERC721NonexistentToken, Erc721};
 use grant::Grant;
 use stylus_sdk::{
     abi::Bytes,
     prelude::*,
-    storage::{StorageAddress, StorageMap, StorageU256, StorageU64, StorageVec},
+    storage::{StorageAddress, StorageMap, StorageU256, StorageVec},
 };
 
 sol! {
@@ -46,10 +55,6 @@ sol! {
     );
     /// A patient revoked a grant; the token is burnt.
     event AccessRevoked(uint256 indexed tokenId, address indexed patient, address indexed doctor);
-    /// Break-glass: a verified doctor opened emergency access to a patient until `expiresAt`.
-    event EmergencyAccess(address indexed patient, address indexed doctor, uint64 expiresAt);
-    /// The patient closed a doctor's emergency access before its window ended.
-    event EmergencyAccessClosed(address indexed patient, address indexed doctor);
     /// The RecordRegistry used to resolve category scopes was linked (once).
     event RecordRegistryLinked(address recordRegistry);
 
@@ -81,9 +86,6 @@ sol! {
     /// Only the patient who granted a token can revoke it.
     #[derive(Debug)]
     error NotGrantor(address account, uint256 tokenId);
-    /// The doctor has no open emergency access to the patient.
-    #[derive(Debug)]
-    error NoEmergencyAccess(address patient, address doctor);
     /// Only the PatientRegistry's owner may link the RecordRegistry.
     #[derive(Debug)]
     error NotRegistryOwner(address account);
@@ -99,6 +101,9 @@ sol! {
     /// Grant tokens cannot be approved for anyone.
     #[derive(Debug)]
     error ApprovalsDisabled();
+    /// PatientRegistry is paused: no new grants and no new emergency windows.
+    #[derive(Debug)]
+    error EnforcedPause();
 }
 
 /// Every error AccessToken reverts with.
@@ -114,6 +119,13 @@ pub enum Error {
     TooManyRecords(TooManyRecords),
     NotGrantor(NotGrantor),
     NoEmergencyAccess(NoEmergencyAccess),
+    InvalidReason(InvalidReason),
+    NoEmergencyCustodian(NoEmergencyCustodian),
+    EmergencyBarred(EmergencyBarred),
+    EmergencyLimitReached(EmergencyLimitReached),
+    NotBarred(NotBarred),
+    InvalidEmergencyLimit(InvalidEmergencyLimit),
+    EnforcedPause(EnforcedPause),
     NotRegistryOwner(NotRegistryOwner),
     AlreadyLinked(AlreadyLinked),
     RegistryUnavailable(RegistryUnavailable),
@@ -135,13 +147,13 @@ pub struct AccessToken {
     grants: StorageMap<U256, Grant>,
     /// patient => doctor => live token ids (at most [`MAX_GRANTS_PER_PAIR`]).
     pair_tokens: StorageMap<Address, StorageMap<Address, StorageVec<StorageU256>>>,
-    /// patient => doctor => end of the emergency window (exclusive), or 0.
-    emergency: StorageMap<Address, StorageMap<Address, StorageU64>>,
+    emergency: Emergency,
 }
 
 #[public]
 impl AccessToken {
-    /// Binds the token to its PatientRegistry.
+    /// Binds the token to its PatientRegistry, with the default emergency
+    /// daily limit (3).
     ///
     /// # Errors
     /// `InvalidAddress` if `patient_registry` is zero.
@@ -151,6 +163,10 @@ impl AccessToken {
             return Err(Error::InvalidAddress(InvalidAddress {}));
         }
         self.patient_registry.set(patient_registry);
+        // SAFETY of the discarded error: the default is within the bound.
+        let _ = self
+            .emergency
+            .set_daily_limit(DEFAULT_EMERGENCY_DAILY_LIMIT);
         Ok(())
     }
 
@@ -175,16 +191,7 @@ impl AccessToken {
                 recordRegistry: linked,
             }));
         }
-        let caller = self.vm().msg_sender();
-        let registry = self.patient_registry.get();
-        let owner = IPatientRegistry::new(registry)
-            .owner(self.vm(), Call::new())
-            .map_err(|_| Error::RegistryUnavailable(RegistryUnavailable { registry }))?;
-        if owner != caller {
-            return Err(Error::NotRegistryOwner(NotRegistryOwner {
-                account: caller,
-            }));
-        }
+        self.only_registry_owner()?;
         self.record_registry.set(record_registry);
         self.vm().log(RecordRegistryLinked {
             recordRegistry: record_registry,
@@ -205,8 +212,8 @@ impl AccessToken {
     /// `doctor` is the caller or zero; `DoctorNotVerified` unless `doctor` is
     /// verified; `InvalidExpiry` unless `expires_at` is in the future;
     /// `InvalidScope`, `TooManyRecords` for a malformed scope; `TooManyGrants` if
-    /// the pair holds 8 unexpired grants; `RegistryUnavailable` if the registry
-    /// cannot be asked.
+    /// the pair holds 8 unexpired grants; `EnforcedPause` while PatientRegistry is
+    /// paused; `RegistryUnavailable` if the registry cannot be asked.
     ///
     /// # Events
     /// `Transfer(0, doctor, id)`, `Locked(id)`, `AccessGranted(...)`. When the pair
@@ -236,6 +243,7 @@ impl AccessToken {
                 return Err(Error::TooManyGrants(TooManyGrants { patient, doctor }));
             }
         }
+        self.when_not_paused()?;
         if !self.registry_says(patient, false)? {
             return Err(Error::NotPatient(NotPatient { account: patient }));
         }
@@ -301,57 +309,122 @@ impl AccessToken {
     // ------------------------------------------------------------ break-glass
 
     /// Opens emergency access for the caller (a verified doctor) to `patient`'s
-    /// records for the fixed window; opening again restarts the window. Returns
-    /// the end of the window. Always logged: the patient is alerted off chain.
+    /// records for the fixed window, stating a reason code (1 to 4, see
+    /// `careledger_common::emergency_reason`); opening again restarts the window
+    /// and counts as another opening. Returns the end of the window. Keys reach
+    /// the doctor only through the patient's custodians, whose agents follow the
+    /// event.
     ///
     /// # Errors
+    /// `InvalidReason` for 0 or an unknown code; `InvalidGrantee` if `patient` is
+    /// the caller; `EnforcedPause` while PatientRegistry is paused;
     /// `DoctorNotVerified` unless the caller is verified; `NotPatient` unless
-    /// `patient` is registered; `InvalidGrantee` if `patient` is the caller;
-    /// `RegistryUnavailable` if the registry cannot be asked.
+    /// `patient` is registered; `NoEmergencyCustodian` if the patient named none;
+    /// `EmergencyBarred` while the patient's bar on the caller holds;
+    /// `EmergencyLimitReached` if the caller opened the daily limit of windows in
+    /// the last 24 hours; `RegistryUnavailable` if the registry cannot be asked.
     ///
     /// # Events
-    /// `EmergencyAccess(patient, caller, expires_at)`.
-    pub fn open_emergency_access(&mut self, patient: Address) -> Result<u64, Error> {
+    /// `EmergencyAccess(patient, caller, expires_at, reason)`.
+    pub fn open_emergency_access(&mut self, patient: Address, reason: u8) -> Result<u64, Error> {
         let doctor = self.vm().msg_sender();
+        if reason == 0 || reason > emergency_reason::MAX {
+            return Err(Error::InvalidReason(InvalidReason { reason }));
+        }
         if patient == doctor {
             return Err(Error::InvalidGrantee(InvalidGrantee { doctor }));
         }
+        self.when_not_paused()?;
         if !self.registry_says(doctor, true)? {
             return Err(Error::DoctorNotVerified(DoctorNotVerified { doctor }));
         }
         if !self.registry_says(patient, false)? {
             return Err(Error::NotPatient(NotPatient { account: patient }));
         }
-        let expires_at = self.vm().block_timestamp() + EMERGENCY_WINDOW_SECS;
-        self.emergency
-            .setter(patient)
-            .setter(doctor)
-            .set(U64::from(expires_at));
+        let registry = self.patient_registry.get();
+        let custodians = IPatientRegistry::new(registry)
+            .emergency_custodians(self.vm(), Call::new(), patient)
+            .map_err(|_| Error::RegistryUnavailable(RegistryUnavailable { registry }))?;
+        if custodians.is_empty() {
+            return Err(Error::NoEmergencyCustodian(NoEmergencyCustodian {
+                patient,
+            }));
+        }
+        let now = self.vm().block_timestamp();
+        let expires_at = self
+            .emergency
+            .open(patient, doctor, now, EMERGENCY_WINDOW_SECS)
+            .map_err(|e| match e {
+                OpenError::Barred(e) => Error::EmergencyBarred(e),
+                OpenError::Limit(e) => Error::EmergencyLimitReached(e),
+            })?;
         self.vm().log(EmergencyAccess {
             patient,
             doctor,
             expiresAt: expires_at,
+            reason,
         });
         Ok(expires_at)
     }
 
-    /// Closes a doctor's open emergency access to the caller's records.
+    /// Closes a doctor's open emergency access to the caller's records, and bars
+    /// that doctor from re-opening on the caller for 30 days (`liftEmergencyBar`
+    /// ends the bar earlier).
     ///
     /// # Errors
     /// `NoEmergencyAccess` unless `doctor` has an open window on the caller.
     ///
     /// # Events
-    /// `EmergencyAccessClosed(caller, doctor)`.
+    /// `EmergencyAccessClosed(caller, doctor, barred_until)`.
     pub fn close_emergency_access(&mut self, doctor: Address) -> Result<(), Error> {
         let patient = self.vm().msg_sender();
-        if self.emergency_expiry(patient, doctor) <= self.vm().block_timestamp() {
-            return Err(Error::NoEmergencyAccess(NoEmergencyAccess {
-                patient,
-                doctor,
-            }));
-        }
-        self.emergency.setter(patient).setter(doctor).set(U64::ZERO);
-        self.vm().log(EmergencyAccessClosed { patient, doctor });
+        let now = self.vm().block_timestamp();
+        let barred_until = self
+            .emergency
+            .close(patient, doctor, now)
+            .map_err(Error::NoEmergencyAccess)?;
+        self.vm().log(EmergencyAccessClosed {
+            patient,
+            doctor,
+            barredUntil: barred_until,
+        });
+        Ok(())
+    }
+
+    /// Lifts the caller's bar on `doctor` before it ends, so that the doctor may
+    /// open emergency access on the caller again.
+    ///
+    /// # Errors
+    /// `NotBarred` unless the caller's bar on `doctor` still holds.
+    ///
+    /// # Events
+    /// `EmergencyBarLifted(caller, doctor)`.
+    pub fn lift_emergency_bar(&mut self, doctor: Address) -> Result<(), Error> {
+        let patient = self.vm().msg_sender();
+        let now = self.vm().block_timestamp();
+        self.emergency
+            .lift(patient, doctor, now)
+            .map_err(Error::NotBarred)?;
+        self.vm().log(EmergencyBarLifted { patient, doctor });
+        Ok(())
+    }
+
+    /// Sets how many emergency windows a doctor may open across all patients per
+    /// rolling day (0 turns break-glass off; at most 16).
+    ///
+    /// # Errors
+    /// `NotRegistryOwner` unless the caller owns the PatientRegistry;
+    /// `InvalidEmergencyLimit` above 16; `RegistryUnavailable` if the registry
+    /// cannot be asked.
+    ///
+    /// # Events
+    /// `EmergencyLimitSet(limit)`.
+    pub fn set_emergency_daily_limit(&mut self, limit: u8) -> Result<(), Error> {
+        self.only_registry_owner()?;
+        self.emergency
+            .set_daily_limit(limit)
+            .map_err(Error::InvalidEmergencyLimit)?;
+        self.vm().log(EmergencyLimitSet { limit });
         Ok(())
     }
 
@@ -379,7 +452,34 @@ impl AccessToken {
 
     /// End of `doctor`'s emergency window on `patient` (exclusive), 0 if never opened.
     pub fn emergency_expiry(&self, patient: Address, doctor: Address) -> u64 {
-        self.emergency.get(patient).get(doctor).to()
+        self.emergency.window(patient, doctor)
+    }
+
+    /// Whether `doctor` holds an open emergency window on `patient` now and is
+    /// verified now: what a custodian's release of keys needs. Never reverts.
+    pub fn has_emergency_access(&self, patient: Address, doctor: Address) -> bool {
+        !patient.is_zero()
+            && patient != doctor
+            && self.emergency.window(patient, doctor) > self.vm().block_timestamp()
+            && self.registry_says(doctor, true).unwrap_or(false)
+    }
+
+    /// End of the bar `patient` put on `doctor` (exclusive), 0 if none.
+    pub fn emergency_barred_until(&self, patient: Address, doctor: Address) -> u64 {
+        self.emergency.bar(patient, doctor)
+    }
+
+    /// How many emergency windows a doctor may open per rolling day.
+    pub fn emergency_daily_limit(&self) -> u8 {
+        self.emergency.daily_limit()
+    }
+
+    /// How many emergency windows `doctor` opened in the last 24 hours.
+    pub fn emergency_opens_last_day(&self, doctor: Address) -> u8 {
+        // At most MAX_EMERGENCY_DAILY_LIMIT (16) openings are ever kept.
+        self.emergency
+            .recent_opens(doctor, self.vm().block_timestamp())
+            .len() as u8
     }
 
     /// Length of every emergency window, in seconds.
@@ -599,6 +699,33 @@ impl AccessToken {
         Ok(())
     }
 
+    /// Reverts unless the caller owns the PatientRegistry.
+    fn only_registry_owner(&self) -> Result<(), Error> {
+        let caller = self.vm().msg_sender();
+        let registry = self.patient_registry.get();
+        let owner = IPatientRegistry::new(registry)
+            .owner(self.vm(), Call::new())
+            .map_err(|_| Error::RegistryUnavailable(RegistryUnavailable { registry }))?;
+        if owner != caller {
+            return Err(Error::NotRegistryOwner(NotRegistryOwner {
+                account: caller,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Reverts while PatientRegistry is paused.
+    fn when_not_paused(&self) -> Result<(), Error> {
+        let registry = self.patient_registry.get();
+        let paused = IPatientRegistry::new(registry)
+            .paused(self.vm(), Call::new())
+            .map_err(|_| Error::RegistryUnavailable(RegistryUnavailable { registry }))?;
+        if paused {
+            return Err(Error::EnforcedPause(EnforcedPause {}));
+        }
+        Ok(())
+    }
+
     /// Asks PatientRegistry whether `account` is a verified doctor (`doctor`) or
     /// a registered patient.
     fn registry_says(&self, account: Address, doctor: bool) -> Result<bool, Error> {
@@ -628,7 +755,7 @@ impl AccessToken {
             return true;
         }
         let now = self.vm().block_timestamp();
-        let mut covered = self.emergency_expiry(patient, doctor) > now;
+        let mut covered = self.emergency.window(patient, doctor) > now;
         if !covered {
             let outer = self.pair_tokens.get(patient);
             let ids = outer.get(doctor);

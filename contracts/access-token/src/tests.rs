@@ -9,7 +9,11 @@
 use super::*;
 use crate::erc721::{Locked, Transfer};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface, SolValue};
-use careledger_common::{scope, EMERGENCY_WINDOW_SECS, MAX_GRANTS_PER_PAIR, MAX_SCOPE_RECORDS};
+use careledger_common::{
+    emergency_reason::{CANNOT_COMMUNICATE, LIFE_THREATENING, OTHER_URGENT, UNCONSCIOUS},
+    scope, DEFAULT_EMERGENCY_DAILY_LIMIT, EMERGENCY_BAR_SECS, EMERGENCY_LIMIT_PERIOD_SECS,
+    EMERGENCY_WINDOW_SECS, MAX_EMERGENCY_DAILY_LIMIT, MAX_GRANTS_PER_PAIR, MAX_SCOPE_RECORDS,
+};
 use careledger_testkit::{Chain, Log};
 use patient_registry::PatientRegistry;
 use proptest::prelude::*;
@@ -23,6 +27,9 @@ const DOCTOR: Address = addr(0x11);
 const OTHER_DOCTOR: Address = addr(0x12);
 const PENDING_DOCTOR: Address = addr(0x13);
 const STRANGER: Address = addr(0x99);
+/// The emergency custodian both fixture patients name (a registered patient
+/// itself, so it holds an X25519 key).
+const CUSTODIAN: Address = addr(0x21);
 const REGISTRY: Address = addr(0xa1);
 const TOKEN: Address = addr(0xa2);
 /// An address where no contract lives (stands in for a RecordRegistry).
@@ -30,6 +37,7 @@ const NO_CODE: Address = addr(0xa3);
 const CAT_LAB: B256 = B256::repeat_byte(0x1a);
 const CAT_XRAY: B256 = B256::repeat_byte(0x2b);
 const HOUR: u64 = 3600;
+const DAY: u64 = 24 * HOUR;
 
 const fn addr(n: u8) -> Address {
     let mut b = [0u8; 20];
@@ -57,8 +65,9 @@ struct Fixture {
 }
 
 /// PatientRegistry and AccessToken deployed as a deployment does it (the
-/// constructors run through the router), with two patients, two verified
-/// doctors and one pending doctor. Logs cleared.
+/// constructors run through the router), with two patients who both name
+/// `CUSTODIAN` as their emergency custodian, two verified doctors and one
+/// pending doctor. Logs cleared.
 fn fixture() -> Fixture {
     let chain = Chain::new();
     let registry: PatientRegistry = chain.deploy(
@@ -78,9 +87,12 @@ fn fixture() -> Fixture {
         token,
     };
     f.on_registry(OWNER, |r| r.add_verifier(VERIFIER)).unwrap();
-    for p in [PATIENT, OTHER_PATIENT] {
+    for p in [PATIENT, OTHER_PATIENT, CUSTODIAN] {
         f.on_registry(p, |r| r.register_patient(B256::repeat_byte(p.0[19])))
             .unwrap();
+    }
+    for p in [PATIENT, OTHER_PATIENT] {
+        f.set_custodians(p, vec![CUSTODIAN]).unwrap();
     }
     for d in [DOCTOR, OTHER_DOCTOR, PENDING_DOCTOR] {
         f.on_registry(d, |r| {
@@ -180,6 +192,58 @@ impl Fixture {
 
     fn logs(&self) -> Vec<Log> {
         self.chain.take_logs()
+    }
+
+    /// `doctor` opens emergency access to `patient` (reason: unconscious).
+    fn open(&mut self, doctor: Address, patient: Address) -> Result<u64, Error> {
+        self.send(doctor, |t| t.open_emergency_access(patient, UNCONSCIOUS))
+    }
+
+    /// `patient` closes `doctor`'s emergency window.
+    fn close(&mut self, patient: Address, doctor: Address) -> Result<(), Error> {
+        self.send(patient, |t| t.close_emergency_access(doctor))
+    }
+
+    /// `patient` lifts its bar on `doctor`.
+    fn lift(&mut self, patient: Address, doctor: Address) -> Result<(), Error> {
+        self.send(patient, |t| t.lift_emergency_bar(doctor))
+    }
+
+    fn set_limit(&mut self, from: Address, limit: u8) -> Result<(), Error> {
+        self.send(from, |t| t.set_emergency_daily_limit(limit))
+    }
+
+    fn set_custodians(
+        &mut self,
+        patient: Address,
+        custodians: Vec<Address>,
+    ) -> Result<(), patient_registry::Error> {
+        self.on_registry(patient, |r| r.set_emergency_custodians(custodians))
+    }
+
+    /// Registers `n` more patients (0x40, 0x41, ...), each naming `CUSTODIAN`.
+    fn more_patients(&mut self, n: u8) -> Vec<Address> {
+        let patients: Vec<Address> = (0..n).map(|i| addr(0x40 + i)).collect();
+        for &p in &patients {
+            self.on_registry(p, |r| r.register_patient(B256::repeat_byte(p.0[19])))
+                .unwrap();
+            self.set_custodians(p, vec![CUSTODIAN]).unwrap();
+        }
+        self.chain.take_logs();
+        patients
+    }
+
+    fn pause(&mut self) {
+        self.on_registry(OWNER, |r| r.pause()).unwrap();
+    }
+
+    fn unpause(&mut self) {
+        self.on_registry(OWNER, |r| r.unpause()).unwrap();
+    }
+
+    /// Moves the clock to `at` (which must not be in the past).
+    fn advance_to(&self, at: u64) {
+        self.chain.advance(at - self.chain.timestamp());
     }
 
     /// Nothing was minted and nothing logged: for checking reverted grants.
@@ -875,12 +939,15 @@ fn open_emergency_access_opens_every_record_for_the_window_and_logs() {
     let mut f = fixture();
     let now = f.chain.timestamp();
     let end = f
-        .send(DOCTOR, |t| t.open_emergency_access(PATIENT))
+        .send(DOCTOR, |t| t.open_emergency_access(PATIENT, UNCONSCIOUS))
         .unwrap();
     assert_eq!(end, now + EMERGENCY_WINDOW_SECS);
     assert_eq!(f.token.emergency_expiry(PATIENT, DOCTOR), end);
     let e = only_event::<EmergencyAccess>(&f.logs());
-    assert_eq!((e.patient, e.doctor, e.expiresAt), (PATIENT, DOCTOR, end));
+    assert_eq!(
+        (e.patient, e.doctor, e.expiresAt, e.reason),
+        (PATIENT, DOCTOR, end, UNCONSCIOUS)
+    );
     assert!(f.doctor_reads(1));
     assert!(f.doctor_reads(999));
     assert!(f.token.check_access(PATIENT, DOCTOR, id(1), CAT_LAB));
@@ -893,7 +960,7 @@ fn open_emergency_access_opens_every_record_for_the_window_and_logs() {
 fn emergency_access_ends_after_the_window() {
     let mut f = fixture();
     let end = f
-        .send(DOCTOR, |t| t.open_emergency_access(PATIENT))
+        .send(DOCTOR, |t| t.open_emergency_access(PATIENT, UNCONSCIOUS))
         .unwrap();
     f.chain.advance(EMERGENCY_WINDOW_SECS - 1);
     assert!(f.doctor_reads(1));
@@ -904,16 +971,18 @@ fn emergency_access_ends_after_the_window() {
         .send(PATIENT, |t| t.close_emergency_access(DOCTOR))
         .unwrap_err();
     assert!(matches!(err, Error::NoEmergencyAccess(_)));
+    // An expired window cannot be closed, so it bars nothing.
+    assert_eq!(f.token.emergency_barred_until(PATIENT, DOCTOR), 0);
 }
 
 #[test]
 fn opening_emergency_access_again_restarts_the_window() {
     let mut f = fixture();
-    f.send(DOCTOR, |t| t.open_emergency_access(PATIENT))
+    f.send(DOCTOR, |t| t.open_emergency_access(PATIENT, UNCONSCIOUS))
         .unwrap();
     f.chain.advance(HOUR);
     let end = f
-        .send(DOCTOR, |t| t.open_emergency_access(PATIENT))
+        .send(DOCTOR, |t| t.open_emergency_access(PATIENT, UNCONSCIOUS))
         .unwrap();
     assert_eq!(end, f.chain.timestamp() + EMERGENCY_WINDOW_SECS);
     f.chain.advance(EMERGENCY_WINDOW_SECS - 1);
@@ -927,7 +996,7 @@ fn open_emergency_access_requires_a_verified_doctor() {
     f.logs();
     for caller in [PENDING_DOCTOR, OTHER_DOCTOR, STRANGER, OTHER_PATIENT] {
         let err = f
-            .send(caller, |t| t.open_emergency_access(PATIENT))
+            .send(caller, |t| t.open_emergency_access(PATIENT, UNCONSCIOUS))
             .unwrap_err();
         assert!(
             matches!(err, Error::DoctorNotVerified(ref e) if e.doctor == caller),
@@ -943,7 +1012,7 @@ fn open_emergency_access_requires_a_registered_patient() {
     let mut f = fixture();
     for patient in [STRANGER, OTHER_DOCTOR, Address::ZERO] {
         let err = f
-            .send(DOCTOR, |t| t.open_emergency_access(patient))
+            .send(DOCTOR, |t| t.open_emergency_access(patient, UNCONSCIOUS))
             .unwrap_err();
         assert!(matches!(err, Error::NotPatient(ref e) if e.account == patient));
     }
@@ -956,7 +1025,7 @@ fn open_emergency_access_on_oneself_reverts() {
     f.on_registry(DOCTOR, |r| r.register_patient(B256::repeat_byte(0x11)))
         .unwrap();
     let err = f
-        .send(DOCTOR, |t| t.open_emergency_access(DOCTOR))
+        .send(DOCTOR, |t| t.open_emergency_access(DOCTOR, UNCONSCIOUS))
         .unwrap_err();
     assert!(matches!(err, Error::InvalidGrantee(ref e) if e.doctor == DOCTOR));
     assert_eq!(f.token.emergency_expiry(DOCTOR, DOCTOR), 0);
@@ -967,7 +1036,7 @@ fn open_emergency_access_reverts_when_the_registry_cannot_be_asked() {
     let (chain, mut token) = token_without_registry();
     chain.as_sender(DOCTOR);
     let err = chain
-        .tx(|| token.open_emergency_access(PATIENT))
+        .tx(|| token.open_emergency_access(PATIENT, UNCONSCIOUS))
         .unwrap_err();
     assert!(matches!(err, Error::RegistryUnavailable(ref e) if e.registry == NO_CODE));
     assert_eq!(token.emergency_expiry(PATIENT, DOCTOR), 0);
@@ -976,7 +1045,7 @@ fn open_emergency_access_reverts_when_the_registry_cannot_be_asked() {
 #[test]
 fn suspension_closes_emergency_access_until_reinstatement() {
     let mut f = fixture();
-    f.send(DOCTOR, |t| t.open_emergency_access(PATIENT))
+    f.send(DOCTOR, |t| t.open_emergency_access(PATIENT, UNCONSCIOUS))
         .unwrap();
     f.suspend(DOCTOR);
     assert!(!f.doctor_reads(1));
@@ -987,7 +1056,7 @@ fn suspension_closes_emergency_access_until_reinstatement() {
 #[test]
 fn close_emergency_access_ends_it_early_and_logs() {
     let mut f = fixture();
-    f.send(DOCTOR, |t| t.open_emergency_access(PATIENT))
+    f.send(DOCTOR, |t| t.open_emergency_access(PATIENT, UNCONSCIOUS))
         .unwrap();
     f.logs();
     f.send(PATIENT, |t| t.close_emergency_access(DOCTOR))
@@ -995,7 +1064,10 @@ fn close_emergency_access_ends_it_early_and_logs() {
     assert_eq!(f.token.emergency_expiry(PATIENT, DOCTOR), 0);
     assert!(!f.doctor_reads(1));
     let e = only_event::<EmergencyAccessClosed>(&f.logs());
-    assert_eq!((e.patient, e.doctor), (PATIENT, DOCTOR));
+    assert_eq!(
+        (e.patient, e.doctor, e.barredUntil),
+        (PATIENT, DOCTOR, f.chain.timestamp() + EMERGENCY_BAR_SECS)
+    );
 }
 
 #[test]
@@ -1012,7 +1084,7 @@ fn close_emergency_access_without_an_open_window_reverts() {
 #[test]
 fn close_emergency_access_twice_reverts() {
     let mut f = fixture();
-    f.send(DOCTOR, |t| t.open_emergency_access(PATIENT))
+    f.send(DOCTOR, |t| t.open_emergency_access(PATIENT, UNCONSCIOUS))
         .unwrap();
     f.send(PATIENT, |t| t.close_emergency_access(DOCTOR))
         .unwrap();
@@ -1027,7 +1099,7 @@ fn close_emergency_access_twice_reverts() {
 #[test]
 fn only_the_patient_can_close_its_emergency_access() {
     let mut f = fixture();
-    f.send(DOCTOR, |t| t.open_emergency_access(PATIENT))
+    f.send(DOCTOR, |t| t.open_emergency_access(PATIENT, UNCONSCIOUS))
         .unwrap();
     // Anyone else closing "their" window on DOCTOR finds none.
     for caller in [OTHER_PATIENT, DOCTOR, STRANGER] {
@@ -1037,6 +1109,693 @@ fn only_the_patient_can_close_its_emergency_access() {
         assert!(matches!(err, Error::NoEmergencyAccess(ref e) if e.patient == caller));
     }
     assert!(f.doctor_reads(1));
+}
+
+// ---------------------------------------------------------------- break-glass: reason codes
+
+#[test]
+fn a_reason_of_zero_or_above_four_reverts_with_invalid_reason() {
+    let mut f = fixture();
+    for reason in [0u8, 5, 6, u8::MAX] {
+        let err = f
+            .send(DOCTOR, |t| t.open_emergency_access(PATIENT, reason))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidReason(ref e) if e.reason == reason),
+            "{reason}: {err:?}"
+        );
+    }
+    assert_eq!(f.token.emergency_expiry(PATIENT, DOCTOR), 0);
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 0);
+    assert!(f.logs().is_empty());
+}
+
+#[test]
+fn every_reason_from_one_to_four_opens_and_is_logged_with_the_window() {
+    let mut f = fixture();
+    f.set_limit(OWNER, 4).unwrap();
+    f.logs();
+    for reason in [
+        UNCONSCIOUS,
+        LIFE_THREATENING,
+        CANNOT_COMMUNICATE,
+        OTHER_URGENT,
+    ] {
+        let end = f
+            .send(DOCTOR, |t| t.open_emergency_access(PATIENT, reason))
+            .unwrap();
+        let logs = f.logs();
+        let e = only_event::<EmergencyAccess>(&logs);
+        assert_eq!(
+            (e.patient, e.doctor, e.expiresAt, e.reason),
+            (PATIENT, DOCTOR, end, reason)
+        );
+        // patient and doctor are indexed: a notifier filters on them.
+        assert_eq!(logs[0].topics[1], PATIENT.into_word());
+        assert_eq!(logs[0].topics[2], DOCTOR.into_word());
+        f.chain.advance(1);
+    }
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 4);
+}
+
+#[test]
+fn open_emergency_access_reports_the_first_failing_rule_in_the_documented_order() {
+    let mut f = fixture();
+    // DOCTOR is barred on PATIENT and has used its three openings of the day.
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.close(PATIENT, DOCTOR).unwrap();
+    f.open(DOCTOR, OTHER_PATIENT).unwrap();
+    f.open(DOCTOR, OTHER_PATIENT).unwrap();
+    let barred_until = f.token.emergency_barred_until(PATIENT, DOCTOR);
+    f.on_registry(DOCTOR, |r| r.register_patient(B256::repeat_byte(0x11)))
+        .unwrap();
+
+    f.pause();
+    let err = f
+        .send(PENDING_DOCTOR, |t| {
+            t.open_emergency_access(PENDING_DOCTOR, 0)
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidReason(_)), "{err:?}");
+    let err = f.open(DOCTOR, DOCTOR).unwrap_err();
+    assert!(matches!(err, Error::InvalidGrantee(_)), "{err:?}");
+    let err = f.open(PENDING_DOCTOR, STRANGER).unwrap_err();
+    assert!(matches!(err, Error::EnforcedPause(_)), "{err:?}");
+    f.unpause();
+
+    let err = f.open(PENDING_DOCTOR, STRANGER).unwrap_err();
+    assert!(matches!(err, Error::DoctorNotVerified(_)), "{err:?}");
+    let err = f.open(DOCTOR, STRANGER).unwrap_err();
+    assert!(matches!(err, Error::NotPatient(_)), "{err:?}");
+
+    f.set_custodians(PATIENT, vec![]).unwrap();
+    let err = f.open(DOCTOR, PATIENT).unwrap_err();
+    assert!(matches!(err, Error::NoEmergencyCustodian(_)), "{err:?}");
+    f.set_custodians(PATIENT, vec![CUSTODIAN]).unwrap();
+
+    let err = f.open(DOCTOR, PATIENT).unwrap_err();
+    assert!(
+        matches!(err, Error::EmergencyBarred(ref e) if e.barredUntil == barred_until),
+        "{err:?}"
+    );
+    let err = f.open(DOCTOR, OTHER_PATIENT).unwrap_err();
+    assert!(matches!(err, Error::EmergencyLimitReached(_)), "{err:?}");
+}
+
+// ---------------------------------------------------------------- break-glass: custodians
+
+#[test]
+fn a_patient_without_custodians_cannot_be_opened() {
+    let mut f = fixture();
+    let [fresh] = f.more_patients(1)[..] else {
+        unreachable!()
+    };
+    f.set_custodians(fresh, vec![]).unwrap();
+    f.set_custodians(PATIENT, vec![]).unwrap();
+    f.logs();
+    for patient in [PATIENT, fresh] {
+        for doctor in [DOCTOR, OTHER_DOCTOR] {
+            let err = f.open(doctor, patient).unwrap_err();
+            assert!(
+                matches!(err, Error::NoEmergencyCustodian(ref e) if e.patient == patient),
+                "{err:?}"
+            );
+            assert_eq!(f.token.emergency_expiry(patient, doctor), 0);
+            assert!(!f.token.has_emergency_access(patient, doctor));
+        }
+    }
+    // A refused opening is not counted against the doctor.
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 0);
+    assert!(f.logs().is_empty());
+}
+
+#[test]
+fn a_patient_who_never_named_a_custodian_cannot_be_opened() {
+    let mut f = fixture();
+    let fresh = addr(0x30);
+    f.on_registry(fresh, |r| r.register_patient(B256::repeat_byte(0x30)))
+        .unwrap();
+    let err = f.open(DOCTOR, fresh).unwrap_err();
+    assert!(matches!(err, Error::NoEmergencyCustodian(ref e) if e.patient == fresh));
+}
+
+#[test]
+fn naming_a_custodian_turns_break_glass_on_and_clearing_the_list_turns_it_off_again() {
+    let mut f = fixture();
+    let fresh = addr(0x30);
+    f.on_registry(fresh, |r| r.register_patient(B256::repeat_byte(0x30)))
+        .unwrap();
+    assert!(matches!(
+        f.open(DOCTOR, fresh),
+        Err(Error::NoEmergencyCustodian(_))
+    ));
+    f.set_custodians(fresh, vec![CUSTODIAN]).unwrap();
+    f.open(DOCTOR, fresh).unwrap();
+
+    f.set_custodians(fresh, vec![]).unwrap();
+    assert!(matches!(
+        f.open(OTHER_DOCTOR, fresh),
+        Err(Error::NoEmergencyCustodian(_))
+    ));
+    assert!(matches!(
+        f.open(DOCTOR, fresh),
+        Err(Error::NoEmergencyCustodian(_))
+    ));
+    // Clearing stops new windows; a window already open is the patient's to close.
+    f.close(fresh, DOCTOR).unwrap();
+    assert!(!f.token.has_emergency_access(fresh, DOCTOR));
+
+    f.set_custodians(fresh, vec![OTHER_PATIENT]).unwrap();
+    f.open(OTHER_DOCTOR, fresh).unwrap();
+}
+
+// ---------------------------------------------------------------- break-glass: daily limit
+
+#[test]
+fn the_default_daily_limit_is_three_after_construction() {
+    let f = fixture();
+    assert_eq!(f.token.emergency_daily_limit(), 3);
+    assert_eq!(DEFAULT_EMERGENCY_DAILY_LIMIT, 3);
+    assert_eq!(
+        call(&f, STRANGER, I::emergencyDailyLimitCall {}),
+        Ok(DEFAULT_EMERGENCY_DAILY_LIMIT)
+    );
+}
+
+#[test]
+fn a_doctor_opens_three_windows_a_day_across_ten_patients_and_the_fourth_reverts() {
+    let mut f = fixture();
+    let patients = f.more_patients(10);
+    for &p in &patients[..3] {
+        f.open(DOCTOR, p).unwrap();
+    }
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 3);
+    f.logs();
+    for &p in &patients[3..] {
+        let err = f.open(DOCTOR, p).unwrap_err();
+        assert!(
+            matches!(err, Error::EmergencyLimitReached(ref e) if e.doctor == DOCTOR && e.limit == 3),
+            "{err:?}"
+        );
+        assert_eq!(f.token.emergency_expiry(p, DOCTOR), 0);
+    }
+    assert!(f.logs().is_empty());
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 3);
+    // The limit is the doctor's, not the patient's.
+    f.open(OTHER_DOCTOR, patients[3]).unwrap();
+
+    f.chain.advance(DAY);
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 0);
+    f.open(DOCTOR, patients[3]).unwrap();
+}
+
+#[test]
+fn the_daily_count_is_rolling_and_not_per_calendar_day() {
+    let mut f = fixture();
+    let p = f.more_patients(6);
+    let t = f.chain.timestamp();
+    f.open(DOCTOR, p[0]).unwrap();
+    f.advance_to(t + 10 * HOUR);
+    f.open(DOCTOR, p[1]).unwrap();
+    f.advance_to(t + 20 * HOUR);
+    f.open(DOCTOR, p[2]).unwrap();
+
+    f.advance_to(t + DAY - 1);
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 3);
+    assert!(matches!(
+        f.open(DOCTOR, p[3]),
+        Err(Error::EmergencyLimitReached(_))
+    ));
+    // The opening at t ages out 24 hours later (the period's end is exclusive).
+    f.advance_to(t + EMERGENCY_LIMIT_PERIOD_SECS);
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 2);
+
+    f.advance_to(t + DAY + 1);
+    f.open(DOCTOR, p[3]).unwrap();
+    assert!(matches!(
+        f.open(DOCTOR, p[4]),
+        Err(Error::EmergencyLimitReached(_))
+    ));
+    // Then the opening at t+10h ages out, and one more is allowed again.
+    f.advance_to(t + 34 * HOUR + 1);
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 2);
+    f.open(DOCTOR, p[4]).unwrap();
+    assert!(matches!(
+        f.open(DOCTOR, p[5]),
+        Err(Error::EmergencyLimitReached(_))
+    ));
+}
+
+#[test]
+fn reopening_the_same_patient_counts_as_another_opening() {
+    let mut f = fixture();
+    for _ in 0..3 {
+        f.open(DOCTOR, PATIENT).unwrap();
+        f.chain.advance(HOUR);
+    }
+    for patient in [PATIENT, OTHER_PATIENT] {
+        assert!(matches!(
+            f.open(DOCTOR, patient),
+            Err(Error::EmergencyLimitReached(ref e)) if e.limit == 3
+        ));
+    }
+    // The refused re-opening did not extend the window.
+    let first_end = f.token.emergency_expiry(PATIENT, DOCTOR);
+    assert_eq!(
+        first_end,
+        f.chain.timestamp() - HOUR + EMERGENCY_WINDOW_SECS
+    );
+}
+
+#[test]
+fn a_refused_opening_does_not_count_towards_the_limit() {
+    let mut f = fixture();
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.close(PATIENT, DOCTOR).unwrap();
+    for _ in 0..5 {
+        assert!(matches!(
+            f.open(DOCTOR, PATIENT),
+            Err(Error::EmergencyBarred(_))
+        ));
+        assert!(matches!(
+            f.send(DOCTOR, |t| t.open_emergency_access(OTHER_PATIENT, 0)),
+            Err(Error::InvalidReason(_))
+        ));
+        assert!(matches!(
+            f.open(DOCTOR, STRANGER),
+            Err(Error::NotPatient(_))
+        ));
+    }
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 1);
+    f.open(DOCTOR, OTHER_PATIENT).unwrap();
+    f.open(DOCTOR, OTHER_PATIENT).unwrap();
+    assert!(matches!(
+        f.open(DOCTOR, OTHER_PATIENT),
+        Err(Error::EmergencyLimitReached(_))
+    ));
+}
+
+#[test]
+fn only_the_registry_owner_sets_the_daily_limit() {
+    let mut f = fixture();
+    for caller in [STRANGER, VERIFIER, PATIENT, DOCTOR, CUSTODIAN, TOKEN] {
+        let err = f.set_limit(caller, 16).unwrap_err();
+        assert!(
+            matches!(err, Error::NotRegistryOwner(ref e) if e.account == caller),
+            "{caller}: {err:?}"
+        );
+    }
+    assert_eq!(f.token.emergency_daily_limit(), 3);
+    assert!(f.logs().is_empty());
+
+    // The right follows a registry ownership handover.
+    f.on_registry(OWNER, |r| r.transfer_ownership(STRANGER))
+        .unwrap();
+    f.on_registry(STRANGER, |r| r.accept_ownership()).unwrap();
+    assert!(matches!(
+        f.set_limit(OWNER, 5),
+        Err(Error::NotRegistryOwner(_))
+    ));
+    f.set_limit(STRANGER, 5).unwrap();
+    assert_eq!(f.token.emergency_daily_limit(), 5);
+}
+
+#[test]
+fn set_emergency_daily_limit_logs_and_accepts_up_to_sixteen() {
+    let mut f = fixture();
+    for limit in [0, 1, 7, MAX_EMERGENCY_DAILY_LIMIT] {
+        f.set_limit(OWNER, limit).unwrap();
+        assert_eq!(f.token.emergency_daily_limit(), limit);
+        assert_eq!(only_event::<EmergencyLimitSet>(&f.logs()).limit, limit);
+    }
+}
+
+#[test]
+fn a_daily_limit_above_sixteen_reverts_with_invalid_emergency_limit() {
+    let mut f = fixture();
+    for limit in [17u8, 100, u8::MAX] {
+        let err = f.set_limit(OWNER, limit).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidEmergencyLimit(ref e) if e.limit == limit),
+            "{limit}: {err:?}"
+        );
+    }
+    assert_eq!(f.token.emergency_daily_limit(), 3);
+    assert!(f.logs().is_empty());
+}
+
+#[test]
+fn a_daily_limit_of_zero_turns_break_glass_off_for_every_doctor() {
+    let mut f = fixture();
+    f.set_limit(OWNER, 0).unwrap();
+    for doctor in [DOCTOR, OTHER_DOCTOR] {
+        let err = f.open(doctor, PATIENT).unwrap_err();
+        assert!(
+            matches!(err, Error::EmergencyLimitReached(ref e) if e.doctor == doctor && e.limit == 0),
+            "{err:?}"
+        );
+    }
+    f.set_limit(OWNER, 1).unwrap();
+    f.open(DOCTOR, PATIENT).unwrap();
+    assert!(matches!(
+        f.open(DOCTOR, OTHER_PATIENT),
+        Err(Error::EmergencyLimitReached(ref e)) if e.limit == 1
+    ));
+}
+
+#[test]
+fn sixteen_openings_a_day_are_allowed_at_the_highest_limit_and_not_seventeen() {
+    let mut f = fixture();
+    f.set_limit(OWNER, MAX_EMERGENCY_DAILY_LIMIT).unwrap();
+    for _ in 0..MAX_EMERGENCY_DAILY_LIMIT {
+        f.open(DOCTOR, PATIENT).unwrap();
+        f.chain.advance(60);
+    }
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 16);
+    assert!(matches!(
+        f.open(DOCTOR, OTHER_PATIENT),
+        Err(Error::EmergencyLimitReached(ref e)) if e.limit == 16
+    ));
+    // The first opening ages out a day after it, and frees exactly one place.
+    f.chain.advance(DAY - 16 * 60);
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 15);
+    f.open(DOCTOR, OTHER_PATIENT).unwrap();
+    assert!(f.open(DOCTOR, OTHER_PATIENT).is_err());
+}
+
+#[test]
+fn lowering_the_limit_applies_at_once_to_openings_already_made() {
+    let mut f = fixture();
+    f.set_limit(OWNER, 5).unwrap();
+    for _ in 0..5 {
+        f.open(DOCTOR, PATIENT).unwrap();
+    }
+    f.set_limit(OWNER, 2).unwrap();
+    assert!(matches!(
+        f.open(DOCTOR, OTHER_PATIENT),
+        Err(Error::EmergencyLimitReached(ref e)) if e.limit == 2
+    ));
+    f.set_limit(OWNER, 6).unwrap();
+    f.open(DOCTOR, OTHER_PATIENT).unwrap();
+    assert!(f.open(DOCTOR, OTHER_PATIENT).is_err());
+}
+
+// ---------------------------------------------------------------- break-glass: bars
+
+#[test]
+fn closing_bars_that_doctor_on_that_patient_for_thirty_days() {
+    let mut f = fixture();
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.chain.advance(HOUR);
+    let closed_at = f.chain.timestamp();
+    f.logs();
+    f.close(PATIENT, DOCTOR).unwrap();
+    let barred_until = closed_at + 30 * DAY;
+    assert_eq!(EMERGENCY_BAR_SECS, 30 * DAY);
+    assert_eq!(
+        f.token.emergency_barred_until(PATIENT, DOCTOR),
+        barred_until
+    );
+    let e = only_event::<EmergencyAccessClosed>(&f.logs());
+    assert_eq!(
+        (e.patient, e.doctor, e.barredUntil),
+        (PATIENT, DOCTOR, barred_until)
+    );
+
+    for reason in [UNCONSCIOUS, OTHER_URGENT] {
+        let err = f
+            .send(DOCTOR, |t| t.open_emergency_access(PATIENT, reason))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::EmergencyBarred(ref e)
+                if e.patient == PATIENT && e.doctor == DOCTOR && e.barredUntil == barred_until),
+            "{err:?}"
+        );
+    }
+    assert_eq!(f.token.emergency_expiry(PATIENT, DOCTOR), 0);
+    assert!(f.logs().is_empty());
+    // The bar is on this pair only.
+    assert_eq!(f.token.emergency_barred_until(PATIENT, OTHER_DOCTOR), 0);
+    assert_eq!(f.token.emergency_barred_until(OTHER_PATIENT, DOCTOR), 0);
+    f.open(OTHER_DOCTOR, PATIENT).unwrap();
+    f.open(DOCTOR, OTHER_PATIENT).unwrap();
+}
+
+#[test]
+fn a_bar_leaves_the_doctors_grants_alone() {
+    let mut f = fixture();
+    f.grant_all(DOCTOR);
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.close(PATIENT, DOCTOR).unwrap();
+    assert!(f.doctor_reads(1));
+    assert!(!f.token.has_emergency_access(PATIENT, DOCTOR));
+}
+
+#[test]
+fn the_bar_ends_by_itself_after_thirty_days() {
+    let mut f = fixture();
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.close(PATIENT, DOCTOR).unwrap();
+    let barred_until = f.token.emergency_barred_until(PATIENT, DOCTOR);
+    f.advance_to(barred_until - 1);
+    assert!(matches!(
+        f.open(DOCTOR, PATIENT),
+        Err(Error::EmergencyBarred(_))
+    ));
+    f.chain.advance(1);
+    f.open(DOCTOR, PATIENT).unwrap();
+    assert!(f.token.has_emergency_access(PATIENT, DOCTOR));
+    // An ended bar cannot be lifted.
+    assert!(matches!(f.lift(PATIENT, DOCTOR), Err(Error::NotBarred(_))));
+}
+
+#[test]
+fn lifting_the_bar_lets_the_doctor_reopen_at_once() {
+    let mut f = fixture();
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.close(PATIENT, DOCTOR).unwrap();
+    f.logs();
+    f.lift(PATIENT, DOCTOR).unwrap();
+    let e = only_event::<EmergencyBarLifted>(&f.logs());
+    assert_eq!((e.patient, e.doctor), (PATIENT, DOCTOR));
+    assert_eq!(f.token.emergency_barred_until(PATIENT, DOCTOR), 0);
+    f.open(DOCTOR, PATIENT).unwrap();
+    assert!(f.token.has_emergency_access(PATIENT, DOCTOR));
+
+    // A second close bars again, from its own moment.
+    f.chain.advance(HOUR);
+    f.close(PATIENT, DOCTOR).unwrap();
+    assert_eq!(
+        f.token.emergency_barred_until(PATIENT, DOCTOR),
+        f.chain.timestamp() + EMERGENCY_BAR_SECS
+    );
+}
+
+#[test]
+fn lifting_without_a_bar_reverts_with_not_barred() {
+    let mut f = fixture();
+    let err = f.lift(PATIENT, DOCTOR).unwrap_err();
+    assert!(
+        matches!(err, Error::NotBarred(ref e) if e.patient == PATIENT && e.doctor == DOCTOR),
+        "{err:?}"
+    );
+    // An open window is no bar either.
+    f.open(DOCTOR, PATIENT).unwrap();
+    assert!(matches!(f.lift(PATIENT, DOCTOR), Err(Error::NotBarred(_))));
+    f.close(PATIENT, DOCTOR).unwrap();
+    f.lift(PATIENT, DOCTOR).unwrap();
+    f.logs();
+    assert!(matches!(f.lift(PATIENT, DOCTOR), Err(Error::NotBarred(_))));
+    assert!(f.logs().is_empty());
+}
+
+#[test]
+fn a_barred_doctor_cannot_lift_its_own_bar_nor_can_anyone_but_the_patient() {
+    let mut f = fixture();
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.close(PATIENT, DOCTOR).unwrap();
+    let barred_until = f.token.emergency_barred_until(PATIENT, DOCTOR);
+    for caller in [DOCTOR, OTHER_PATIENT, CUSTODIAN, OWNER, VERIFIER, STRANGER] {
+        let err = f.lift(caller, DOCTOR).unwrap_err();
+        assert!(
+            matches!(err, Error::NotBarred(ref e) if e.patient == caller && e.doctor == DOCTOR),
+            "{caller}: {err:?}"
+        );
+    }
+    assert_eq!(
+        f.token.emergency_barred_until(PATIENT, DOCTOR),
+        barred_until
+    );
+    assert!(matches!(
+        f.open(DOCTOR, PATIENT),
+        Err(Error::EmergencyBarred(_))
+    ));
+}
+
+#[test]
+fn a_patient_lifts_only_its_own_bar_on_a_doctor() {
+    let mut f = fixture();
+    for patient in [PATIENT, OTHER_PATIENT] {
+        f.open(DOCTOR, patient).unwrap();
+        f.close(patient, DOCTOR).unwrap();
+    }
+    let other_bar = f.token.emergency_barred_until(OTHER_PATIENT, DOCTOR);
+    f.lift(PATIENT, DOCTOR).unwrap();
+    assert_eq!(f.token.emergency_barred_until(PATIENT, DOCTOR), 0);
+    assert_eq!(
+        f.token.emergency_barred_until(OTHER_PATIENT, DOCTOR),
+        other_bar
+    );
+    f.open(DOCTOR, PATIENT).unwrap();
+    assert!(matches!(
+        f.open(DOCTOR, OTHER_PATIENT),
+        Err(Error::EmergencyBarred(ref e)) if e.patient == OTHER_PATIENT
+    ));
+}
+
+// ---------------------------------------------------------------- break-glass: pause
+
+#[test]
+fn a_registry_pause_stops_new_windows_and_grants_while_revoke_close_and_lift_still_work() {
+    let mut f = fixture();
+    let token_id = f.grant_all(DOCTOR);
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.open(DOCTOR, OTHER_PATIENT).unwrap();
+    f.close(OTHER_PATIENT, DOCTOR).unwrap();
+    f.pause();
+    f.logs();
+
+    for (doctor, patient) in [(OTHER_DOCTOR, PATIENT), (OTHER_DOCTOR, OTHER_PATIENT)] {
+        let err = f.open(doctor, patient).unwrap_err();
+        assert!(matches!(err, Error::EnforcedPause(_)), "{err:?}");
+    }
+    let err = f
+        .try_grant(OTHER_DOCTOR, scope::ALL, B256::ZERO, vec![])
+        .unwrap_err();
+    assert!(matches!(err, Error::EnforcedPause(_)), "{err:?}");
+    assert_eq!(f.token.total_minted(), id(1));
+    assert_eq!(f.token.emergency_opens_last_day(OTHER_DOCTOR), 0);
+    assert!(f.logs().is_empty());
+
+    // What protects the patient goes on.
+    f.send(PATIENT, |t| t.revoke(token_id)).unwrap();
+    assert!(f.token.has_emergency_access(PATIENT, DOCTOR));
+    f.close(PATIENT, DOCTOR).unwrap();
+    f.lift(OTHER_PATIENT, DOCTOR).unwrap();
+    assert_eq!(
+        topic0s(&f.logs()),
+        vec![
+            Transfer::SIGNATURE_HASH,
+            AccessRevoked::SIGNATURE_HASH,
+            EmergencyAccessClosed::SIGNATURE_HASH,
+            EmergencyBarLifted::SIGNATURE_HASH
+        ]
+    );
+    assert!(!f.doctor_reads(1));
+
+    f.unpause();
+    f.open(OTHER_DOCTOR, PATIENT).unwrap();
+    f.open(DOCTOR, OTHER_PATIENT).unwrap();
+    f.grant_all(OTHER_DOCTOR);
+}
+
+#[test]
+fn a_window_open_before_a_pause_stays_open_through_it() {
+    let mut f = fixture();
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.pause();
+    assert!(f.token.has_emergency_access(PATIENT, DOCTOR));
+    assert!(f.doctor_reads(1));
+    // Re-opening to extend it is a new window: refused.
+    assert!(matches!(
+        f.open(DOCTOR, PATIENT),
+        Err(Error::EnforcedPause(_))
+    ));
+}
+
+// ---------------------------------------------------------------- break-glass: views
+
+#[test]
+fn has_emergency_access_holds_only_inside_the_window() {
+    let mut f = fixture();
+    assert!(!f.token.has_emergency_access(PATIENT, DOCTOR));
+    let end = f.open(DOCTOR, PATIENT).unwrap();
+    assert!(f.token.has_emergency_access(PATIENT, DOCTOR));
+    assert!(!f.token.has_emergency_access(OTHER_PATIENT, DOCTOR));
+    assert!(!f.token.has_emergency_access(PATIENT, OTHER_DOCTOR));
+    assert!(!f.token.has_emergency_access(PATIENT, PATIENT));
+    assert!(!f.token.has_emergency_access(Address::ZERO, DOCTOR));
+    assert!(!f.token.has_emergency_access(PATIENT, Address::ZERO));
+    // A grant is no emergency window.
+    f.grant_all(OTHER_DOCTOR);
+    assert!(!f.token.has_emergency_access(PATIENT, OTHER_DOCTOR));
+
+    f.advance_to(end - 1);
+    assert!(f.token.has_emergency_access(PATIENT, DOCTOR));
+    f.chain.advance(1);
+    assert!(!f.token.has_emergency_access(PATIENT, DOCTOR));
+}
+
+#[test]
+fn has_emergency_access_is_false_after_the_patient_closes_the_window() {
+    let mut f = fixture();
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.close(PATIENT, DOCTOR).unwrap();
+    assert!(!f.token.has_emergency_access(PATIENT, DOCTOR));
+    f.lift(PATIENT, DOCTOR).unwrap();
+    assert!(!f.token.has_emergency_access(PATIENT, DOCTOR));
+}
+
+#[test]
+fn has_emergency_access_is_false_for_a_suspended_doctor() {
+    let mut f = fixture();
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.suspend(DOCTOR);
+    assert!(!f.token.has_emergency_access(PATIENT, DOCTOR));
+    assert_eq!(
+        call(
+            &f,
+            STRANGER,
+            I::hasEmergencyAccessCall {
+                patient: PATIENT,
+                doctor: DOCTOR
+            }
+        ),
+        Ok(false)
+    );
+    // Reinstated inside the window, it holds again until the window's end.
+    f.reinstate(DOCTOR);
+    assert!(f.token.has_emergency_access(PATIENT, DOCTOR));
+}
+
+#[test]
+fn has_emergency_access_is_false_when_the_registry_cannot_be_asked() {
+    let (_chain, token) = token_without_registry();
+    assert!(!token.has_emergency_access(PATIENT, DOCTOR));
+}
+
+#[test]
+fn emergency_opens_last_day_counts_each_doctors_openings_of_the_last_24_hours() {
+    let mut f = fixture();
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 0);
+    f.open(DOCTOR, PATIENT).unwrap();
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 1);
+    f.chain.advance(HOUR);
+    f.open(DOCTOR, OTHER_PATIENT).unwrap();
+    f.open(OTHER_DOCTOR, PATIENT).unwrap();
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 2);
+    assert_eq!(f.token.emergency_opens_last_day(OTHER_DOCTOR), 1);
+    assert_eq!(f.token.emergency_opens_last_day(PATIENT), 0);
+    // Closing does not give an opening back.
+    f.close(PATIENT, DOCTOR).unwrap();
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 2);
+
+    f.chain.advance(DAY - HOUR);
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 1);
+    assert_eq!(f.token.emergency_opens_last_day(OTHER_DOCTOR), 1);
+    f.chain.advance(HOUR);
+    assert_eq!(f.token.emergency_opens_last_day(DOCTOR), 0);
+    assert_eq!(f.token.emergency_opens_last_day(OTHER_DOCTOR), 0);
 }
 
 // ---------------------------------------------------------------- ERC-721 views
@@ -1167,8 +1926,14 @@ mod abi {
             function linkRecordRegistry(address recordRegistry) external;
             function grant(address doctor, uint64 expiresAt, uint8 scopeKind, bytes32 category, uint256[] recordIds) external returns (uint256);
             function revoke(uint256 tokenId) external;
-            function openEmergencyAccess(address patient) external returns (uint64);
+            function openEmergencyAccess(address patient, uint8 reason) external returns (uint64);
             function closeEmergencyAccess(address doctor) external;
+            function liftEmergencyBar(address doctor) external;
+            function setEmergencyDailyLimit(uint8 limit) external;
+            function hasEmergencyAccess(address patient, address doctor) external view returns (bool);
+            function emergencyBarredUntil(address patient, address doctor) external view returns (uint64);
+            function emergencyDailyLimit() external view returns (uint8);
+            function emergencyOpensLastDay(address doctor) external view returns (uint8);
             function hasAccess(address patient, address doctor, uint256 recordId) external view returns (bool);
             function checkAccess(address patient, address doctor, uint256 recordId, bytes32 category) external view returns (bool);
             function emergencyExpiry(address patient, address doctor) external view returns (uint64);
@@ -1198,6 +1963,14 @@ mod abi {
             error TokenLocked(uint256 tokenId);
             error ApprovalsDisabled();
             error ERC721NonexistentToken(uint256 tokenId);
+            error InvalidReason(uint8 reason);
+            error NoEmergencyCustodian(address patient);
+            error EmergencyBarred(address patient, address doctor, uint64 barredUntil);
+            error EmergencyLimitReached(address doctor, uint8 limit);
+            error NotBarred(address patient, address doctor);
+            error InvalidEmergencyLimit(uint8 limit);
+            error EnforcedPause();
+            error NotRegistryOwner(address account);
         }
     }
 }
@@ -1212,6 +1985,12 @@ fn selectors() -> Vec<[u8; 4]> {
         I::revokeCall::SELECTOR,
         I::openEmergencyAccessCall::SELECTOR,
         I::closeEmergencyAccessCall::SELECTOR,
+        I::liftEmergencyBarCall::SELECTOR,
+        I::setEmergencyDailyLimitCall::SELECTOR,
+        I::hasEmergencyAccessCall::SELECTOR,
+        I::emergencyBarredUntilCall::SELECTOR,
+        I::emergencyDailyLimitCall::SELECTOR,
+        I::emergencyOpensLastDayCall::SELECTOR,
         I::hasAccessCall::SELECTOR,
         I::checkAccessCall::SELECTOR,
         I::emergencyExpiryCall::SELECTOR,
@@ -1378,17 +2157,45 @@ fn calldata_routes_to_every_function() {
         Ok(ids([1]))
     );
 
-    let end = call(&f, DOCTOR, I::openEmergencyAccessCall { patient }).unwrap();
+    let reason = LIFE_THREATENING;
+    let end = call(&f, DOCTOR, I::openEmergencyAccessCall { patient, reason }).unwrap();
     assert_eq!(end, now + EMERGENCY_WINDOW_SECS);
     assert_eq!(
         call(&f, STRANGER, I::emergencyExpiryCall { patient, doctor }),
         Ok(end)
+    );
+    assert_eq!(
+        call(&f, STRANGER, I::hasEmergencyAccessCall { patient, doctor }),
+        Ok(true)
+    );
+    assert_eq!(
+        call(&f, STRANGER, I::emergencyOpensLastDayCall { doctor }),
+        Ok(1)
     );
     call(&f, PATIENT, I::closeEmergencyAccessCall { doctor }).unwrap();
     assert_eq!(
         call(&f, STRANGER, I::emergencyExpiryCall { patient, doctor }),
         Ok(0)
     );
+    assert_eq!(
+        call(
+            &f,
+            STRANGER,
+            I::emergencyBarredUntilCall { patient, doctor }
+        ),
+        Ok(now + EMERGENCY_BAR_SECS)
+    );
+    call(&f, PATIENT, I::liftEmergencyBarCall { doctor }).unwrap();
+    assert_eq!(
+        call(
+            &f,
+            STRANGER,
+            I::emergencyBarredUntilCall { patient, doctor }
+        ),
+        Ok(0)
+    );
+    call(&f, OWNER, I::setEmergencyDailyLimitCall { limit: 9 }).unwrap();
+    assert_eq!(call(&f, STRANGER, I::emergencyDailyLimitCall {}), Ok(9));
     assert_eq!(
         call(&f, STRANGER, I::emergencyWindowCall {}),
         Ok(EMERGENCY_WINDOW_SECS)
@@ -1450,6 +2257,70 @@ fn calldata_reverts_carry_the_encoded_error() {
         revert(&f, PATIENT, I::revokeCall { tokenId: id(7) }),
         I::IAccessTokenErrors::ERC721NonexistentToken(e) if e.tokenId == id(7)
     ));
+}
+
+#[test]
+fn calldata_reverts_of_break_glass_carry_the_encoded_error() {
+    let mut f = fixture();
+    let (patient, doctor) = (PATIENT, DOCTOR);
+    let open = |reason| I::openEmergencyAccessCall { patient, reason };
+    assert!(matches!(
+        revert(&f, DOCTOR, open(5)),
+        I::IAccessTokenErrors::InvalidReason(e) if e.reason == 5
+    ));
+    f.open(DOCTOR, PATIENT).unwrap();
+    f.close(PATIENT, DOCTOR).unwrap();
+    let until = f.token.emergency_barred_until(PATIENT, DOCTOR);
+    assert!(matches!(
+        revert(&f, DOCTOR, open(UNCONSCIOUS)),
+        I::IAccessTokenErrors::EmergencyBarred(e)
+            if e.patient == PATIENT && e.doctor == DOCTOR && e.barredUntil == until
+    ));
+    assert!(matches!(
+        revert(&f, OTHER_PATIENT, I::liftEmergencyBarCall { doctor }),
+        I::IAccessTokenErrors::NotBarred(e) if e.patient == OTHER_PATIENT && e.doctor == DOCTOR
+    ));
+    assert!(matches!(
+        revert(&f, STRANGER, I::setEmergencyDailyLimitCall { limit: 1 }),
+        I::IAccessTokenErrors::NotRegistryOwner(e) if e.account == STRANGER
+    ));
+    assert!(matches!(
+        revert(&f, OWNER, I::setEmergencyDailyLimitCall { limit: 17 }),
+        I::IAccessTokenErrors::InvalidEmergencyLimit(e) if e.limit == 17
+    ));
+    f.set_custodians(OTHER_PATIENT, vec![]).unwrap();
+    assert!(matches!(
+        revert(&f, OTHER_DOCTOR, I::openEmergencyAccessCall { patient: OTHER_PATIENT, reason: 1 }),
+        I::IAccessTokenErrors::NoEmergencyCustodian(e) if e.patient == OTHER_PATIENT
+    ));
+    f.set_limit(OWNER, 0).unwrap();
+    assert!(matches!(
+        revert(&f, OTHER_DOCTOR, open(UNCONSCIOUS)),
+        I::IAccessTokenErrors::EmergencyLimitReached(e) if e.doctor == OTHER_DOCTOR && e.limit == 0
+    ));
+    f.pause();
+    assert!(matches!(
+        revert(&f, OTHER_DOCTOR, open(UNCONSCIOUS)),
+        I::IAccessTokenErrors::EnforcedPause(_)
+    ));
+}
+
+#[test]
+fn a_reason_word_above_255_in_raw_calldata_reverts_instead_of_wrapping_around() {
+    let f = fixture();
+    let valid = I::openEmergencyAccessCall {
+        patient: PATIENT,
+        reason: UNCONSCIOUS,
+    }
+    .abi_encode();
+    // 0x101 would be reason 1 if the word were truncated to its low byte.
+    for high in [U256::from(0x101), U256::from(0x1_0000_0001u64), U256::MAX] {
+        let mut data = valid.clone();
+        data[4 + 32..].copy_from_slice(&high.to_be_bytes::<32>());
+        assert!(send_raw(&f, DOCTOR, &data).is_err(), "{high:#x}");
+    }
+    assert_eq!(f.token.emergency_expiry(PATIENT, DOCTOR), 0);
+    assert!(send_raw(&f, DOCTOR, &valid).is_ok());
 }
 
 /// Sends `data` and checks that a revert left both contracts' storage and the
@@ -1565,7 +2436,7 @@ proptest! {
     ) {
         let mut f = fixture();
         let token_id = f.grant_all(DOCTOR);
-        f.send(DOCTOR, |t| t.open_emergency_access(PATIENT)).unwrap();
+        f.send(DOCTOR, |t| t.open_emergency_access(PATIENT, UNCONSCIOUS)).unwrap();
         // send_raw asserts that a revert changed nothing.
         let _ = send_raw(&f, from, &data);
         // Whatever happened, the token still answers through the router.

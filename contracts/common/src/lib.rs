@@ -18,11 +18,16 @@ sol_interface! {
         function isPatient(address account) external view returns (bool);
         function isVerifiedDoctor(address account) external view returns (bool);
         function owner() external view returns (address);
+        function paused() external view returns (bool);
+        function emergencyCustodians(address patient) external view returns (address[] memory);
+        function isEmergencyCustodian(address patient, address account) external view returns (bool);
     }
 
-    /// The view of AccessToken that RecordRegistry asks before every read.
+    /// The views of AccessToken that RecordRegistry asks: before every read, and
+    /// before a custodian releases keys to an emergency opener.
     interface IAccessToken {
         function checkAccess(address patient, address doctor, uint256 record_id, bytes32 category) external view returns (bool);
+        function hasEmergencyAccess(address patient, address doctor) external view returns (bool);
     }
 
     /// The view of RecordRegistry that AccessToken asks to resolve a category scope.
@@ -44,6 +49,37 @@ pub mod scope {
 /// How long break-glass emergency access stays open: 4 hours, fixed by design so
 /// that no caller can ask for a longer window.
 pub const EMERGENCY_WINDOW_SECS: u64 = 4 * 60 * 60;
+
+/// How long a patient's close bars that doctor from re-opening emergency access
+/// on that patient: 30 days, unless the patient lifts the bar earlier.
+pub const EMERGENCY_BAR_SECS: u64 = 30 * 24 * 60 * 60;
+
+/// The rolling period over which a doctor's emergency openings are counted.
+pub const EMERGENCY_LIMIT_PERIOD_SECS: u64 = 24 * 60 * 60;
+
+/// How many emergency windows a doctor may open across all patients per rolling
+/// day until the owner sets another limit.
+pub const DEFAULT_EMERGENCY_DAILY_LIMIT: u8 = 3;
+
+/// Upper bound on the daily limit the owner may set, which bounds the openings
+/// kept per doctor (and so the gas of every opening).
+pub const MAX_EMERGENCY_DAILY_LIMIT: u8 = 16;
+
+/// Why a doctor breaks the glass. The code is emitted with `EmergencyAccess`, so
+/// the patient and its custodians see the stated reason; it is a claim the doctor
+/// answers for, not something the chain can check.
+pub mod emergency_reason {
+    /// The patient is unconscious or otherwise unable to consent.
+    pub const UNCONSCIOUS: u8 = 1;
+    /// A life-threatening condition needs the history now.
+    pub const LIFE_THREATENING: u8 = 2;
+    /// The patient cannot communicate (language, cognition, sedation).
+    pub const CANNOT_COMMUNICATE: u8 = 3;
+    /// Another urgent treatment that cannot wait for the patient's consent.
+    pub const OTHER_URGENT: u8 = 4;
+    /// The highest valid code; 0 and anything above are refused.
+    pub const MAX: u8 = OTHER_URGENT;
+}
 
 /// Upper bound on live grants per (patient, doctor) pair, which bounds the gas
 /// of every access check.

@@ -3,23 +3,33 @@
 //!
 //! Each account has one X25519 public key (`encryptionKey`) to which record keys
 //! are wrapped off chain; an account may be a patient and a doctor at once, with
-//! the same key. The owner appoints verifiers and can pause new registrations; it
-//! cannot verify doctors itself unless it appoints itself, and it can never read or
-//! grant records: those rights live in AccessToken and RecordRegistry.
+//! the same key. A doctor is verified when a quorum of distinct accredited
+//! verifiers approved it ([`quorum`]). The owner appoints verifiers, sets the
+//! quorum and can pause (registrations here; new grants and emergency windows in
+//! AccessToken, which asks `paused`). The owner can never be a verifier, and it
+//! can never read or grant records: those rights live in AccessToken and
+//! RecordRegistry. A patient names its emergency custodians here ([`custodians`]).
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
 extern crate alloc;
 
+pub mod custodians;
 pub mod ownable;
+pub mod quorum;
 
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{aliases::U8, Address, B256};
+use alloy_primitives::{
+    aliases::{U32, U8},
+    Address, B256,
+};
 use alloy_sol_types::sol;
+use custodians::{Custodians, EmergencyCustodiansSet, InvalidCustodian, TooManyCustodians};
 use ownable::{Ownable2Step, OwnableError, OwnableInvalidOwner, OwnableUnauthorizedAccount};
+use quorum::{AlreadyApproved, DoctorApproved, InvalidThreshold, Quorum, VerificationThresholdSet};
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageBool, StorageFixedBytes, StorageMap, StorageU8},
+    storage::{StorageBool, StorageFixedBytes, StorageMap, StorageU32, StorageU8},
 };
 
 /// Where a doctor stands. Stored as a `uint8` and returned by `doctorStatus`.
@@ -28,9 +38,10 @@ pub mod doctor_status {
     pub const NONE: u8 = 0;
     /// Registered, waiting for a verifier.
     pub const PENDING: u8 = 1;
-    /// Vouched for by a verifier: may receive grants and open emergency access.
+    /// Approved by a quorum of verifiers: may receive grants and open emergency access.
     pub const VERIFIED: u8 = 2;
-    /// Suspended by a verifier: every grant it holds grants nothing until re-verified.
+    /// Suspended by a verifier: every grant it holds grants nothing until a quorum
+    /// approves it again.
     pub const SUSPENDED: u8 = 3;
 }
 
@@ -41,7 +52,8 @@ sol! {
     event DoctorRegistered(address indexed doctor, bytes32 encryptionKey, bytes32 licenceHash);
     /// An account replaced its X25519 public key.
     event EncryptionKeyUpdated(address indexed account, bytes32 encryptionKey);
-    /// A verifier vouched for a doctor (or reinstated a suspended one).
+    /// A doctor became verified (or was reinstated): `verifier` gave the approval
+    /// that completed the quorum.
     event DoctorVerified(address indexed doctor, address indexed verifier);
     /// A verifier suspended a doctor.
     event DoctorSuspended(address indexed doctor, address indexed verifier);
@@ -99,6 +111,14 @@ sol! {
     /// The address is not a verifier.
     #[derive(Debug)]
     error UnknownVerifier(address verifier);
+    /// The owner (or the proposed owner) cannot be a verifier, and a verifier
+    /// cannot be proposed as owner: one account must not both appoint verifiers
+    /// and verify.
+    #[derive(Debug)]
+    error OwnerCannotVerify(address account);
+    /// The caller is not a registered patient.
+    #[derive(Debug)]
+    error NotPatient(address account);
 }
 
 /// Every error PatientRegistry reverts with.
@@ -119,6 +139,12 @@ pub enum Error {
     InvalidVerifier(InvalidVerifier),
     VerifierAlreadyAdded(VerifierAlreadyAdded),
     UnknownVerifier(UnknownVerifier),
+    OwnerCannotVerify(OwnerCannotVerify),
+    NotPatient(NotPatient),
+    InvalidThreshold(InvalidThreshold),
+    AlreadyApproved(AlreadyApproved),
+    InvalidCustodian(InvalidCustodian),
+    TooManyCustodians(TooManyCustodians),
     OwnableUnauthorizedAccount(OwnableUnauthorizedAccount),
     OwnableInvalidOwner(OwnableInvalidOwner),
 }
@@ -128,6 +154,15 @@ impl From<OwnableError> for Error {
         match e {
             OwnableError::UnauthorizedAccount(e) => Error::OwnableUnauthorizedAccount(e),
             OwnableError::InvalidOwner(e) => Error::OwnableInvalidOwner(e),
+        }
+    }
+}
+
+impl From<custodians::Error> for Error {
+    fn from(e: custodians::Error) -> Self {
+        match e {
+            custodians::Error::Invalid(e) => Error::InvalidCustodian(e),
+            custodians::Error::TooMany(e) => Error::TooManyCustodians(e),
         }
     }
 }
@@ -160,6 +195,10 @@ pub struct PatientRegistry {
     paused: StorageBool,
     verifiers: StorageMap<Address, StorageBool>,
     accounts: StorageMap<Address, Account>,
+    quorum: Quorum,
+    /// verifier => how many times it was appointed (its current appointment).
+    appointments: StorageMap<Address, StorageU32>,
+    custodians: Custodians,
 }
 
 #[public]
@@ -271,15 +310,20 @@ impl PatientRegistry {
 
     // ------------------------------------------------------------ verification
 
-    /// Vouches for a pending doctor, or reinstates a suspended one.
+    /// Approves a pending or suspended doctor. The doctor becomes verified when
+    /// the approvals of distinct current verifiers since its last change of status
+    /// reach the threshold (`verificationThreshold`); approvals of verifiers removed
+    /// since then no longer count.
     ///
     /// # Errors
     /// `NotVerifier` unless the caller is a verifier; `SelfVerification` if
     /// `doctor` is the caller; `UnknownDoctor` if `doctor` never registered;
-    /// `DoctorAlreadyVerified` if it is verified.
+    /// `DoctorAlreadyVerified` if it is verified; `AlreadyApproved` if the caller
+    /// approved it already.
     ///
     /// # Events
-    /// `DoctorVerified(doctor, caller)`.
+    /// `DoctorApproved(doctor, caller, approvals, threshold)`, then
+    /// `DoctorVerified(doctor, caller)` when the quorum is complete.
     pub fn verify_doctor(&mut self, doctor: Address) -> Result<(), Error> {
         let verifier = self.vm().msg_sender();
         let status = self.doctor_status_checked(verifier, doctor)?;
@@ -288,15 +332,44 @@ impl PatientRegistry {
                 doctor,
             }));
         }
-        self.accounts
-            .setter(doctor)
-            .set_status(doctor_status::VERIFIED);
-        self.vm().log(DoctorVerified { doctor, verifier });
+        let mut approvals = self.current_approvals(doctor);
+        let threshold = self.quorum.threshold();
+        let mut count = approvals.len();
+        if approvals.iter().any(|(a, _)| *a == verifier) {
+            // Approved already: an error, unless the owner lowered the threshold
+            // below the approvals given, which would otherwise leave the doctor
+            // pending with no verifier able to finish.
+            if count < threshold as usize {
+                return Err(Error::AlreadyApproved(AlreadyApproved { doctor, verifier }));
+            }
+        } else {
+            approvals.push((verifier, self.appointment(verifier)));
+            count += 1;
+        }
+        // At most MAX_THRESHOLD current approvals are ever kept, so this fits.
+        let approvals_u8 = count.min(u8::MAX as usize) as u8;
+        self.vm().log(DoctorApproved {
+            doctor,
+            verifier,
+            approvals: approvals_u8,
+            threshold,
+        });
+        if count >= threshold as usize {
+            self.quorum.set_approvals(doctor, &[]);
+            self.accounts
+                .setter(doctor)
+                .set_status(doctor_status::VERIFIED);
+            self.vm().log(DoctorVerified { doctor, verifier });
+        } else {
+            self.quorum.set_approvals(doctor, &approvals);
+        }
         Ok(())
     }
 
     /// Suspends a doctor, pending or verified. Every grant it holds stops granting
-    /// at once, because AccessToken asks `isVerifiedDoctor` on every check.
+    /// at once, because AccessToken asks `isVerifiedDoctor` on every check. One
+    /// verifier suffices; the doctor's pending approvals are dropped, so only a
+    /// full quorum can reinstate it.
     ///
     /// # Errors
     /// `NotVerifier` unless the caller is a verifier; `SelfVerification` if
@@ -313,6 +386,7 @@ impl PatientRegistry {
                 doctor,
             }));
         }
+        self.quorum.set_approvals(doctor, &[]);
         self.accounts
             .setter(doctor)
             .set_status(doctor_status::SUSPENDED);
@@ -326,7 +400,8 @@ impl PatientRegistry {
     ///
     /// # Errors
     /// `OwnableUnauthorizedAccount` unless the caller is the owner;
-    /// `InvalidVerifier` for the zero address; `VerifierAlreadyAdded` if it is one.
+    /// `InvalidVerifier` for the zero address; `OwnerCannotVerify` for the owner or
+    /// the proposed owner; `VerifierAlreadyAdded` if it is one.
     ///
     /// # Events
     /// `VerifierAdded(verifier)`.
@@ -335,12 +410,19 @@ impl PatientRegistry {
         if verifier.is_zero() {
             return Err(Error::InvalidVerifier(InvalidVerifier { verifier }));
         }
+        if verifier == self.ownable.owner() || verifier == self.ownable.pending_owner() {
+            return Err(Error::OwnerCannotVerify(OwnerCannotVerify {
+                account: verifier,
+            }));
+        }
         if self.verifiers.get(verifier) {
             return Err(Error::VerifierAlreadyAdded(VerifierAlreadyAdded {
                 verifier,
             }));
         }
         self.verifiers.insert(verifier, true);
+        let appointment = self.appointment(verifier).wrapping_add(1);
+        self.appointments.insert(verifier, U32::from(appointment));
         self.vm().log(VerifierAdded { verifier });
         Ok(())
     }
@@ -363,7 +445,9 @@ impl PatientRegistry {
         Ok(())
     }
 
-    /// Pauses new registrations. Verification, key rotation and every read go on.
+    /// Pauses new registrations here, and new grants and emergency windows in
+    /// AccessToken. Verification, suspension, revocation, key rotation, custodian
+    /// changes and every read go on.
     ///
     /// # Errors
     /// `OwnableUnauthorizedAccount` unless the caller is the owner; `EnforcedPause`
@@ -380,7 +464,7 @@ impl PatientRegistry {
         Ok(())
     }
 
-    /// Opens registrations again.
+    /// Ends a pause.
     ///
     /// # Errors
     /// `OwnableUnauthorizedAccount` unless the caller is the owner; `ExpectedPause`
@@ -399,16 +483,76 @@ impl PatientRegistry {
         Ok(())
     }
 
-    /// Proposes a new owner; zero cancels a pending proposal.
+    /// Proposes a new owner; zero cancels a pending proposal. In production the
+    /// owner should be a multisig or another contract account: every owner
+    /// function works when called from a contract.
     ///
     /// # Errors
-    /// `OwnableUnauthorizedAccount` unless the caller is the owner.
+    /// `OwnableUnauthorizedAccount` unless the caller is the owner;
+    /// `OwnerCannotVerify` if `new_owner` is a verifier.
     ///
     /// # Events
     /// `OwnershipTransferStarted(owner, new_owner)`.
     pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Error> {
         let caller = self.vm().msg_sender();
+        self.ownable.only_owner(caller)?;
+        if self.verifiers.get(new_owner) {
+            return Err(Error::OwnerCannotVerify(OwnerCannotVerify {
+                account: new_owner,
+            }));
+        }
         Ok(self.ownable.start_transfer(caller, new_owner)?)
+    }
+
+    /// Sets how many distinct verifiers must approve a doctor (1 to 8). Approvals
+    /// already given count towards the new threshold at the next approval.
+    ///
+    /// # Errors
+    /// `OwnableUnauthorizedAccount` unless the caller is the owner;
+    /// `InvalidThreshold` for 0 or more than 8.
+    ///
+    /// # Events
+    /// `VerificationThresholdSet(threshold)`.
+    pub fn set_verification_threshold(&mut self, threshold: u8) -> Result<(), Error> {
+        self.ownable.only_owner(self.vm().msg_sender())?;
+        self.quorum
+            .set_threshold(threshold)
+            .map_err(Error::InvalidThreshold)?;
+        self.vm().log(VerificationThresholdSet { threshold });
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ emergency custodians
+
+    /// Replaces the caller's emergency custodians (at most 4; empty turns
+    /// break-glass off). Each must hold a registered X25519 key. Allowed while
+    /// paused: a patient must always be able to change who can release its keys.
+    ///
+    /// # Errors
+    /// `NotPatient` unless the caller is a registered patient; `TooManyCustodians`
+    /// for more than 4; `InvalidCustodian` for zero, the caller, a duplicate or an
+    /// account without a key.
+    ///
+    /// # Events
+    /// `EmergencyCustodiansSet(caller, custodians)`.
+    pub fn set_emergency_custodians(&mut self, custodians: Vec<Address>) -> Result<(), Error> {
+        let patient = self.vm().msg_sender();
+        if !self.accounts.get(patient).is_patient.get() {
+            return Err(Error::NotPatient(NotPatient { account: patient }));
+        }
+        custodians::check_list(patient, &custodians)?;
+        if let Some(c) = custodians
+            .iter()
+            .find(|c| self.accounts.get(**c).encryption_key.get().is_zero())
+        {
+            return Err(Error::InvalidCustodian(InvalidCustodian { custodian: *c }));
+        }
+        self.custodians.replace(patient, &custodians);
+        self.vm().log(EmergencyCustodiansSet {
+            patient,
+            custodians,
+        });
+        Ok(())
     }
 
     /// Accepts a proposed transfer.
@@ -447,7 +591,7 @@ impl PatientRegistry {
         self.ownable.pending_owner()
     }
 
-    /// Whether registrations are paused.
+    /// Whether the registry is paused (registrations, new grants, new emergency windows).
     pub fn paused(&self) -> bool {
         self.paused.get()
     }
@@ -477,9 +621,33 @@ impl PatientRegistry {
         self.accounts.get(account).encryption_key.get()
     }
 
-    /// The licence hash `account` registered as a doctor, or zero.
+    /// The licence commitment `account` registered as a doctor, or zero.
     pub fn licence_hash(&self, account: Address) -> B256 {
         self.accounts.get(account).licence_hash.get()
+    }
+
+    /// How many distinct verifiers must approve a doctor.
+    pub fn verification_threshold(&self) -> u8 {
+        self.quorum.threshold()
+    }
+
+    /// The current verifiers who approved `doctor` since its last change of
+    /// status (in their current appointment).
+    pub fn doctor_approvals(&self, doctor: Address) -> Vec<Address> {
+        self.current_approvals(doctor)
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect()
+    }
+
+    /// The emergency custodians `patient` named, in its order.
+    pub fn emergency_custodians(&self, patient: Address) -> Vec<Address> {
+        self.custodians.of(patient)
+    }
+
+    /// Whether `account` is one of `patient`'s emergency custodians.
+    pub fn is_emergency_custodian(&self, patient: Address, account: Address) -> bool {
+        self.custodians.contains(patient, account)
     }
 }
 
@@ -507,7 +675,23 @@ impl PatientRegistry {
         Ok(())
     }
 
+    fn appointment(&self, verifier: Address) -> u32 {
+        self.appointments.get(verifier).to()
+    }
+
+    /// The approvals of `doctor` that still count: their verifier holds the same
+    /// appointment it approved in.
+    fn current_approvals(&self, doctor: Address) -> Vec<quorum::Approval> {
+        self.quorum
+            .approvals(doctor)
+            .into_iter()
+            .filter(|(a, n)| self.verifiers.get(*a) && self.appointment(*a) == *n)
+            .collect()
+    }
+
     /// Common checks of verify and suspend; returns the doctor's current status.
+    /// The owner is never a verifier (`addVerifier` and `transferOwnership` see to
+    /// it), so no owner check is needed here.
     fn doctor_status_checked(&self, verifier: Address, doctor: Address) -> Result<u8, Error> {
         if !self.verifiers.get(verifier) {
             return Err(Error::NotVerifier(NotVerifier { account: verifier }));

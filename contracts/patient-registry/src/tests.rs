@@ -3,7 +3,9 @@
 //! the router's handling of raw (and malformed) calldata.
 
 use super::*;
+use crate::custodians::{EmergencyCustodiansSet, MAX_CUSTODIANS};
 use crate::ownable::{OwnershipTransferStarted, OwnershipTransferred};
+use crate::quorum::{DoctorApproved, VerificationThresholdSet, MAX_THRESHOLD};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface, SolValue};
 use careledger_testkit::{Chain, Log};
 use proptest::prelude::*;
@@ -13,10 +15,15 @@ const OWNER: Address = addr(0xee);
 const NEW_OWNER: Address = addr(0xef);
 const VERIFIER: Address = addr(0xdd);
 const OTHER_VERIFIER: Address = addr(0xdc);
+const THIRD_VERIFIER: Address = addr(0xdb);
 const PATIENT: Address = addr(0x01);
 const DOCTOR: Address = addr(0x11);
 const STRANGER: Address = addr(0x99);
 const REGISTRY: Address = addr(0xa1);
+/// Accounts that each hold a key (registered as patients), so any may be named
+/// an emergency custodian: one more than a patient may name.
+const CANDIDATES: [Address; MAX_CUSTODIANS + 1] =
+    [addr(0x31), addr(0x32), addr(0x33), addr(0x34), addr(0x35)];
 
 const fn addr(n: u8) -> Address {
     let mut b = [0u8; 20];
@@ -58,6 +65,32 @@ fn fixture() -> Fixture {
     let mut f = deployed();
     f.send(OWNER, |r| r.add_verifier(VERIFIER)).unwrap();
     f.chain.take_logs();
+    f
+}
+
+/// A registry with three verifiers (VERIFIER, OTHER_VERIFIER, THIRD_VERIFIER),
+/// a verification threshold of `k` and DOCTOR registered and pending, logs cleared.
+fn quorum_fixture(k: u8) -> Fixture {
+    let mut f = fixture();
+    for v in [OTHER_VERIFIER, THIRD_VERIFIER] {
+        f.send(OWNER, |r| r.add_verifier(v)).unwrap();
+    }
+    f.send(OWNER, |r| r.set_verification_threshold(k)).unwrap();
+    f.register_doctor(DOCTOR, 0x11);
+    f.logs();
+    f
+}
+
+/// A registry where PATIENT and every one of CANDIDATES are registered patients
+/// (each with its own key), logs cleared.
+fn custodian_fixture() -> Fixture {
+    let mut f = fixture();
+    f.send(PATIENT, |r| r.register_patient(key(1))).unwrap();
+    for (i, c) in CANDIDATES.into_iter().enumerate() {
+        f.send(c, |r| r.register_patient(key(0x31 + i as u8)))
+            .unwrap();
+    }
+    f.logs();
     f
 }
 
@@ -103,6 +136,53 @@ fn only_event<E: SolEvent>(logs: &[Log]) -> E {
     let mut found = events::<E>(logs);
     assert_eq!(found.len(), 1, "the log is not a {}", E::SIGNATURE);
     found.remove(0)
+}
+
+/// `log`, which must be an event of type `E` from the registry, decoded.
+fn decode<E: SolEvent>(log: &Log) -> E {
+    let found = events::<E>(std::slice::from_ref(log));
+    assert_eq!(found.len(), 1, "{log:?} is not a {}", E::SIGNATURE);
+    found.into_iter().next().unwrap()
+}
+
+/// `logs` are exactly `DoctorApproved(doctor, verifier, approvals, threshold)`.
+fn assert_approved_only(
+    logs: &[Log],
+    doctor: Address,
+    verifier: Address,
+    approvals: u8,
+    threshold: u8,
+) {
+    let e = only_event::<DoctorApproved>(logs);
+    assert_eq!(
+        (e.doctor, e.verifier, e.approvals, e.threshold),
+        (doctor, verifier, approvals, threshold)
+    );
+}
+
+/// `logs` are exactly the approval that completes a quorum:
+/// `DoctorApproved(doctor, verifier, approvals, threshold)`, then
+/// `DoctorVerified(doctor, verifier)`.
+fn assert_approved_then_verified(
+    logs: &[Log],
+    doctor: Address,
+    verifier: Address,
+    approvals: u8,
+    threshold: u8,
+) {
+    assert_eq!(logs.len(), 2, "expected two logs, got {logs:?}");
+    let approved = decode::<DoctorApproved>(&logs[0]);
+    assert_eq!(
+        (
+            approved.doctor,
+            approved.verifier,
+            approved.approvals,
+            approved.threshold
+        ),
+        (doctor, verifier, approvals, threshold)
+    );
+    let verified = decode::<DoctorVerified>(&logs[1]);
+    assert_eq!((verified.doctor, verified.verifier), (doctor, verifier));
 }
 
 fn assert_unauthorized<T: std::fmt::Debug>(result: Result<T, Error>, account: Address) {
@@ -368,14 +448,85 @@ fn remove_unknown_verifier_reverts() {
 }
 
 #[test]
-fn the_owner_is_not_a_verifier_unless_it_appoints_itself() {
+fn the_owner_cannot_appoint_itself_and_so_cannot_verify() {
     let mut f = fixture();
     f.register_doctor(DOCTOR, 0x11);
+    f.logs();
+    let err = f.send(OWNER, |r| r.add_verifier(OWNER)).unwrap_err();
+    assert!(matches!(err, Error::OwnerCannotVerify(ref e) if e.account == OWNER));
+    assert!(!f.registry.is_verifier(OWNER));
     let err = f.send(OWNER, |r| r.verify_doctor(DOCTOR)).unwrap_err();
     assert!(matches!(err, Error::NotVerifier(ref e) if e.account == OWNER));
-    f.send(OWNER, |r| r.add_verifier(OWNER)).unwrap();
+    let err = f.send(OWNER, |r| r.suspend_doctor(DOCTOR)).unwrap_err();
+    assert!(matches!(err, Error::NotVerifier(ref e) if e.account == OWNER));
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::PENDING);
+    assert!(f.logs().is_empty());
+}
+
+#[test]
+fn the_pending_owner_cannot_be_appointed() {
+    let mut f = fixture();
+    f.send(OWNER, |r| r.transfer_ownership(NEW_OWNER)).unwrap();
+    f.logs();
+    let err = f.send(OWNER, |r| r.add_verifier(NEW_OWNER)).unwrap_err();
+    assert!(matches!(err, Error::OwnerCannotVerify(ref e) if e.account == NEW_OWNER));
+    assert!(!f.registry.is_verifier(NEW_OWNER));
+    assert!(f.logs().is_empty());
+    // Once the proposal is withdrawn the account is an ordinary candidate.
+    f.send(OWNER, |r| r.transfer_ownership(Address::ZERO))
+        .unwrap();
+    f.send(OWNER, |r| r.add_verifier(NEW_OWNER)).unwrap();
+    assert!(f.registry.is_verifier(NEW_OWNER));
+}
+
+#[test]
+fn a_verifier_cannot_be_proposed_as_owner() {
+    let mut f = fixture();
+    let err = f
+        .send(OWNER, |r| r.transfer_ownership(VERIFIER))
+        .unwrap_err();
+    assert!(matches!(err, Error::OwnerCannotVerify(ref e) if e.account == VERIFIER));
+    assert_eq!(f.registry.pending_owner(), Address::ZERO);
+    assert!(f.logs().is_empty());
+    // A stranger learns nothing: the owner check comes first.
+    assert_unauthorized(
+        f.send(STRANGER, |r| r.transfer_ownership(VERIFIER)),
+        STRANGER,
+    );
+    // Removed, it may be proposed, and accepting leaves it owner but no verifier.
+    f.send(OWNER, |r| r.remove_verifier(VERIFIER)).unwrap();
+    f.send(OWNER, |r| r.transfer_ownership(VERIFIER)).unwrap();
+    f.send(VERIFIER, |r| r.accept_ownership()).unwrap();
+    assert_eq!(f.registry.owner(), VERIFIER);
+    assert!(!f.registry.is_verifier(VERIFIER));
+}
+
+#[test]
+fn after_a_handover_the_old_owner_may_verify_but_the_new_owner_may_not() {
+    let mut f = fixture();
+    f.register_doctor(DOCTOR, 0x11);
+    f.send(OWNER, |r| r.transfer_ownership(NEW_OWNER)).unwrap();
+    f.send(NEW_OWNER, |r| r.accept_ownership()).unwrap();
+    f.logs();
+
+    let err = f
+        .send(NEW_OWNER, |r| r.add_verifier(NEW_OWNER))
+        .unwrap_err();
+    assert!(matches!(err, Error::OwnerCannotVerify(ref e) if e.account == NEW_OWNER));
+    assert!(!f.registry.is_verifier(NEW_OWNER));
+    assert!(f.logs().is_empty());
+
+    f.send(NEW_OWNER, |r| r.add_verifier(OWNER)).unwrap();
+    assert!(f.registry.is_verifier(OWNER));
     f.send(OWNER, |r| r.verify_doctor(DOCTOR)).unwrap();
     assert!(f.registry.is_verified_doctor(DOCTOR));
+
+    // The old owner, now a verifier, cannot be handed the registry back.
+    let err = f
+        .send(NEW_OWNER, |r| r.transfer_ownership(OWNER))
+        .unwrap_err();
+    assert!(matches!(err, Error::OwnerCannotVerify(ref e) if e.account == OWNER));
+    assert_eq!(f.registry.pending_owner(), Address::ZERO);
 }
 
 // ---------------------------------------------------------------- pause
@@ -682,8 +833,8 @@ fn verify_doctor_verifies_a_pending_doctor_and_logs() {
     f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
     assert!(f.registry.is_verified_doctor(DOCTOR));
     assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::VERIFIED);
-    let e = only_event::<DoctorVerified>(&f.logs());
-    assert_eq!((e.doctor, e.verifier), (DOCTOR, VERIFIER));
+    assert!(f.registry.doctor_approvals(DOCTOR).is_empty());
+    assert_approved_then_verified(&f.logs(), DOCTOR, VERIFIER, 1, 1);
 }
 
 #[test]
@@ -798,8 +949,7 @@ fn verify_doctor_reinstates_a_suspended_doctor() {
     f.logs();
     f.send(OTHER_VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
     assert!(f.registry.is_verified_doctor(DOCTOR));
-    let e = only_event::<DoctorVerified>(&f.logs());
-    assert_eq!((e.doctor, e.verifier), (DOCTOR, OTHER_VERIFIER));
+    assert_approved_then_verified(&f.logs(), DOCTOR, OTHER_VERIFIER, 1, 1);
 }
 
 #[test]
@@ -811,6 +961,458 @@ fn a_verifier_that_is_also_a_doctor_is_verified_by_another() {
         .unwrap();
     assert!(f.registry.is_verified_doctor(VERIFIER));
     assert!(f.registry.is_verifier(VERIFIER));
+}
+
+// ---------------------------------------------------------------- quorum
+
+#[test]
+fn the_verification_threshold_is_one_by_default() {
+    let mut f = fixture();
+    assert_eq!(f.registry.verification_threshold(), 1);
+    f.register_doctor(DOCTOR, 0x11);
+    assert!(f.registry.doctor_approvals(DOCTOR).is_empty());
+}
+
+#[test]
+fn set_verification_threshold_sets_and_logs() {
+    let mut f = fixture();
+    for k in [2, MAX_THRESHOLD, 1] {
+        f.send(OWNER, |r| r.set_verification_threshold(k)).unwrap();
+        assert_eq!(f.registry.verification_threshold(), k);
+        assert_eq!(
+            only_event::<VerificationThresholdSet>(&f.logs()).threshold,
+            k
+        );
+    }
+}
+
+#[test]
+fn set_verification_threshold_rejects_zero_and_more_than_eight() {
+    let mut f = fixture();
+    f.send(OWNER, |r| r.set_verification_threshold(2)).unwrap();
+    f.logs();
+    for k in [0, MAX_THRESHOLD + 1, u8::MAX] {
+        let err = f
+            .send(OWNER, |r| r.set_verification_threshold(k))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidThreshold(ref e) if e.threshold == k),
+            "{k}"
+        );
+    }
+    assert_eq!(f.registry.verification_threshold(), 2);
+    assert!(f.logs().is_empty());
+}
+
+#[test]
+fn set_verification_threshold_is_the_owners_alone() {
+    let mut f = fixture();
+    for caller in [VERIFIER, STRANGER] {
+        assert_unauthorized(f.send(caller, |r| r.set_verification_threshold(2)), caller);
+    }
+    assert_eq!(f.registry.verification_threshold(), 1);
+    assert!(f.logs().is_empty());
+}
+
+#[test]
+fn one_approval_of_two_leaves_the_doctor_pending() {
+    let mut f = quorum_fixture(2);
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::PENDING);
+    assert!(!f.registry.is_verified_doctor(DOCTOR));
+    assert_eq!(f.registry.doctor_approvals(DOCTOR), vec![VERIFIER]);
+    assert_approved_only(&f.logs(), DOCTOR, VERIFIER, 1, 2);
+}
+
+#[test]
+fn a_second_distinct_verifier_completes_the_quorum() {
+    let mut f = quorum_fixture(2);
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    f.logs();
+    f.send(OTHER_VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert!(f.registry.is_verified_doctor(DOCTOR));
+    assert!(f.registry.doctor_approvals(DOCTOR).is_empty());
+    assert_approved_then_verified(&f.logs(), DOCTOR, OTHER_VERIFIER, 2, 2);
+    // A third approval comes too late.
+    let err = f
+        .send(THIRD_VERIFIER, |r| r.verify_doctor(DOCTOR))
+        .unwrap_err();
+    assert!(matches!(err, Error::DoctorAlreadyVerified(ref e) if e.doctor == DOCTOR));
+}
+
+#[test]
+fn the_same_verifier_cannot_approve_twice() {
+    let mut f = quorum_fixture(2);
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    f.logs();
+    let storage = f.chain.storage_of(REGISTRY);
+    let err = f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::AlreadyApproved(ref e) if e.doctor == DOCTOR && e.verifier == VERIFIER
+    ));
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::PENDING);
+    assert_eq!(f.registry.doctor_approvals(DOCTOR), vec![VERIFIER]);
+    assert_eq!(f.chain.storage_of(REGISTRY), storage);
+    assert!(f.logs().is_empty());
+}
+
+#[test]
+fn a_removed_verifiers_approval_no_longer_counts() {
+    let mut f = quorum_fixture(2);
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    f.send(OWNER, |r| r.remove_verifier(VERIFIER)).unwrap();
+    assert!(f.registry.doctor_approvals(DOCTOR).is_empty());
+    f.logs();
+    f.send(OTHER_VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::PENDING);
+    assert!(!f.registry.is_verified_doctor(DOCTOR));
+    assert_eq!(f.registry.doctor_approvals(DOCTOR), vec![OTHER_VERIFIER]);
+    assert_approved_only(&f.logs(), DOCTOR, OTHER_VERIFIER, 1, 2);
+    // A second current verifier completes it.
+    f.send(THIRD_VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert!(f.registry.is_verified_doctor(DOCTOR));
+    assert_approved_then_verified(&f.logs(), DOCTOR, THIRD_VERIFIER, 2, 2);
+}
+
+#[test]
+fn a_reappointed_verifier_does_not_bring_back_its_old_approval() {
+    let mut f = quorum_fixture(2);
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    f.send(OWNER, |r| r.remove_verifier(VERIFIER)).unwrap();
+    f.send(OWNER, |r| r.add_verifier(VERIFIER)).unwrap();
+    // The approval of its earlier appointment is gone, so it may approve again...
+    assert!(f.registry.doctor_approvals(DOCTOR).is_empty());
+    f.send(OTHER_VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    // ...and one fresh approval of another verifier is not a quorum of two.
+    assert!(!f.registry.is_verified_doctor(DOCTOR));
+    f.logs();
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert!(f.registry.is_verified_doctor(DOCTOR));
+    assert_approved_then_verified(&f.logs(), DOCTOR, VERIFIER, 2, 2);
+}
+
+#[test]
+fn a_lowered_threshold_lets_an_earlier_approver_complete_the_quorum() {
+    let mut f = quorum_fixture(3);
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    f.send(OTHER_VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    f.send(OWNER, |r| r.set_verification_threshold(2)).unwrap();
+    assert!(!f.registry.is_verified_doctor(DOCTOR));
+    f.logs();
+    // Not stuck: an earlier approver completes the quorum the approvals now meet.
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert!(f.registry.is_verified_doctor(DOCTOR));
+    assert_approved_then_verified(&f.logs(), DOCTOR, VERIFIER, 2, 2);
+}
+
+#[test]
+fn one_verifier_suspends_but_cannot_reinstate_alone() {
+    let mut f = quorum_fixture(2);
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    f.send(OTHER_VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert!(f.registry.is_verified_doctor(DOCTOR));
+    f.logs();
+
+    f.send(THIRD_VERIFIER, |r| r.suspend_doctor(DOCTOR))
+        .unwrap();
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::SUSPENDED);
+    let e = only_event::<DoctorSuspended>(&f.logs());
+    assert_eq!((e.doctor, e.verifier), (DOCTOR, THIRD_VERIFIER));
+
+    // One of the verifiers that vouched before cannot undo the suspension alone.
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::SUSPENDED);
+    assert!(!f.registry.is_verified_doctor(DOCTOR));
+    assert_approved_only(&f.logs(), DOCTOR, VERIFIER, 1, 2);
+
+    f.send(OTHER_VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::VERIFIED);
+    assert_approved_then_verified(&f.logs(), DOCTOR, OTHER_VERIFIER, 2, 2);
+}
+
+#[test]
+fn a_suspension_drops_pending_approvals() {
+    let mut f = quorum_fixture(2);
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    f.send(OTHER_VERIFIER, |r| r.suspend_doctor(DOCTOR))
+        .unwrap();
+    assert!(f.registry.doctor_approvals(DOCTOR).is_empty());
+    f.logs();
+    // The earlier approval is gone: approving again is allowed and counts as one.
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::SUSPENDED);
+    assert_approved_only(&f.logs(), DOCTOR, VERIFIER, 1, 2);
+    f.send(THIRD_VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert!(f.registry.is_verified_doctor(DOCTOR));
+}
+
+#[test]
+fn a_reinstated_doctor_needs_a_fresh_quorum_after_the_next_suspension() {
+    let mut f = quorum_fixture(2);
+    for v in [VERIFIER, OTHER_VERIFIER] {
+        f.send(v, |r| r.verify_doctor(DOCTOR)).unwrap();
+    }
+    f.send(THIRD_VERIFIER, |r| r.suspend_doctor(DOCTOR))
+        .unwrap();
+    for v in [VERIFIER, OTHER_VERIFIER] {
+        f.send(v, |r| r.verify_doctor(DOCTOR)).unwrap();
+    }
+    assert!(f.registry.is_verified_doctor(DOCTOR));
+    // The approvals that reinstated it were spent: none carries over.
+    f.send(THIRD_VERIFIER, |r| r.suspend_doctor(DOCTOR))
+        .unwrap();
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::SUSPENDED);
+    assert_eq!(f.registry.doctor_approvals(DOCTOR), vec![VERIFIER]);
+}
+
+#[test]
+fn approvals_given_count_towards_a_lowered_threshold_at_the_next_approval() {
+    let mut f = quorum_fixture(3);
+    for v in [VERIFIER, OTHER_VERIFIER] {
+        f.send(v, |r| r.verify_doctor(DOCTOR)).unwrap();
+    }
+    f.send(OWNER, |r| r.set_verification_threshold(2)).unwrap();
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::PENDING);
+    f.logs();
+    f.send(THIRD_VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert!(f.registry.is_verified_doctor(DOCTOR));
+    assert_approved_then_verified(&f.logs(), DOCTOR, THIRD_VERIFIER, 3, 2);
+}
+
+#[test]
+fn raising_the_threshold_keeps_verified_doctors_verified() {
+    let mut f = quorum_fixture(1);
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    f.send(OWNER, |r| r.set_verification_threshold(2)).unwrap();
+    assert!(f.registry.is_verified_doctor(DOCTOR));
+    // ...until suspended: then the new threshold applies.
+    f.send(VERIFIER, |r| r.suspend_doctor(DOCTOR)).unwrap();
+    f.send(VERIFIER, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert!(!f.registry.is_verified_doctor(DOCTOR));
+}
+
+#[test]
+fn a_quorum_of_eight_needs_eight_distinct_verifiers() {
+    let mut f = fixture();
+    let verifiers: Vec<Address> = (0..MAX_THRESHOLD).map(|i| addr(0xc0 + i)).collect();
+    for v in &verifiers {
+        f.send(OWNER, |r| r.add_verifier(*v)).unwrap();
+    }
+    f.send(OWNER, |r| r.set_verification_threshold(MAX_THRESHOLD))
+        .unwrap();
+    f.register_doctor(DOCTOR, 0x11);
+    let (last, first) = verifiers.split_last().unwrap();
+    for v in first {
+        f.send(*v, |r| r.verify_doctor(DOCTOR)).unwrap();
+    }
+    assert_eq!(f.registry.doctor_status(DOCTOR), doctor_status::PENDING);
+    assert_eq!(f.registry.doctor_approvals(DOCTOR), first);
+    f.logs();
+    f.send(*last, |r| r.verify_doctor(DOCTOR)).unwrap();
+    assert!(f.registry.is_verified_doctor(DOCTOR));
+    assert_approved_then_verified(&f.logs(), DOCTOR, *last, MAX_THRESHOLD, MAX_THRESHOLD);
+}
+
+// ---------------------------------------------------------------- emergency custodians
+
+#[test]
+fn a_patient_has_no_custodians_until_it_names_them() {
+    let f = custodian_fixture();
+    assert!(f.registry.emergency_custodians(PATIENT).is_empty());
+    assert!(!f.registry.is_emergency_custodian(PATIENT, CANDIDATES[0]));
+    assert!(!f.registry.is_emergency_custodian(PATIENT, Address::ZERO));
+}
+
+#[test]
+fn set_emergency_custodians_stores_the_list_and_logs() {
+    let mut f = custodian_fixture();
+    let list = vec![CANDIDATES[2], CANDIDATES[0]];
+    f.send(PATIENT, |r| r.set_emergency_custodians(list.clone()))
+        .unwrap();
+    assert_eq!(f.registry.emergency_custodians(PATIENT), list);
+    for c in &list {
+        assert!(f.registry.is_emergency_custodian(PATIENT, *c));
+    }
+    for other in [CANDIDATES[1], PATIENT, STRANGER, Address::ZERO] {
+        assert!(
+            !f.registry.is_emergency_custodian(PATIENT, other),
+            "{other}"
+        );
+    }
+    let e = only_event::<EmergencyCustodiansSet>(&f.logs());
+    assert_eq!((e.patient, e.custodians), (PATIENT, list));
+}
+
+#[test]
+fn a_patients_custodians_are_its_own() {
+    let mut f = custodian_fixture();
+    f.send(PATIENT, |r| r.set_emergency_custodians(vec![CANDIDATES[0]]))
+        .unwrap();
+    assert!(f.registry.emergency_custodians(CANDIDATES[1]).is_empty());
+    assert!(!f
+        .registry
+        .is_emergency_custodian(CANDIDATES[1], CANDIDATES[0]));
+    // The custodian's own list is untouched, and naming it gives it no list.
+    assert!(f.registry.emergency_custodians(CANDIDATES[0]).is_empty());
+}
+
+#[test]
+fn set_emergency_custodians_requires_a_patient() {
+    let mut f = custodian_fixture();
+    f.register_doctor(DOCTOR, 0x11); // a key, but no patient
+    f.logs();
+    for caller in [STRANGER, DOCTOR, VERIFIER, OWNER] {
+        let err = f
+            .send(caller, |r| r.set_emergency_custodians(vec![CANDIDATES[0]]))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::NotPatient(ref e) if e.account == caller),
+            "{caller}"
+        );
+        assert!(f.registry.emergency_custodians(caller).is_empty());
+    }
+    // Not even to clear.
+    let err = f
+        .send(STRANGER, |r| r.set_emergency_custodians(vec![]))
+        .unwrap_err();
+    assert!(matches!(err, Error::NotPatient(_)));
+    assert!(f.logs().is_empty());
+}
+
+#[test]
+fn set_emergency_custodians_accepts_four_but_not_five() {
+    let mut f = custodian_fixture();
+    let four = CANDIDATES[..MAX_CUSTODIANS].to_vec();
+    f.send(PATIENT, |r| r.set_emergency_custodians(four.clone()))
+        .unwrap();
+    f.logs();
+    let err = f
+        .send(PATIENT, |r| r.set_emergency_custodians(CANDIDATES.to_vec()))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::TooManyCustodians(ref e) if e.count == alloy_primitives::U256::from(MAX_CUSTODIANS + 1)
+    ));
+    assert_eq!(f.registry.emergency_custodians(PATIENT), four);
+    assert!(!f
+        .registry
+        .is_emergency_custodian(PATIENT, CANDIDATES[MAX_CUSTODIANS]));
+    assert!(f.logs().is_empty());
+}
+
+/// `list` is refused with `InvalidCustodian(bad)` and changes nothing: PATIENT
+/// keeps its one custodian, CANDIDATES[0].
+fn assert_invalid_custodian(list: Vec<Address>, bad: Address) {
+    let mut f = custodian_fixture();
+    f.send(PATIENT, |r| r.set_emergency_custodians(vec![CANDIDATES[0]]))
+        .unwrap();
+    f.logs();
+    let storage = f.chain.storage_of(REGISTRY);
+    let err = f
+        .send(PATIENT, |r| r.set_emergency_custodians(list))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidCustodian(ref e) if e.custodian == bad),
+        "{err:?}"
+    );
+    assert_eq!(
+        f.registry.emergency_custodians(PATIENT),
+        vec![CANDIDATES[0]]
+    );
+    assert_eq!(f.chain.storage_of(REGISTRY), storage);
+    assert!(f.logs().is_empty());
+}
+
+#[test]
+fn set_emergency_custodians_rejects_the_zero_address() {
+    assert_invalid_custodian(vec![Address::ZERO], Address::ZERO);
+    assert_invalid_custodian(vec![CANDIDATES[1], Address::ZERO], Address::ZERO);
+}
+
+#[test]
+fn set_emergency_custodians_rejects_the_patient_itself() {
+    assert_invalid_custodian(vec![PATIENT], PATIENT);
+    assert_invalid_custodian(vec![CANDIDATES[1], PATIENT], PATIENT);
+}
+
+#[test]
+fn set_emergency_custodians_rejects_a_duplicate() {
+    let [a, b, ..] = CANDIDATES;
+    assert_invalid_custodian(vec![a, a], a);
+    assert_invalid_custodian(vec![a, b, a], a);
+}
+
+#[test]
+fn set_emergency_custodians_rejects_an_account_without_a_key() {
+    // Neither the owner nor a verifier holds a key in the fixture.
+    for keyless in [STRANGER, VERIFIER, OWNER] {
+        assert_invalid_custodian(vec![CANDIDATES[1], keyless], keyless);
+    }
+}
+
+#[test]
+fn a_doctor_with_a_key_may_be_a_custodian() {
+    let mut f = custodian_fixture();
+    f.register_doctor(DOCTOR, 0x11);
+    f.send(PATIENT, |r| r.set_emergency_custodians(vec![DOCTOR]))
+        .unwrap();
+    assert!(f.registry.is_emergency_custodian(PATIENT, DOCTOR));
+}
+
+#[test]
+fn an_empty_list_clears_the_custodians() {
+    let mut f = custodian_fixture();
+    let storage = f.chain.storage_of(REGISTRY);
+    f.send(PATIENT, |r| {
+        r.set_emergency_custodians(CANDIDATES[..3].to_vec())
+    })
+    .unwrap();
+    f.logs();
+    f.send(PATIENT, |r| r.set_emergency_custodians(vec![]))
+        .unwrap();
+    assert!(f.registry.emergency_custodians(PATIENT).is_empty());
+    for c in CANDIDATES {
+        assert!(!f.registry.is_emergency_custodian(PATIENT, c));
+    }
+    let e = only_event::<EmergencyCustodiansSet>(&f.logs());
+    assert_eq!(e.patient, PATIENT);
+    assert!(e.custodians.is_empty());
+    // Nothing of the old list lingers in storage.
+    assert_eq!(f.chain.storage_of(REGISTRY), storage);
+}
+
+#[test]
+fn replacing_the_list_drops_the_old_custodians() {
+    let mut f = custodian_fixture();
+    let [a, b, c, d, _] = CANDIDATES;
+    f.send(PATIENT, |r| r.set_emergency_custodians(vec![a, b, c]))
+        .unwrap();
+    f.send(PATIENT, |r| r.set_emergency_custodians(vec![d, b]))
+        .unwrap();
+    assert_eq!(f.registry.emergency_custodians(PATIENT), vec![d, b]);
+    assert!(!f.registry.is_emergency_custodian(PATIENT, a));
+    assert!(!f.registry.is_emergency_custodian(PATIENT, c));
+    assert!(f.registry.is_emergency_custodian(PATIENT, b));
+    assert!(f.registry.is_emergency_custodian(PATIENT, d));
+}
+
+#[test]
+fn custodians_may_be_changed_while_paused() {
+    let mut f = custodian_fixture();
+    f.send(OWNER, |r| r.pause()).unwrap();
+    f.logs();
+    f.send(PATIENT, |r| r.set_emergency_custodians(vec![CANDIDATES[0]]))
+        .unwrap();
+    assert!(f.registry.is_emergency_custodian(PATIENT, CANDIDATES[0]));
+    assert_eq!(
+        only_event::<EmergencyCustodiansSet>(&f.logs()).custodians,
+        vec![CANDIDATES[0]]
+    );
+    f.send(PATIENT, |r| r.set_emergency_custodians(vec![]))
+        .unwrap();
+    assert!(f.registry.emergency_custodians(PATIENT).is_empty());
 }
 
 // ---------------------------------------------------------------- calldata
@@ -840,10 +1442,22 @@ mod abi {
             function doctorStatus(address account) external view returns (uint8);
             function encryptionKey(address account) external view returns (bytes32);
             function licenceHash(address account) external view returns (bytes32);
+            function setVerificationThreshold(uint8 threshold) external;
+            function setEmergencyCustodians(address[] custodians) external;
+            function verificationThreshold() external view returns (uint8);
+            function doctorApprovals(address doctor) external view returns (address[]);
+            function emergencyCustodians(address patient) external view returns (address[]);
+            function isEmergencyCustodian(address patient, address account) external view returns (bool);
 
             error AlreadyRegistered(address account);
             error NotVerifier(address account);
             error OwnableInvalidOwner(address owner);
+            error OwnerCannotVerify(address account);
+            error NotPatient(address account);
+            error InvalidThreshold(uint8 threshold);
+            error AlreadyApproved(address doctor, address verifier);
+            error InvalidCustodian(address custodian);
+            error TooManyCustodians(uint256 count);
         }
     }
 }
@@ -874,6 +1488,12 @@ fn selectors() -> Vec<[u8; 4]> {
         I::doctorStatusCall::SELECTOR,
         I::encryptionKeyCall::SELECTOR,
         I::licenceHashCall::SELECTOR,
+        I::setVerificationThresholdCall::SELECTOR,
+        I::setEmergencyCustodiansCall::SELECTOR,
+        I::verificationThresholdCall::SELECTOR,
+        I::doctorApprovalsCall::SELECTOR,
+        I::emergencyCustodiansCall::SELECTOR,
+        I::isEmergencyCustodianCall::SELECTOR,
     ]
 }
 
@@ -995,6 +1615,123 @@ fn calldata_reverts_carry_the_encoded_error() {
     assert!(matches!(
         I::IPatientRegistryErrors::abi_decode(&revert).unwrap(),
         I::IPatientRegistryErrors::AlreadyRegistered(e) if e.account == PATIENT
+    ));
+}
+
+#[test]
+fn calldata_routes_to_the_quorum_and_custodian_functions() {
+    let f = custodian_fixture();
+    let routed = |from: Address, data: Vec<u8>| {
+        assert_eq!(
+            f.chain.call(from, REGISTRY, &data),
+            Ok(vec![]),
+            "{:02x?}",
+            &data[..4]
+        );
+    };
+    routed(
+        OWNER,
+        I::addVerifierCall {
+            verifier: OTHER_VERIFIER,
+        }
+        .abi_encode(),
+    );
+    routed(
+        OWNER,
+        I::setVerificationThresholdCall { threshold: 2 }.abi_encode(),
+    );
+    routed(
+        DOCTOR,
+        I::registerDoctorCall {
+            encryptionKey: key(0x11),
+            licenceHash: key(0x12),
+        }
+        .abi_encode(),
+    );
+    routed(
+        VERIFIER,
+        I::verifyDoctorCall { doctor: DOCTOR }.abi_encode(),
+    );
+    let custodians = vec![CANDIDATES[1], CANDIDATES[0]];
+    routed(
+        PATIENT,
+        I::setEmergencyCustodiansCall {
+            custodians: custodians.clone(),
+        }
+        .abi_encode(),
+    );
+    assert_eq!(call(&f, STRANGER, I::verificationThresholdCall {}), Ok(2));
+    assert_eq!(
+        call(&f, STRANGER, I::doctorApprovalsCall { doctor: DOCTOR }),
+        Ok(vec![VERIFIER])
+    );
+    assert_eq!(
+        call(
+            &f,
+            STRANGER,
+            I::emergencyCustodiansCall { patient: PATIENT }
+        ),
+        Ok(custodians)
+    );
+    let (patient, account) = (PATIENT, CANDIDATES[0]);
+    assert_eq!(
+        call(
+            &f,
+            STRANGER,
+            I::isEmergencyCustodianCall { patient, account }
+        ),
+        Ok(true)
+    );
+    let account = CANDIDATES[2];
+    assert_eq!(
+        call(
+            &f,
+            STRANGER,
+            I::isEmergencyCustodianCall { patient, account }
+        ),
+        Ok(false)
+    );
+}
+
+#[test]
+fn calldata_reverts_carry_the_new_errors() {
+    use I::IPatientRegistryErrors as E;
+    let f = custodian_fixture();
+    let decoded = |from: Address, data: Vec<u8>| {
+        let revert = send_raw(&f, from, &data).expect_err("reverts");
+        E::abi_decode(&revert).unwrap()
+    };
+    let owner_as_verifier = I::addVerifierCall { verifier: OWNER }.abi_encode();
+    assert!(
+        matches!(decoded(OWNER, owner_as_verifier), E::OwnerCannotVerify(e) if e.account == OWNER)
+    );
+    let threshold = I::setVerificationThresholdCall { threshold: 9 }.abi_encode();
+    assert!(matches!(decoded(OWNER, threshold), E::InvalidThreshold(e) if e.threshold == 9));
+    call(&f, OWNER, I::setVerificationThresholdCall { threshold: 2 }).unwrap();
+    call(
+        &f,
+        DOCTOR,
+        I::registerDoctorCall {
+            encryptionKey: key(0x11),
+            licenceHash: key(0x12),
+        },
+    )
+    .unwrap();
+    let verify = I::verifyDoctorCall { doctor: DOCTOR };
+    call(&f, VERIFIER, verify.clone()).unwrap();
+    assert!(matches!(
+        decoded(VERIFIER, verify.abi_encode()),
+        E::AlreadyApproved(e) if e.doctor == DOCTOR && e.verifier == VERIFIER
+    ));
+    let set = |custodians: Vec<Address>| I::setEmergencyCustodiansCall { custodians }.abi_encode();
+    assert!(matches!(decoded(STRANGER, set(vec![])), E::NotPatient(e) if e.account == STRANGER));
+    assert!(matches!(
+        decoded(PATIENT, set(vec![STRANGER])),
+        E::InvalidCustodian(e) if e.custodian == STRANGER
+    ));
+    assert!(matches!(
+        decoded(PATIENT, set(CANDIDATES.to_vec())),
+        E::TooManyCustodians(e) if e.count == alloy_primitives::U256::from(CANDIDATES.len())
     ));
 }
 

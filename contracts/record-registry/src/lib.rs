@@ -40,6 +40,15 @@ sol! {
     );
     /// A version's content key was wrapped for `reader`.
     event KeyWrapped(uint256 indexed recordId, address indexed reader, uint32 version);
+    /// An emergency custodian of the patient released a version's key to a doctor
+    /// with an open emergency window (the `KeyWrapped` of the same wrap follows).
+    event EmergencyKeyReleased(
+        uint256 indexed recordId,
+        address indexed patient,
+        address indexed doctor,
+        address custodian,
+        uint32 version
+    );
     /// `accessor` read the record (logged by `accessRecord` before every fetch).
     event RecordAccessed(
         uint256 indexed recordId,
@@ -84,6 +93,10 @@ sol! {
     /// PatientRegistry could not be asked.
     #[derive(Debug)]
     error RegistryUnavailable(address registry);
+    /// A custodian may wrap keys only for a doctor with an open emergency window
+    /// on the record's patient who is verified now.
+    #[derive(Debug)]
+    error NoEmergencyAccess(address patient, address doctor);
 }
 
 /// Every error RecordRegistry reverts with.
@@ -101,6 +114,7 @@ pub enum Error {
     AccessDenied(AccessDenied),
     NoWrappedKey(NoWrappedKey),
     RegistryUnavailable(RegistryUnavailable),
+    NoEmergencyAccess(NoEmergencyAccess),
 }
 
 /// The registry's storage.
@@ -212,14 +226,21 @@ impl RecordRegistry {
     }
 
     /// Publishes (or replaces) wrapped keys of an existing version, for readers
-    /// granted after it was added.
+    /// granted after it was added. The patient may wrap for anyone. One of the
+    /// patient's emergency custodians may wrap only for doctors that hold an open
+    /// emergency window on the patient and are verified now: that is how keys reach
+    /// a doctor when the patient cannot act.
     ///
     /// # Errors
-    /// `UnknownRecord`; `NotRecordOwner` unless the caller is its patient;
-    /// `UnknownVersion`; `LengthMismatch`, `InvalidWrappedKey` for malformed keys.
+    /// `UnknownRecord`; `NotRecordOwner` unless the caller is its patient or one
+    /// of its custodians; `NoEmergencyAccess` when a custodian wraps for a reader
+    /// without an open window; `UnknownVersion`; `LengthMismatch`,
+    /// `InvalidWrappedKey` for malformed keys; `RegistryUnavailable` if the
+    /// registry cannot be asked.
     ///
     /// # Events
-    /// `KeyWrapped(id, reader, version)` per reader.
+    /// `KeyWrapped(id, reader, version)` per reader; from a custodian, each is
+    /// preceded by `EmergencyKeyReleased(id, patient, reader, caller, version)`.
     pub fn wrap_keys(
         &mut self,
         record_id: U256,
@@ -227,13 +248,29 @@ impl RecordRegistry {
         readers: Vec<Address>,
         wrapped_keys: Vec<Bytes>,
     ) -> Result<(), Error> {
-        self.owned_by_caller(record_id)?;
+        let caller = self.vm().msg_sender();
+        let patient = self.existing(record_id)?;
+        let custodian = caller != patient;
+        if custodian {
+            self.check_custodian_release(patient, caller, record_id, &readers)?;
+        }
         check_keys(&readers, &wrapped_keys)?;
         if version == 0 || version > self.records.get(record_id).version_count() {
             return Err(Error::UnknownVersion(UnknownVersion {
                 recordId: record_id,
                 version,
             }));
+        }
+        if custodian {
+            for doctor in &readers {
+                self.vm().log(EmergencyKeyReleased {
+                    recordId: record_id,
+                    patient,
+                    doctor: *doctor,
+                    custodian: caller,
+                    version,
+                });
+            }
         }
         self.publish_keys(record_id, version, &readers, &wrapped_keys);
         Ok(())
@@ -293,7 +330,9 @@ impl RecordRegistry {
     }
 
     /// The key of `version` wrapped for `reader`. The patient may read any
-    /// reader's; a reader only its own, and only while it has access.
+    /// reader's; a reader only its own, and only while it has access; an
+    /// emergency custodian of the patient its own at any time (it must be able to
+    /// release keys when the patient cannot act).
     ///
     /// # Errors
     /// `UnknownRecord`; `AccessDenied` as above; `NoWrappedKey` if none was published.
@@ -304,7 +343,15 @@ impl RecordRegistry {
         reader: Address,
     ) -> Result<Bytes, Error> {
         let caller = self.vm().msg_sender();
-        let (patient, _) = self.readable(caller, record_id)?;
+        let patient = self.existing(record_id)?;
+        let own_as_custodian = caller == reader
+            && caller != patient
+            && IPatientRegistry::new(self.patient_registry.get())
+                .is_emergency_custodian(self.vm(), Call::new(), patient, caller)
+                .unwrap_or(false);
+        if !own_as_custodian {
+            self.readable(caller, record_id)?;
+        }
         if caller != patient && caller != reader {
             return Err(Error::AccessDenied(AccessDenied {
                 account: caller,
@@ -379,6 +426,41 @@ impl RecordRegistry {
             }));
         }
         Ok(patient)
+    }
+
+    /// The rule of a custodian's release: `custodian` is one of `patient`'s
+    /// custodians, and every reader holds an open emergency window on `patient`
+    /// and is verified now (AccessToken's `hasEmergencyAccess`).
+    fn check_custodian_release(
+        &self,
+        patient: Address,
+        custodian: Address,
+        record_id: U256,
+        readers: &[Address],
+    ) -> Result<(), Error> {
+        let registry = self.patient_registry.get();
+        let is_custodian = IPatientRegistry::new(registry)
+            .is_emergency_custodian(self.vm(), Call::new(), patient, custodian)
+            .map_err(|_| Error::RegistryUnavailable(RegistryUnavailable { registry }))?;
+        if !is_custodian {
+            return Err(Error::NotRecordOwner(NotRecordOwner {
+                account: custodian,
+                recordId: record_id,
+            }));
+        }
+        let token = IAccessToken::new(self.access_token.get());
+        for doctor in readers {
+            let open = token
+                .has_emergency_access(self.vm(), Call::new(), patient, *doctor)
+                .unwrap_or(false);
+            if !open {
+                return Err(Error::NoEmergencyAccess(NoEmergencyAccess {
+                    patient,
+                    doctor: *doctor,
+                }));
+            }
+        }
+        Ok(())
     }
 
     fn owned_by_caller(&self, record_id: U256) -> Result<Address, Error> {

@@ -4,7 +4,7 @@
 use super::*;
 use access_token::AccessToken;
 use alloy_sol_types::{SolCall, SolEvent, SolInterface};
-use careledger_common::{scope, EMERGENCY_WINDOW_SECS};
+use careledger_common::{emergency_reason::UNCONSCIOUS, scope, EMERGENCY_WINDOW_SECS};
 use careledger_testkit::{Chain, Log};
 use patient_registry::PatientRegistry;
 use stylus_sdk::abi::router_entrypoint;
@@ -14,6 +14,11 @@ const VERIFIER: Address = addr(0xdd);
 const PATIENT: Address = addr(0x01);
 const OTHER_PATIENT: Address = addr(0x02);
 const DOCTOR: Address = addr(0x11);
+const OTHER_DOCTOR: Address = addr(0x12);
+/// `PATIENT`'s emergency custodian (registered as a patient, so it holds a key).
+const CUSTODIAN: Address = addr(0x21);
+/// Holds a key but is nobody's custodian until a test says so.
+const OTHER_CUSTODIAN: Address = addr(0x22);
 const STRANGER: Address = addr(0x99);
 const REGISTRY: Address = addr(0xa1);
 const TOKEN: Address = addr(0xa2);
@@ -33,8 +38,9 @@ struct Fixture {
     records: RecordRegistry,
 }
 
-/// Three contracts wired as deployment wires them, one registered patient and
-/// one verified doctor.
+/// Three contracts wired as deployment wires them, two registered patients
+/// (`PATIENT` names `CUSTODIAN` as its emergency custodian) and two verified
+/// doctors.
 fn fixture() -> Fixture {
     let chain = Chain::new();
     let mut registry: PatientRegistry = chain.deploy(
@@ -50,18 +56,22 @@ fn fixture() -> Fixture {
     token.constructor(REGISTRY).unwrap();
     records.constructor(REGISTRY, TOKEN).unwrap();
     token.link_record_registry(RECORDS).unwrap();
-    for p in [PATIENT, OTHER_PATIENT] {
+    for p in [PATIENT, OTHER_PATIENT, CUSTODIAN, OTHER_CUSTODIAN] {
         chain.as_sender(p);
         registry
             .register_patient(B256::repeat_byte(p.0[19]))
             .unwrap();
     }
-    chain.as_sender(DOCTOR);
-    registry
-        .register_doctor(B256::repeat_byte(0x11), B256::repeat_byte(0x77))
-        .unwrap();
-    chain.as_sender(VERIFIER);
-    registry.verify_doctor(DOCTOR).unwrap();
+    chain.as_sender(PATIENT);
+    registry.set_emergency_custodians(vec![CUSTODIAN]).unwrap();
+    for d in [DOCTOR, OTHER_DOCTOR] {
+        chain.as_sender(d);
+        registry
+            .register_doctor(B256::repeat_byte(d.0[19]), B256::repeat_byte(0x77))
+            .unwrap();
+        chain.as_sender(VERIFIER);
+        registry.verify_doctor(d).unwrap();
+    }
     chain.take_logs();
     Fixture {
         chain,
@@ -107,6 +117,51 @@ impl Fixture {
     fn read_as(&self, reader: Address, id: U256) -> Result<RecordView, Error> {
         self.chain.as_sender(reader);
         self.records.get_record(id)
+    }
+
+    /// A record of `PATIENT` whose first version's key is wrapped for the
+    /// patient and for `CUSTODIAN`, as the patient's clients do. Logs cleared.
+    fn add_with_custodian(&mut self) -> U256 {
+        self.chain.as_sender(PATIENT);
+        let id = self
+            .records
+            .add_record(
+                cid(1),
+                B256::repeat_byte(0xc1),
+                CAT_LAB,
+                vec![PATIENT, CUSTODIAN],
+                vec![key(1), key(0x21)],
+            )
+            .unwrap();
+        self.chain.take_logs();
+        id
+    }
+
+    /// `doctor` opens emergency access to `patient`.
+    fn open(&mut self, doctor: Address, patient: Address) {
+        self.chain.as_sender(doctor);
+        self.token
+            .open_emergency_access(patient, UNCONSCIOUS)
+            .unwrap();
+    }
+
+    /// `by` wraps version 1 of `id` for `readers` (one key each), as a transaction.
+    fn wrap_as(&mut self, by: Address, id: U256, readers: Vec<Address>) -> Result<(), Error> {
+        let keys = readers.iter().map(|r| key(r.0[19])).collect();
+        self.chain.as_sender(by);
+        let records = &mut self.records;
+        self.chain.tx(|| records.wrap_keys(id, 1, readers, keys))
+    }
+
+    /// `as_` asks for the key of version 1 of `id` wrapped for `reader`.
+    fn key_as(&self, as_: Address, id: U256, reader: Address) -> Result<Bytes, Error> {
+        self.chain.as_sender(as_);
+        self.records.wrapped_key(id, 1, reader)
+    }
+
+    fn suspend(&mut self, doctor: Address) {
+        self.chain.as_sender(VERIFIER);
+        self.registry.suspend_doctor(doctor).unwrap();
     }
 }
 
@@ -458,8 +513,7 @@ fn access_ends_at_expiry_revocation_and_suspension() {
 fn emergency_access_opens_every_record_for_the_window() {
     let mut f = fixture();
     let id = f.add(PATIENT, CAT_LAB);
-    f.chain.as_sender(DOCTOR);
-    f.token.open_emergency_access(PATIENT).unwrap();
+    f.open(DOCTOR, PATIENT);
     assert!(f.read_as(DOCTOR, id).is_ok());
     f.chain.advance(EMERGENCY_WINDOW_SECS);
     assert!(f.read_as(DOCTOR, id).is_err());
@@ -534,6 +588,383 @@ fn reads_fail_closed_when_access_token_is_not_a_contract() {
         records.get_record(id),
         Err(Error::AccessDenied(_))
     ));
+}
+
+// ---------------------------------------------------------------- emergency custodians
+
+/// The record's logs of `EmergencyKeyReleased` and `KeyWrapped`, in order, as
+/// (event name, reader).
+fn releases_and_wraps(logs: &[Log]) -> Vec<(&'static str, Address)> {
+    logs.iter()
+        .filter(|l| l.address == RECORDS)
+        .filter_map(|l| {
+            let raw = (l.topics.iter().copied(), &l.data[..]);
+            if l.topics[0] == EmergencyKeyReleased::SIGNATURE_HASH {
+                let e = EmergencyKeyReleased::decode_raw_log(raw.0, raw.1).unwrap();
+                Some(("released", e.doctor))
+            } else if l.topics[0] == KeyWrapped::SIGNATURE_HASH {
+                let e = KeyWrapped::decode_raw_log(raw.0, raw.1).unwrap();
+                Some(("wrapped", e.reader))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_custodian_wraps_keys_for_a_doctor_with_an_open_window() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.chain.take_logs();
+    // The custodian's agent reads its own copy of the key, then re-wraps it.
+    assert_eq!(f.key_as(CUSTODIAN, id, CUSTODIAN).unwrap(), key(0x21));
+    f.wrap_as(CUSTODIAN, id, vec![DOCTOR]).unwrap();
+
+    let logs = f.chain.take_logs();
+    assert_eq!(
+        releases_and_wraps(&logs),
+        vec![("released", DOCTOR), ("wrapped", DOCTOR)]
+    );
+    let released = &events::<EmergencyKeyReleased>(&logs)[0];
+    assert_eq!(
+        (
+            released.recordId,
+            released.patient,
+            released.doctor,
+            released.custodian,
+            released.version
+        ),
+        (id, PATIENT, DOCTOR, CUSTODIAN, 1)
+    );
+    let wrapped = &events::<KeyWrapped>(&logs)[0];
+    assert_eq!(
+        (wrapped.recordId, wrapped.reader, wrapped.version),
+        (id, DOCTOR, 1)
+    );
+    assert_eq!(f.key_as(DOCTOR, id, DOCTOR).unwrap(), key(0x11));
+    assert_eq!(f.key_as(PATIENT, id, DOCTOR).unwrap(), key(0x11));
+}
+
+#[test]
+fn a_custodian_release_to_two_doctors_logs_each_release_before_its_wrap() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.open(OTHER_DOCTOR, PATIENT);
+    f.chain.take_logs();
+    f.wrap_as(CUSTODIAN, id, vec![DOCTOR, OTHER_DOCTOR])
+        .unwrap();
+    let seen = releases_and_wraps(&f.chain.take_logs());
+    assert_eq!(seen.len(), 4);
+    for doctor in [DOCTOR, OTHER_DOCTOR] {
+        let released = seen.iter().position(|e| *e == ("released", doctor));
+        let wrapped = seen.iter().position(|e| *e == ("wrapped", doctor));
+        assert!(released.unwrap() < wrapped.unwrap(), "{seen:?}");
+    }
+    assert_eq!(f.key_as(OTHER_DOCTOR, id, OTHER_DOCTOR).unwrap(), key(0x12));
+}
+
+#[test]
+fn a_patients_own_wrap_logs_no_emergency_release() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.chain.take_logs();
+    f.wrap_as(PATIENT, id, vec![DOCTOR]).unwrap();
+    assert_eq!(
+        releases_and_wraps(&f.chain.take_logs()),
+        vec![("wrapped", DOCTOR)]
+    );
+}
+
+/// Checks that `by` wrapping for `reader` reverted with `NoEmergencyAccess` and
+/// published nothing.
+fn assert_no_release(f: &mut Fixture, by: Address, id: U256, reader: Address) {
+    f.chain.take_logs();
+    let err = f.wrap_as(by, id, vec![reader]).unwrap_err();
+    assert!(
+        matches!(err, Error::NoEmergencyAccess(ref e) if e.patient == PATIENT && e.doctor == reader),
+        "{reader}: {err:?}"
+    );
+    assert!(f.chain.take_logs().is_empty());
+    if reader != PATIENT && reader != CUSTODIAN {
+        assert!(matches!(
+            f.key_as(PATIENT, id, reader),
+            Err(Error::NoWrappedKey(_))
+        ));
+    }
+}
+
+#[test]
+fn a_custodian_cannot_wrap_for_a_doctor_without_a_window() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    assert_no_release(&mut f, CUSTODIAN, id, DOCTOR);
+    // A grant is not an emergency window: keys for grantees are the patient's to wrap.
+    f.grant(scope::ALL, B256::ZERO, vec![]);
+    assert_no_release(&mut f, CUSTODIAN, id, DOCTOR);
+    // Nor is a window on another patient.
+    f.chain.as_sender(OTHER_PATIENT);
+    f.registry
+        .set_emergency_custodians(vec![OTHER_CUSTODIAN])
+        .unwrap();
+    f.open(OTHER_DOCTOR, OTHER_PATIENT);
+    assert_no_release(&mut f, CUSTODIAN, id, OTHER_DOCTOR);
+}
+
+#[test]
+fn a_custodian_cannot_wrap_once_the_window_has_ended() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.chain.advance(EMERGENCY_WINDOW_SECS - 1);
+    f.wrap_as(CUSTODIAN, id, vec![DOCTOR]).unwrap();
+    f.chain.advance(1);
+    assert_no_release(&mut f, CUSTODIAN, id, OTHER_DOCTOR);
+    let err = f.wrap_as(CUSTODIAN, id, vec![DOCTOR]).unwrap_err();
+    assert!(matches!(err, Error::NoEmergencyAccess(ref e) if e.doctor == DOCTOR));
+    // What was released stays published, but the doctor can no longer read it.
+    assert!(matches!(
+        f.key_as(DOCTOR, id, DOCTOR),
+        Err(Error::AccessDenied(_))
+    ));
+}
+
+#[test]
+fn a_custodian_cannot_wrap_after_the_patient_closed_the_window() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.chain.as_sender(PATIENT);
+    f.token.close_emergency_access(DOCTOR).unwrap();
+    assert_no_release(&mut f, CUSTODIAN, id, DOCTOR);
+}
+
+#[test]
+fn a_custodian_cannot_wrap_for_a_suspended_doctor() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.suspend(DOCTOR);
+    assert_no_release(&mut f, CUSTODIAN, id, DOCTOR);
+    // Reinstated while the window is still open, it may receive keys again.
+    f.chain.as_sender(VERIFIER);
+    f.registry.verify_doctor(DOCTOR).unwrap();
+    f.wrap_as(CUSTODIAN, id, vec![DOCTOR]).unwrap();
+}
+
+#[test]
+fn a_custodian_cannot_wrap_for_itself_or_for_the_patient() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    assert_no_release(&mut f, CUSTODIAN, id, CUSTODIAN);
+    assert_no_release(&mut f, CUSTODIAN, id, PATIENT);
+    // Both keys are the patient's originals.
+    assert_eq!(f.key_as(PATIENT, id, CUSTODIAN).unwrap(), key(0x21));
+    assert_eq!(f.key_as(PATIENT, id, PATIENT).unwrap(), key(1));
+}
+
+#[test]
+fn one_reader_without_a_window_reverts_the_whole_release() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.chain.take_logs();
+    let err = f
+        .wrap_as(CUSTODIAN, id, vec![DOCTOR, STRANGER])
+        .unwrap_err();
+    assert!(matches!(err, Error::NoEmergencyAccess(ref e) if e.doctor == STRANGER));
+    assert!(f.chain.take_logs().is_empty());
+    assert!(matches!(
+        f.key_as(PATIENT, id, DOCTOR),
+        Err(Error::NoWrappedKey(_))
+    ));
+}
+
+#[test]
+fn a_non_custodian_gets_not_record_owner_even_with_an_open_window_around() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    // The emergency opener itself, another doctor, other patients, the owner,
+    // the verifier and a stranger: none may wrap the patient's keys.
+    for by in [
+        DOCTOR,
+        OTHER_DOCTOR,
+        OTHER_PATIENT,
+        OTHER_CUSTODIAN,
+        OWNER,
+        VERIFIER,
+        STRANGER,
+    ] {
+        let err = f.wrap_as(by, id, vec![DOCTOR]).unwrap_err();
+        assert!(
+            matches!(err, Error::NotRecordOwner(ref e) if e.account == by && e.recordId == id),
+            "{by}: {err:?}"
+        );
+    }
+    assert!(matches!(
+        f.key_as(PATIENT, id, DOCTOR),
+        Err(Error::NoWrappedKey(_))
+    ));
+}
+
+#[test]
+fn a_custodian_of_one_patient_cannot_wrap_the_keys_of_another() {
+    let mut f = fixture();
+    let theirs = f.add(OTHER_PATIENT, CAT_LAB);
+    f.chain.as_sender(OTHER_PATIENT);
+    f.registry
+        .set_emergency_custodians(vec![OTHER_CUSTODIAN])
+        .unwrap();
+    f.open(DOCTOR, OTHER_PATIENT);
+    let err = f.wrap_as(CUSTODIAN, theirs, vec![DOCTOR]).unwrap_err();
+    assert!(matches!(err, Error::NotRecordOwner(ref e) if e.account == CUSTODIAN));
+    f.wrap_as(OTHER_CUSTODIAN, theirs, vec![DOCTOR]).unwrap();
+}
+
+#[test]
+fn a_custodian_removed_from_the_list_can_no_longer_wrap_or_read_its_key() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.chain.as_sender(PATIENT);
+    f.registry
+        .set_emergency_custodians(vec![OTHER_CUSTODIAN])
+        .unwrap();
+    let err = f.wrap_as(CUSTODIAN, id, vec![DOCTOR]).unwrap_err();
+    assert!(matches!(err, Error::NotRecordOwner(ref e) if e.account == CUSTODIAN));
+    assert!(matches!(
+        f.key_as(CUSTODIAN, id, CUSTODIAN),
+        Err(Error::AccessDenied(_))
+    ));
+    // The new custodian may release (the patient's clients wrap it a key first).
+    f.wrap_as(OTHER_CUSTODIAN, id, vec![DOCTOR]).unwrap();
+
+    // An emptied list removes every custodian.
+    f.chain.as_sender(PATIENT);
+    f.registry.set_emergency_custodians(vec![]).unwrap();
+    let err = f.wrap_as(OTHER_CUSTODIAN, id, vec![DOCTOR]).unwrap_err();
+    assert!(matches!(err, Error::NotRecordOwner(_)));
+}
+
+#[test]
+fn a_custodian_release_still_checks_the_record_the_version_and_the_keys() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.chain.as_sender(CUSTODIAN);
+    let err = f
+        .chain
+        .tx(|| f.records.wrap_keys(id, 2, vec![DOCTOR], vec![key(5)]));
+    assert!(matches!(err, Err(Error::UnknownVersion(_))));
+    let err = f
+        .chain
+        .tx(|| f.records.wrap_keys(id, 1, vec![DOCTOR], vec![]));
+    assert!(matches!(err, Err(Error::LengthMismatch(_))));
+    let err = f
+        .chain
+        .tx(|| f.records.wrap_keys(id, 1, vec![DOCTOR], vec![Bytes::new()]));
+    assert!(matches!(err, Err(Error::InvalidWrappedKey(_))));
+    let err = f.chain.tx(|| {
+        f.records
+            .wrap_keys(U256::from(9), 1, vec![DOCTOR], vec![key(5)])
+    });
+    assert!(matches!(err, Err(Error::UnknownRecord(_))));
+    assert!(events::<EmergencyKeyReleased>(&f.chain.take_logs()).is_empty());
+}
+
+#[test]
+fn a_custodian_reads_its_own_wrapped_key_without_any_grant_or_window() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    assert!(!f.token.has_access(PATIENT, CUSTODIAN, id));
+    assert_eq!(f.key_as(CUSTODIAN, id, CUSTODIAN).unwrap(), key(0x21));
+    // Its key, not the record: the custodian is no reader of the record itself.
+    assert!(matches!(
+        f.read_as(CUSTODIAN, id),
+        Err(Error::AccessDenied(_))
+    ));
+    // A version wrapped for the patient alone has no key for it.
+    f.chain.as_sender(PATIENT);
+    f.records
+        .add_version(
+            id,
+            cid(2),
+            B256::repeat_byte(2),
+            vec![PATIENT],
+            vec![key(2)],
+        )
+        .unwrap();
+    f.chain.as_sender(CUSTODIAN);
+    assert!(matches!(
+        f.records.wrapped_key(id, 2, CUSTODIAN),
+        Err(Error::NoWrappedKey(_))
+    ));
+}
+
+#[test]
+fn a_custodian_cannot_read_another_readers_wrapped_key() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.wrap_as(CUSTODIAN, id, vec![DOCTOR]).unwrap();
+    for reader in [PATIENT, DOCTOR, OTHER_CUSTODIAN] {
+        let err = f.key_as(CUSTODIAN, id, reader).unwrap_err();
+        assert!(
+            matches!(err, Error::AccessDenied(ref e) if e.account == CUSTODIAN),
+            "{reader}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn a_non_custodian_cannot_read_a_custodians_wrapped_key() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    for by in [OTHER_CUSTODIAN, STRANGER, OTHER_PATIENT] {
+        assert!(matches!(
+            f.key_as(by, id, CUSTODIAN),
+            Err(Error::AccessDenied(_))
+        ));
+        // Nor learn whether a key exists for itself.
+        assert!(matches!(f.key_as(by, id, by), Err(Error::AccessDenied(_))));
+    }
+    // The emergency opener reads its own key only.
+    assert!(matches!(
+        f.key_as(DOCTOR, id, CUSTODIAN),
+        Err(Error::AccessDenied(_))
+    ));
+    // A custodian of another patient is no custodian here.
+    f.chain.as_sender(OTHER_PATIENT);
+    f.registry
+        .set_emergency_custodians(vec![OTHER_CUSTODIAN])
+        .unwrap();
+    assert!(matches!(
+        f.key_as(OTHER_CUSTODIAN, id, OTHER_CUSTODIAN),
+        Err(Error::AccessDenied(_))
+    ));
+}
+
+#[test]
+fn a_custodian_can_release_to_an_open_window_during_a_pause() {
+    let mut f = fixture();
+    let id = f.add_with_custodian();
+    f.open(DOCTOR, PATIENT);
+    f.chain.as_sender(OWNER);
+    f.registry.pause().unwrap();
+    // The pause stops new windows, not the release to one already open.
+    f.chain.as_sender(OTHER_DOCTOR);
+    assert!(f
+        .chain
+        .tx(|| f.token.open_emergency_access(PATIENT, UNCONSCIOUS))
+        .is_err());
+    f.wrap_as(CUSTODIAN, id, vec![DOCTOR]).unwrap();
+    assert_no_release(&mut f, CUSTODIAN, id, OTHER_DOCTOR);
 }
 
 // ---------------------------------------------------------------- calldata

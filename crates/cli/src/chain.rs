@@ -23,7 +23,14 @@ pub fn describe_revert(data: &[u8]) -> String {
             ),
             R::UnknownRecord(e) => format!("there is no record {}", e.0),
             R::NotPatient(e) => format!("{} is not a registered patient", e.0),
-            R::NotRecordOwner(e) => format!("{} does not own record {}", e._0, e._1),
+            R::NotRecordOwner(e) => format!(
+                "{} does not own record {} and is not an emergency custodian of its patient",
+                e._0, e._1
+            ),
+            R::NoEmergencyAccess(e) => format!(
+                "{} holds no open emergency window on {} (or is not verified now): a custodian may release keys only inside one",
+                e._1, e._0
+            ),
             other => format!("reverted: {other:?}"),
         };
     }
@@ -46,6 +53,29 @@ pub fn describe_revert(data: &[u8]) -> String {
             A::NoEmergencyAccess(e) => {
                 format!("{} has no open emergency access to {}", e._1, e._0)
             }
+            A::InvalidReason(e) => format!("{} is not an emergency reason code (1 to 4)", e.0),
+            A::NoEmergencyCustodian(e) => format!(
+                "{} named no emergency custodian: break-glass is off for this patient",
+                e.0
+            ),
+            A::EmergencyBarred(e) => format!(
+                "{} barred {} from emergency access until {} (it closed an earlier window)",
+                e._0,
+                e._1,
+                time(e._2)
+            ),
+            A::EmergencyLimitReached(e) => format!(
+                "{} opened {} emergency window(s) in the last 24 hours, the most allowed",
+                e._0, e._1
+            ),
+            A::NotBarred(e) => format!("{} has no bar on {}", e._0, e._1),
+            A::InvalidEmergencyLimit(e) => {
+                format!("{} is above the highest daily limit (16)", e.0)
+            }
+            A::EnforcedPause(_) => {
+                "CareLedger is paused: no new grants or emergency windows".into()
+            }
+            A::NotRegistryOwner(e) => format!("{} is not the owner of the registry", e.0),
             other => format!("reverted: {other:?}"),
         };
     }
@@ -61,6 +91,18 @@ pub fn describe_revert(data: &[u8]) -> String {
                 format!("{} is not the owner of the registry", e.0)
             }
             P::EnforcedPause(_) => "registrations are paused".into(),
+            P::AlreadyApproved(e) => format!("{} already approved {}", e._1, e._0),
+            P::OwnerCannotVerify(e) => format!(
+                "{} owns (or is proposed to own) the registry, or is a verifier: one account cannot do both",
+                e.0
+            ),
+            P::InvalidThreshold(e) => format!("{} is not a verification threshold (1 to 8)", e.0),
+            P::NotPatient(e) => format!("{} is not a registered patient", e.0),
+            P::InvalidCustodian(e) => format!(
+                "{} cannot be an emergency custodian (zero, yourself, listed twice, or no registered key)",
+                e.0
+            ),
+            P::TooManyCustodians(e) => format!("{} custodians: at most 4", e.0),
             other => format!("reverted: {other:?}"),
         };
     }

@@ -84,6 +84,11 @@ pub enum Command {
     /// Accredited verifiers (owner only).
     #[command(subcommand)]
     Verifier(VerifierCmd),
+    /// Stop new registrations, grants and emergency windows (owner only);
+    /// revocations, closes and reads go on.
+    Pause,
+    /// End a pause (owner only).
+    Unpause,
     /// Encrypted records.
     #[command(subcommand)]
     Record(RecordCmd),
@@ -102,9 +107,13 @@ pub enum Command {
     /// Grants given or received.
     #[command(subcommand)]
     Grants(GrantsCmd),
-    /// Break-glass access for a verified doctor.
+    /// Break-glass: a verified doctor opens a window, the patient's custodians release keys.
     #[command(subcommand)]
     Emergency(EmergencyCmd),
+    /// For an emergency custodian: release a patient's record keys to a doctor
+    /// while the chain shows its emergency window open.
+    #[command(subcommand)]
+    Custodian(CustodianCmd),
     /// A patient's history from the chain: records, reads, grants, revocations, emergencies.
     Audit {
         /// Defaults to the signing account.
@@ -197,7 +206,8 @@ pub enum DoctorCmd {
         #[arg(long)]
         licence: String,
     },
-    /// Verify a doctor (verifiers only).
+    /// Approve a doctor (verifiers only); it is verified once enough distinct
+    /// verifiers approved it (`verifier threshold`).
     Verify { doctor: String },
     /// Suspend a doctor (verifiers only).
     Suspend { doctor: String },
@@ -207,8 +217,16 @@ pub enum DoctorCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum VerifierCmd {
-    Add { verifier: String },
-    Remove { verifier: String },
+    Add {
+        verifier: String,
+    },
+    Remove {
+        verifier: String,
+    },
+    /// Set how many distinct verifiers must approve a doctor (owner only; 1 to 8).
+    Threshold {
+        threshold: u8,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -245,16 +263,82 @@ pub enum GrantsCmd {
         #[arg(long)]
         fhir: bool,
     },
-    /// Wrap the keys of your records for every doctor who may read them and lacks one.
-    Sync,
+    /// Wrap the keys of your records for your custodians and for every doctor whose
+    /// grant covers them and who lacks one. Doctors with an emergency window get keys
+    /// from your custodians; you share with one yourself only by naming it.
+    Sync {
+        /// Also share with this doctor, who holds an open emergency window on you
+        /// (you confirm by naming it; repeatable).
+        #[arg(long = "confirm-emergency", value_name = "DOCTOR")]
+        confirm_emergency: Vec<String>,
+    },
+}
+
+/// Why a doctor breaks the glass (emitted on chain with the window).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The patient is unconscious or otherwise unable to consent.
+    Unconscious,
+    /// A life-threatening condition needs the history now.
+    LifeThreatening,
+    /// The patient cannot communicate.
+    CannotCommunicate,
+    /// Another urgent treatment that cannot wait for consent.
+    OtherUrgent,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum EmergencyCmd {
-    /// Open break-glass access to a patient's records (verified doctors; logged on chain).
-    Open { patient: String },
-    /// Close a doctor's emergency access to your records.
+    /// Open break-glass access to a patient who named custodians (verified doctors;
+    /// logged on chain with the reason; at most the daily limit of windows per day).
+    Open {
+        patient: String,
+        #[arg(long, value_enum)]
+        reason: Reason,
+    },
+    /// Close a doctor's emergency access to your records; it bars that doctor from
+    /// re-opening on you for 30 days.
     Close { doctor: String },
+    /// Lift your bar on a doctor early.
+    Lift { doctor: String },
+    /// Your emergency custodians: accounts with a registered key who can release
+    /// your record keys to a doctor in an emergency. None: break-glass is off.
+    #[command(subcommand)]
+    Custodians(CustodiansCmd),
+    /// A patient's emergency policy: custodians, open windows, bars, the daily limit.
+    Status {
+        /// Defaults to the signing account.
+        patient: Option<String>,
+    },
+    /// Set how many windows a doctor may open per rolling day (registry owner; 0 to 16).
+    Limit { limit: u8 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CustodiansCmd {
+    /// Name up to 4 custodians (replaces the list) and wrap your records' keys for them.
+    Set {
+        #[arg(required = true, num_args = 1..)]
+        custodians: Vec<String>,
+    },
+    /// Remove every custodian: break-glass is off for you.
+    Clear,
+    /// List a patient's custodians (default: you).
+    Show { patient: Option<String> },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CustodianCmd {
+    /// Follow emergency windows on the patients who named you and release their
+    /// record keys to each opener while its window is open, until Ctrl-C.
+    Watch {
+        /// Seconds between looks at the chain.
+        #[arg(long, default_value_t = 5)]
+        poll_secs: u64,
+        /// Release for the windows open now, then exit.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -35,7 +35,7 @@ pub enum Error {
     },
     #[error("{0} is not registered with an encryption key")]
     NoEncryptionKey(Address),
-    #[error("no key for record {record} version {version} was published for {reader}: ask the patient to share it (careledger grants sync)")]
+    #[error("no key for record {record} version {version} was published for {reader}: ask the patient to share it (careledger grants sync), or in an emergency wait for the patient's custodians to release it")]
     NoWrappedKey {
         record: u64,
         version: u32,

@@ -23,6 +23,12 @@ pub struct Event {
     pub token_id: Option<U256>,
     pub version: Option<u32>,
     pub expires_at: Option<u64>,
+    /// The reason code of an emergency opening.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<u8>,
+    /// The custodian that released a key in an emergency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custodian: Option<Address>,
 }
 
 impl Event {
@@ -39,6 +45,8 @@ impl Event {
             token_id: None,
             version: None,
             expires_at: None,
+            reason: None,
+            custodian: None,
         }
     }
 
@@ -79,16 +87,35 @@ impl Event {
                 a(self.actor)
             ),
             "EmergencyAccess" => format!(
-                "EMERGENCY: {} opened break-glass access to {} until {}",
+                "EMERGENCY: {} opened break-glass access to {} until {} ({})",
+                a(self.actor),
+                a(self.patient),
+                crate::chain::time(self.expires_at.unwrap_or_default()),
+                crate::cmd::emergency::reason_words(self.reason.unwrap_or_default())
+            ),
+            "EmergencyAccessClosed" => format!(
+                "emergency access of {} to {} closed; barred until {}",
                 a(self.actor),
                 a(self.patient),
                 crate::chain::time(self.expires_at.unwrap_or_default())
             ),
-            "EmergencyAccessClosed" => format!(
-                "emergency access of {} to {} closed",
-                a(self.actor),
-                a(self.patient)
+            "EmergencyBarLifted" => format!(
+                "{} lifted the emergency bar on {}",
+                a(self.patient),
+                a(self.actor)
             ),
+            "EmergencyKeyReleased" => format!(
+                "custodian {} released the key of record {} version {} of {} to {} (emergency)",
+                a(self.custodian),
+                n(self.record_id),
+                self.version.unwrap_or_default(),
+                a(self.patient),
+                a(self.actor)
+            ),
+            "EmergencyCustodiansSet" => {
+                format!("{} changed its emergency custodians", a(self.patient))
+            }
+            "DoctorApproved" => format!("a verifier approved {}", a(self.actor)),
             "PatientRegistered" => format!("{} registered as a patient", a(self.patient)),
             "DoctorRegistered" => format!("{} registered as a doctor", a(self.actor)),
             "DoctorVerified" => format!("{} verified", a(self.actor)),
@@ -126,6 +153,14 @@ pub fn decode(log: &Log) -> Option<Event> {
                 version: Some(e.version),
                 ..Event::new("RecordAccessed", log)
             },
+            R::EmergencyKeyReleased(e) => Event {
+                patient: Some(e.patient),
+                actor: Some(e.doctor),
+                custodian: Some(e.custodian),
+                record_id: Some(e.recordId),
+                version: Some(e.version),
+                ..Event::new("EmergencyKeyReleased", log)
+            },
         });
     }
     if let Ok(e) = T::decode_raw_log(topics, data) {
@@ -147,12 +182,20 @@ pub fn decode(log: &Log) -> Option<Event> {
                 patient: Some(e.patient),
                 actor: Some(e.doctor),
                 expires_at: Some(e.expiresAt),
+                reason: Some(e.reason),
                 ..Event::new("EmergencyAccess", log)
             }),
             T::EmergencyAccessClosed(e) => Some(Event {
                 patient: Some(e.patient),
                 actor: Some(e.doctor),
+                // The end of the bar, which the close starts.
+                expires_at: Some(e.barredUntil),
                 ..Event::new("EmergencyAccessClosed", log)
+            }),
+            T::EmergencyBarLifted(e) => Some(Event {
+                patient: Some(e.patient),
+                actor: Some(e.doctor),
+                ..Event::new("EmergencyBarLifted", log)
             }),
             _ => None,
         };
@@ -170,6 +213,14 @@ pub fn decode(log: &Log) -> Option<Event> {
             P::DoctorVerified(e) => Some(Event {
                 actor: Some(e.doctor),
                 ..Event::new("DoctorVerified", log)
+            }),
+            P::DoctorApproved(e) => Some(Event {
+                actor: Some(e.doctor),
+                ..Event::new("DoctorApproved", log)
+            }),
+            P::EmergencyCustodiansSet(e) => Some(Event {
+                patient: Some(e.patient),
+                ..Event::new("EmergencyCustodiansSet", log)
             }),
             P::DoctorSuspended(e) => Some(Event {
                 actor: Some(e.doctor),

@@ -1,11 +1,13 @@
 //! Keys: an Ethereum key in a Web3 Secret Storage keystore (scrypt + AES-128-CTR,
-//! what geth, cast and alloy read), or from CARELEDGER_PRIVATE_KEY. The user's
+//! what geth, cast and alloy read; written at geth's n = 2^18, older weaker ones
+//! read with a warning, hostile costs refused), or from CARELEDGER_PRIVATE_KEY. The user's
 //! X25519 key for record keys is derived from it, so one secret is all there is
 //! to back up. Neither secret is ever printed or logged.
 
 use crate::error::{Error, Result};
 use alloy::signers::local::PrivateKeySigner;
 use careledger_vault::ReaderKeypair;
+use std::io::{Read, Write};
 use std::path::Path;
 
 /// Domain separation for the X25519 derivation: a different use of the same
@@ -31,6 +33,102 @@ pub fn password(password_file: Option<&Path>) -> Result<String> {
     ))
 }
 
+/// The scrypt cost a new keystore gets: geth's standard (Web3 Secret Storage v3),
+/// n = 2^18, r = 8, p = 1, about a second to unlock.
+const LOG_N: u8 = 18;
+const SCRYPT_R: u32 = 8;
+const SCRYPT_P: u32 = 1;
+/// The most a keystore read from a file may ask for: a hostile or corrupt file
+/// must not make the CLI hang or allocate without end. n = 2^20 with r = 8 is
+/// 1 GiB of scrypt memory, the ceiling; p multiplies time only.
+const MAX_LOG_N: u32 = 20;
+const MAX_R: u32 = 16;
+const MAX_P: u32 = 4;
+const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+/// pbkdf2 keystores (geth can write them): geth's standard count, and a ceiling.
+const PBKDF2_STANDARD: u32 = 262_144;
+const MAX_PBKDF2: u32 = 1 << 22;
+/// A keystore is one short JSON object; a bounded read keeps a wrong path (a
+/// device, a huge file) from hanging the command.
+const MAX_KEYSTORE_FILE: u64 = 64 * 1024;
+
+/// How costly a keystore's key derivation is, as its file says.
+#[derive(Debug, PartialEq, Eq)]
+enum Cost {
+    /// At least geth's standard.
+    Standard,
+    /// Accepted, but weaker than what `keys new` writes: the message says how much.
+    Weak(String),
+}
+
+/// Checks the kdf parameters of a keystore's JSON before anything runs them.
+fn kdf_cost(doc: &serde_json::Value) -> std::result::Result<Cost, String> {
+    let crypto = doc
+        .get("crypto")
+        .or_else(|| doc.get("Crypto"))
+        .ok_or("no \"crypto\" object")?;
+    let kdf = crypto
+        .get("kdf")
+        .and_then(|k| k.as_str())
+        .ok_or("no \"kdf\"")?;
+    let params = crypto.get("kdfparams").ok_or("no \"kdfparams\"")?;
+    let num = |key: &str| -> std::result::Result<u64, String> {
+        params
+            .get(key)
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| format!("kdfparams.{key} is missing or not a number"))
+    };
+    if num("dklen")? != 32 {
+        return Err("kdfparams.dklen must be 32".into());
+    }
+    match kdf {
+        "scrypt" => {
+            let (n, r, p) = (num("n")?, num("r")?, num("p")?);
+            let log_n = n.trailing_zeros();
+            let bounds = format!(
+                "this CLI accepts n up to 2^{MAX_LOG_N}, r up to {MAX_R}, p up to {MAX_P} and \
+                 at most {} MiB of scrypt memory (128·n·r)",
+                MAX_SCRYPT_MEMORY >> 20
+            );
+            if n < 2 || !n.is_power_of_two() {
+                return Err(format!("scrypt n = {n} is not a power of two"));
+            }
+            if log_n > MAX_LOG_N
+                || r == 0
+                || r > u64::from(MAX_R)
+                || p == 0
+                || p > u64::from(MAX_P)
+                || 128u64.saturating_mul(n).saturating_mul(r) > MAX_SCRYPT_MEMORY
+            {
+                return Err(format!(
+                    "scrypt parameters n = 2^{log_n}, r = {r}, p = {p} are out of bounds: {bounds}"
+                ));
+            }
+            Ok(if log_n < u32::from(LOG_N) {
+                Cost::Weak(format!("scrypt n = 2^{log_n}, below 2^{LOG_N}"))
+            } else {
+                Cost::Standard
+            })
+        }
+        "pbkdf2" => {
+            let c = num("c")?;
+            if c == 0 || c > u64::from(MAX_PBKDF2) {
+                return Err(format!(
+                    "pbkdf2 c = {c} is out of bounds: this CLI accepts 1 to {MAX_PBKDF2}"
+                ));
+            }
+            Ok(if c < u64::from(PBKDF2_STANDARD) {
+                Cost::Weak(format!("pbkdf2 c = {c}, below {PBKDF2_STANDARD}"))
+            } else {
+                Cost::Standard
+            })
+        }
+        other => Err(format!(
+            "unsupported kdf {other:?} (expected scrypt or pbkdf2)"
+        )),
+    }
+}
+
 pub fn open(path: &Path, password: &str) -> Result<PrivateKeySigner> {
     if !path.exists() {
         return Err(Error::Usage(format!(
@@ -38,12 +136,94 @@ pub fn open(path: &Path, password: &str) -> Result<PrivateKeySigner> {
             path.display()
         )));
     }
-    PrivateKeySigner::decrypt_keystore(path, password).map_err(|_| Error::Keystore {
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_KEYSTORE_FILE + 1).read_to_string(&mut text))
+        .map_err(|e| Error::file(path, e))?;
+    let not_keystore = || Error::Keystore {
         path: path.display().to_string(),
-    })
+    };
+    if text.len() as u64 > MAX_KEYSTORE_FILE {
+        return Err(not_keystore());
+    }
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|_| not_keystore())?;
+    let cost = kdf_cost(&doc).map_err(|reason| {
+        Error::Usage(format!(
+            "keystore {}: refusing to open it: {reason}",
+            path.display()
+        ))
+    })?;
+    let signer = PrivateKeySigner::decrypt_keystore(path, password).map_err(|_| not_keystore())?;
+    if let Cost::Weak(what) = cost {
+        eprintln!(
+            "warning: keystore {} is weakly encrypted ({what}): re-encrypt it (geth account \
+             update {} --keystore DIR), or create a new one with `careledger keys new` and move \
+             this account's roles and funds to it",
+            path.display(),
+            signer.address()
+        );
+    }
+    Ok(signer)
 }
 
-/// A new random key, written encrypted to `path` (which must not exist).
+/// The keystore JSON for `secret` (Web3 Secret Storage v3, scrypt at geth's cost).
+fn encrypt(secret: &[u8; 32], address: &str, password: &str) -> Result<String> {
+    use aes::cipher::{KeyIvInit, StreamCipher};
+    use rand::RngCore;
+    let mut rng = rand::rngs::OsRng;
+    let mut salt = [0u8; 32];
+    let mut iv = [0u8; 16];
+    let mut id = [0u8; 16];
+    rng.fill_bytes(&mut salt);
+    rng.fill_bytes(&mut iv);
+    rng.fill_bytes(&mut id);
+    let params = scrypt::Params::new(LOG_N, SCRYPT_R, SCRYPT_P)
+        .map_err(|e| Error::Usage(format!("scrypt parameters: {e}")))?;
+    let mut key = zeroize::Zeroizing::new([0u8; 32]);
+    scrypt::scrypt(password.as_bytes(), &salt, &params, key.as_mut())
+        .map_err(|e| Error::Usage(format!("scrypt: {e}")))?;
+    let mut ciphertext = *secret;
+    ctr::Ctr128BE::<aes::Aes128>::new(key[..16].into(), (&iv).into())
+        .apply_keystream(&mut ciphertext);
+    let mac = alloy::primitives::keccak256([&key[16..32], &ciphertext[..]].concat());
+    // A random (version 4) UUID.
+    id[6] = (id[6] & 0x0f) | 0x40;
+    id[8] = (id[8] & 0x3f) | 0x80;
+    let h = alloy::hex::encode(id);
+    let uuid = format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    );
+    let doc = serde_json::json!({
+        "address": address,
+        "crypto": {
+            "cipher": "aes-128-ctr",
+            "cipherparams": {"iv": alloy::hex::encode(iv)},
+            "ciphertext": alloy::hex::encode(ciphertext),
+            "kdf": "scrypt",
+            "kdfparams": {
+                "dklen": 32,
+                "n": 1u32 << LOG_N,
+                "p": SCRYPT_P,
+                "r": SCRYPT_R,
+                "salt": alloy::hex::encode(salt),
+            },
+            "mac": alloy::hex::encode(mac),
+        },
+        "id": uuid,
+        "version": 3,
+    });
+    Ok(doc.to_string())
+}
+
+/// A new random key, written encrypted to `path` (which must not exist), at
+/// geth's scrypt cost. The file is created with mode 0600 under a temporary
+/// name next to `path` and renamed into place: it is never readable by others,
+/// and an interrupted run leaves no half-written keystore.
 pub fn create(path: &Path, password: &str) -> Result<PrivateKeySigner> {
     if path.exists() {
         return Err(Error::Usage(format!(
@@ -56,32 +236,16 @@ pub fn create(path: &Path, password: &str) -> Result<PrivateKeySigner> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| Error::Usage(format!("{} is not a file name", path.display())))?;
-    // Encrypt under a temporary name, then rename: an interrupted run leaves no
-    // half-written keystore where the user expects one.
-    let tmp_name = format!(".{name}.{}.partial", std::process::id());
-    let (signer, _uuid) =
-        PrivateKeySigner::new_keystore(dir, &mut rand::rngs::OsRng, password, Some(&tmp_name))
-            .map_err(|e| Error::Usage(format!("writing the keystore: {e}")))?;
-    let tmp = dir.join(&tmp_name);
-    restrict(&tmp)?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))?;
+    let signer = PrivateKeySigner::random_with(&mut rand::rngs::OsRng);
+    let secret = zeroize::Zeroizing::new(<[u8; 32]>::from(signer.to_bytes()));
+    let address = alloy::hex::encode(signer.address());
+    let json = zeroize::Zeroizing::new(encrypt(&secret, &address, password)?);
+    let mut out = crate::fsutil::AtomicFile::create(path)?;
+    out.file()
+        .write_all(json.as_bytes())
+        .map_err(|e| Error::file(path, e))?;
+    out.commit()?;
     Ok(signer)
-}
-
-#[cfg(unix)]
-fn restrict(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| Error::file(path, e))
-}
-
-#[cfg(not(unix))]
-fn restrict(_: &Path) -> Result<()> {
-    Ok(())
 }
 
 /// The user's X25519 keypair for record keys, derived from their Ethereum key.
@@ -99,4 +263,57 @@ pub fn from_env(value: &str) -> Result<PrivateKeySigner> {
         .trim()
         .parse()
         .map_err(|_| Error::Usage("CARELEDGER_PRIVATE_KEY is not a 32-byte hex private key".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scrypt_doc(n: u64, r: u64, p: u64) -> serde_json::Value {
+        json!({"crypto": {"kdf": "scrypt", "kdfparams": {"dklen": 32, "n": n, "r": r, "p": p}}})
+    }
+
+    #[test]
+    fn kdf_costs_are_bounded() {
+        assert_eq!(kdf_cost(&scrypt_doc(1 << 18, 8, 1)), Ok(Cost::Standard));
+        assert_eq!(kdf_cost(&scrypt_doc(1 << 20, 8, 4)), Ok(Cost::Standard));
+        assert!(matches!(
+            kdf_cost(&scrypt_doc(1 << 13, 8, 1)),
+            Ok(Cost::Weak(_))
+        ));
+        for (n, r, p) in [
+            (1u64 << 21, 8, 1),
+            (1 << 40, 8, 1),
+            (1 << 20, 16, 1), // 2 GiB of memory
+            (1 << 18, 17, 1),
+            (1 << 18, 8, 5),
+            (1 << 18, 0, 1),
+            (1 << 18, 8, 0),
+            (0, 8, 1),
+            (1000, 8, 1),
+        ] {
+            assert!(kdf_cost(&scrypt_doc(n, r, p)).is_err(), "{n} {r} {p}");
+        }
+        let pbkdf2 = |c: u64| json!({"crypto": {"kdf": "pbkdf2", "kdfparams": {"dklen": 32, "c": c, "prf": "hmac-sha256"}}});
+        assert_eq!(kdf_cost(&pbkdf2(262_144)), Ok(Cost::Standard));
+        assert!(matches!(kdf_cost(&pbkdf2(10)), Ok(Cost::Weak(_))));
+        assert!(kdf_cost(&pbkdf2(1 << 30)).is_err());
+        assert!(
+            kdf_cost(&json!({"crypto": {"kdf": "argon2", "kdfparams": {"dklen": 32}}})).is_err()
+        );
+    }
+
+    #[test]
+    fn what_encrypt_writes_alloy_decrypts() {
+        let dir = std::env::temp_dir().join(format!("careledger-ks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("k.json");
+        let _ = std::fs::remove_file(&path);
+        let signer = create(&path, "pw").unwrap();
+        let back = PrivateKeySigner::decrypt_keystore(&path, "pw").unwrap();
+        assert_eq!(back.address(), signer.address());
+        assert!(PrivateKeySigner::decrypt_keystore(&path, "wrong").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -16,8 +16,8 @@ pub mod serve;
 pub mod signals;
 
 use cli::{
-    Cli, Command, DoctorCmd, EmergencyCmd, GrantsCmd, IpfsCmd, KeysCmd, NotifyCmd, PatientCmd,
-    RecordCmd, VerifierCmd,
+    Cli, Command, CustodianCmd, CustodiansCmd, DoctorCmd, EmergencyCmd, GrantsCmd, IpfsCmd,
+    KeysCmd, NotifyCmd, PatientCmd, RecordCmd, VerifierCmd,
 };
 use context::Ctx;
 use error::{Error, Result};
@@ -98,6 +98,11 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         Command::Verifier(VerifierCmd::Remove { verifier }) => {
             cmd::roles::verifier(&ctx, verifier, false).await?
         }
+        Command::Pause => cmd::roles::pause(&ctx, true).await?,
+        Command::Unpause => cmd::roles::pause(&ctx, false).await?,
+        Command::Verifier(VerifierCmd::Threshold { threshold }) => {
+            cmd::roles::threshold(&ctx, *threshold).await?
+        }
         Command::Record(RecordCmd::Add {
             file,
             category,
@@ -119,12 +124,38 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         Command::Grants(GrantsCmd::List { received, fhir }) => {
             cmd::grants::list(&ctx, *received, *fhir).await?
         }
-        Command::Grants(GrantsCmd::Sync) => cmd::grants::sync(&ctx).await?,
-        Command::Emergency(EmergencyCmd::Open { patient }) => {
-            cmd::grants::emergency_open(&ctx, patient).await?
+        Command::Grants(GrantsCmd::Sync { confirm_emergency }) => {
+            cmd::grants::sync(&ctx, confirm_emergency).await?
+        }
+        Command::Emergency(EmergencyCmd::Open { patient, reason }) => {
+            cmd::emergency::open(&ctx, patient, *reason).await?
         }
         Command::Emergency(EmergencyCmd::Close { doctor }) => {
-            cmd::grants::emergency_close(&ctx, doctor).await?
+            cmd::emergency::close(&ctx, doctor).await?
+        }
+        Command::Emergency(EmergencyCmd::Lift { doctor }) => {
+            cmd::emergency::lift(&ctx, doctor).await?
+        }
+        Command::Emergency(EmergencyCmd::Custodians(CustodiansCmd::Set { custodians })) => {
+            cmd::emergency::set_custodians(&ctx, custodians).await?
+        }
+        Command::Emergency(EmergencyCmd::Custodians(CustodiansCmd::Clear)) => {
+            cmd::emergency::set_custodians(&ctx, &[]).await?
+        }
+        Command::Emergency(EmergencyCmd::Custodians(CustodiansCmd::Show { patient })) => {
+            cmd::emergency::show_custodians(&ctx, patient.as_deref()).await?
+        }
+        Command::Emergency(EmergencyCmd::Status { patient }) => {
+            cmd::emergency::status(&ctx, patient.as_deref()).await?
+        }
+        Command::Emergency(EmergencyCmd::Limit { limit }) => {
+            cmd::emergency::set_limit(&ctx, *limit).await?
+        }
+        Command::Custodian(CustodianCmd::Watch { poll_secs, once }) => {
+            match cmd::custodian::watch(&ctx, *poll_secs, *once, g.json).await? {
+                Some(report) => report,
+                None => return Ok(None),
+            }
         }
         Command::Notify(NotifyCmd::Register { email, notifier }) => {
             cmd::notify::contact(&ctx, notifier, Some(email)).await?

@@ -278,3 +278,121 @@ fn a_node_that_caps_log_ranges_is_read_in_windows() {
     // 40,001 blocks in windows of at most 1,250 after halving: dozens of asks.
     assert!(ASKED.load(Ordering::Relaxed) > 30);
 }
+
+/// `keys new` writes a keystore at geth's scrypt cost (n = 2^18), private from the
+/// first byte; an older, weaker keystore still opens, with one warning; a file
+/// asking for a huge scrypt cost is refused at once, not run.
+#[test]
+fn keystores_are_costly_private_and_bounded() {
+    use alloy::signers::local::PrivateKeySigner;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        assert_cmd::Command::cargo_bin("careledger")
+            .unwrap()
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("CARELEDGER_PASSWORD", "right")
+            .args(args)
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap()
+    };
+    let new = run(&["keys", "new", "k.json", "--json"]);
+    assert!(
+        new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
+    let address = serde_json::from_slice::<serde_json::Value>(&new.stdout).unwrap()["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = dir.path().join("k.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let params = &doc["crypto"]["kdfparams"];
+    assert_eq!(doc["version"], 3);
+    assert_eq!(doc["crypto"]["kdf"], "scrypt");
+    assert_eq!(params["n"], 262_144);
+    assert_eq!(
+        (params["r"].clone(), params["p"].clone()),
+        (8.into(), 1.into())
+    );
+    // No temporary file is left next to it.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // What keys new wrote opens, without a warning, as the same account; alloy
+    // (eth-keystore, what cast reads) opens it too.
+    let show = run(&["keys", "show", "--keystore", "k.json", "--json"]);
+    assert!(
+        show.status.success(),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+    assert!(
+        show.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(shown["address"], address.as_str());
+    let alloy_signer = PrivateKeySigner::decrypt_keystore(&path, "right").unwrap();
+    assert!(alloy_signer
+        .address()
+        .to_string()
+        .eq_ignore_ascii_case(&address));
+
+    // A keystore at eth-keystore's old default, n = 2^13: opens, one warning line
+    // that says how to re-encrypt.
+    let (weak, _) = PrivateKeySigner::new_keystore(
+        dir.path(),
+        &mut rand::rngs::OsRng,
+        "right",
+        Some("weak.json"),
+    )
+    .unwrap();
+    let weak_doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("weak.json")).unwrap()).unwrap();
+    assert_eq!(weak_doc["crypto"]["kdfparams"]["n"], 8192);
+    let opened = run(&["keys", "show", "--keystore", "weak.json", "--json"]);
+    assert!(opened.status.success());
+    let shown: serde_json::Value = serde_json::from_slice(&opened.stdout).unwrap();
+    assert!(shown["address"]
+        .as_str()
+        .unwrap()
+        .eq_ignore_ascii_case(&weak.address().to_string()));
+    let warning = String::from_utf8_lossy(&opened.stderr);
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    assert!(warning.starts_with("warning: "), "{warning}");
+    assert!(warning.contains("2^13"), "{warning}");
+    assert!(warning.contains("re-encrypt"), "{warning}");
+    assert!(warning.contains("careledger keys new"), "{warning}");
+
+    // Hostile costs are refused before scrypt runs: fast, one line, exit 1.
+    for (key, value, says) in [
+        ("n", 1u64 << 30, "n = 2^30"),
+        ("r", 1 << 20, "r = 1048576"),
+        ("p", 1 << 20, "p = 1048576"),
+        ("n", 3, "not a power of two"),
+    ] {
+        let mut hostile = doc.clone();
+        hostile["crypto"]["kdfparams"][key] = value.into();
+        std::fs::write(dir.path().join("hostile.json"), hostile.to_string()).unwrap();
+        let started = std::time::Instant::now();
+        let refused = run(&["keys", "show", "--keystore", "hostile.json"]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(refused.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("refusing to open it"), "{err}");
+        assert!(err.contains(says), "{err}");
+        if key != "n" || value != 3 {
+            assert!(err.contains("accepts n up to 2^20"), "{err}");
+        }
+    }
+}

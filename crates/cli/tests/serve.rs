@@ -910,3 +910,158 @@ fn ipfs_serve_takes_and_gives_whole_dags_to_the_clis_kubo_client() {
     client.export(&root, &mut again).unwrap();
     assert!(server.stop().success());
 }
+
+/// Every answer that serves the app carries a Content-Security-Policy that allows
+/// its own files, its WebAssembly vault and the RPC and notifier it is configured
+/// with, and forbids framing; plus nosniff and no referrer.
+#[test]
+fn ipfs_serve_web_sends_the_security_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let web = d.join("dist");
+    std::fs::create_dir_all(web.join("assets")).unwrap();
+    std::fs::write(
+        web.join("index.html"),
+        "<!doctype html><title>CareLedger</title>",
+    )
+    .unwrap();
+    std::fs::write(web.join("assets/index-1.js"), "export {}").unwrap();
+    std::fs::write(web.join("assets/index-1.css"), "body{}").unwrap();
+    let deployment = json!({
+        "chainId": 412346,
+        "patientRegistry": "0x1111111111111111111111111111111111111111",
+        "accessToken": "0x2222222222222222222222222222222222222222",
+        "recordRegistry": "0x3333333333333333333333333333333333333333",
+        "deployBlock": 7,
+    });
+    std::fs::write(d.join("deployment.json"), deployment.to_string()).unwrap();
+    let mut server = Server::start(
+        d,
+        &[
+            "ipfs",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--web",
+            "dist",
+            "--rpc-url",
+            "http://127.0.0.1:9545/rpc",
+            "--notifier",
+            "http://localhost:8600/",
+            "--json",
+        ],
+        Duration::from_secs(60),
+    );
+    let url = server.url();
+    let check = |what: &str, a: &Answer| {
+        let csp = a
+            .header("content-security-policy")
+            .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"));
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self' 'wasm-unsafe-eval'",
+            "connect-src 'self' http://127.0.0.1:9545 http://localhost:8600",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(
+                csp.split(';').any(|d| d.trim() == directive),
+                "{what}: {directive:?} missing from {csp}"
+            );
+        }
+        assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+        assert_eq!(a.header("x-frame-options"), Some("DENY"), "{what}");
+        assert_eq!(
+            a.header("x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
+        assert_eq!(a.header("referrer-policy"), Some("no-referrer"), "{what}");
+    };
+    for path in [
+        "/",
+        "/records/7",
+        "/assets/index-1.js",
+        "/assets/index-1.css",
+        "/careledger.json",
+    ] {
+        let a = get(&format!("{url}{path}"), &[]);
+        assert_eq!(a.status, 200, "{path}");
+        check(path, &a);
+    }
+    let head = agent().head(&format!("{url}/")).call().unwrap();
+    assert!(head
+        .headers()
+        .get("content-security-policy")
+        .is_some_and(|v| v.to_str().unwrap().contains("frame-ancestors 'none'")));
+    // The API and its refusals too.
+    check("version", &post(&format!("{url}/api/v0/version"), &[]));
+    check(
+        "a foreign origin",
+        &post(
+            &format!("{url}/api/v0/version"),
+            &[("Origin", "http://evil.example")],
+        ),
+    );
+    assert_eq!(server.stop().code(), Some(0));
+}
+
+/// `cat` has the same bound as `add`: a file whose root says it is bigger (here
+/// 300 MiB, put block by block) gets a kubo 413 error at once, not a stream.
+#[test]
+fn ipfs_serve_cat_refuses_a_file_over_its_bound() {
+    fn varint(mut n: u64, out: &mut Vec<u8>) {
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+    fn bytes_field(number: u64, value: &[u8], out: &mut Vec<u8>) {
+        varint(number << 3 | 2, out);
+        varint(value.len() as u64, out);
+        out.extend_from_slice(value);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let size: u64 = 300 << 20;
+    // A UnixFS file node: one (absent) raw leaf of 300 MiB.
+    let leaf = cid_of(0x55, b"a leaf that is not in the store");
+    let mut link = Vec::new();
+    bytes_field(1, &leaf.to_bytes(), &mut link);
+    varint(3 << 3, &mut link);
+    varint(size, &mut link);
+    let mut unixfs = Vec::new();
+    varint(1 << 3, &mut unixfs);
+    varint(2, &mut unixfs); // Type: File
+    varint(3 << 3, &mut unixfs);
+    varint(size, &mut unixfs); // filesize
+    varint(4 << 3, &mut unixfs);
+    varint(size, &mut unixfs); // blocksizes
+    let mut node = Vec::new();
+    bytes_field(2, &link, &mut node);
+    bytes_field(1, &unixfs, &mut node);
+    let root = cid_of(0x70, &node);
+    let mut store = ipfs::FsBlockStore::open(d.join("ipfs")).unwrap();
+    store.put(&root, &node).unwrap();
+    // A small file beside it still streams.
+    let small = b"a small file".to_vec();
+    let small_cid = ipfs::add(&mut &small[..], &mut store).unwrap();
+
+    let mut server = Server::start(
+        d,
+        &["ipfs", "serve", "--listen", "127.0.0.1:0", "--json"],
+        Duration::from_secs(60),
+    );
+    let api = format!("{}/api/v0", server.url());
+    let started = Instant::now();
+    let big = post(&format!("{api}/cat?arg={root}"), &[]);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let message = big.kubo_error(413);
+    assert!(message.contains("over 256 MiB"), "{message}");
+    let ok = post(&format!("{api}/cat?arg={small_cid}"), &[]);
+    assert_eq!(ok.status, 200);
+    assert!(ok.bytes() == small);
+    assert_eq!(server.stop().code(), Some(0));
+}

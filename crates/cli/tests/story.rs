@@ -104,17 +104,44 @@ fn a_record_travels_from_patient_to_doctor_and_stops_at_revocation() {
     assert_eq!(own["version"], 2);
     assert!(std::fs::read(dir.path().join("own.bin")).unwrap() == original);
 
-    // Break-glass: logged on chain; keys follow once the patient's client syncs.
-    medic.json(&["emergency", "open", p]);
+    // Break-glass needs a custodian; keys come from the custodian's agent, not
+    // silently from the patient's client.
+    let err = medic.fails(&["emergency", "open", p, "--reason", "unconscious"]);
+    assert!(err.contains("named no emergency custodian"), "{err}");
+    let (relative, r) = (&u[5], &chain.addresses[5]);
+    relative.json(&["patient", "register"]);
+    let named = patient.json(&["emergency", "custodians", "set", r]);
+    assert_eq!(named["sharedRecords"], serde_json::json!(["1", "2"]));
+    let opened = medic.json(&["emergency", "open", p, "--reason", "unconscious"]);
+    assert_eq!(opened["reason"], 1);
     let err = medic.fails(&["record", "get", "2", "-o", "e.json"]);
     assert!(err.contains("no key for record 2"), "{err}");
     let synced = patient.json(&["grants", "sync"]);
-    assert_eq!(synced["sharedRecords"], serde_json::json!(["1", "2"]));
+    assert_eq!(synced["sharedRecords"], serde_json::json!([]));
+    assert_eq!(
+        synced["openEmergencyNotShared"][0]
+            .as_str()
+            .unwrap()
+            .to_lowercase(),
+        m.to_lowercase()
+    );
+    let released = relative.json(&["custodian", "watch", "--once"]);
+    assert_eq!(
+        released["releases"][0]["released"],
+        serde_json::json!(["1", "2"])
+    );
     medic.json(&["record", "get", "2", "-o", "e.json"]);
     patient.json(&["emergency", "close", m]);
     assert!(medic
         .fails(&["record", "get", "2", "-o", "e2.json"])
         .contains("access denied"));
+    let err = medic.fails(&["emergency", "open", p, "--reason", "unconscious"]);
+    assert!(err.contains("barred"), "{err}");
+    let status = patient.json(&["emergency", "status"]);
+    assert_eq!(status["bars"].as_array().unwrap().len(), 1);
+    assert_eq!(status["openWindows"].as_array().unwrap().len(), 0);
+    let after = relative.json(&["custodian", "watch", "--once"]);
+    assert_eq!(after["releases"], serde_json::json!([]));
 
     let audit = patient.json(&["audit"]);
     let k = kinds(&audit);
@@ -264,7 +291,7 @@ fn the_demo_tells_the_whole_story_and_passes() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["ok"], true);
     let steps = report["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 15);
+    assert_eq!(steps.len(), 22);
     assert!(steps.iter().all(|s| s["ok"] == true));
     // The demo's record is in the store only as ciphertext.
     let needle = b"Hemoglobin A1c";

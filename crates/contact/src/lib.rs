@@ -41,6 +41,7 @@ pub fn domain(chain_id: u64, patient_registry: Address) -> Eip712Domain {
 pub struct RegisterRequest {
     pub account: Address,
     pub email: String,
+    #[serde(deserialize_with = "nonce::deserialize")]
     pub nonce: u64,
     pub expiry: u64,
     pub signature: Bytes,
@@ -51,6 +52,7 @@ pub struct RegisterRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RemoveRequest {
     pub account: Address,
+    #[serde(deserialize_with = "nonce::deserialize")]
     pub nonce: u64,
     pub expiry: u64,
     pub signature: Bytes,
@@ -96,6 +98,44 @@ impl RemoveRequest {
             &self.signature,
             Self::signing_hash(self.account, self.nonce, self.expiry, domain),
         )
+    }
+}
+
+/// A nonce is any u64 (the typed data's `uint64`). JSON numbers above 2^53 are
+/// not exact in JavaScript, so besides a number a request may carry the nonce
+/// as a decimal string; it is always written back as a number.
+mod nonce {
+    use serde::de::{Deserializer, Error, Visitor};
+    use std::fmt;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        d.deserialize_any(Nonce)
+    }
+
+    struct Nonce;
+
+    impl Visitor<'_> for Nonce {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a nonce from 0 to 2^64 - 1, as a number or a decimal string")
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::custom("a nonce is not negative"))
+        }
+
+        fn visit_str<E: Error>(self, v: &str) -> Result<u64, E> {
+            if v.is_empty() || v.len() > 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(E::custom("a nonce string is decimal digits only"));
+            }
+            v.parse()
+                .map_err(|_| E::custom("a nonce is at most 2^64 - 1"))
+        }
     }
 }
 

@@ -6,6 +6,10 @@
 //! chain id, PatientRegistry), with a nonce above every nonce the account used
 //! before and an expiry at most `max_request_ttl_secs` ahead: a forged
 //! signature is refused with 401, a replay with 409, an expired request with 400.
+//! Nonces are u64 (`uint64` in the typed data) everywhere: the JSON may carry one
+//! as a number or, for clients whose numbers stop being exact at 2^53, as a
+//! decimal string; `GET /v1/contacts/{account}/nonce` answers 409 once the
+//! account used u64::MAX, since no nonce is left above it.
 //! The address is kept in the notifier's database only, never on chain.
 //!
 //! A browser app on another origin (the web app) needs CORS: [`cors`] answers
@@ -166,7 +170,12 @@ async fn next_nonce(State(dir): State<Arc<Directory>>, Path(account): Path<Strin
         return refuse(&dir, StatusCode::BAD_REQUEST, "not an address");
     };
     match dir.store.next_nonce(account) {
-        Ok(n) => Json(json!({ "account": account, "nextNonce": n })).into_response(),
+        Ok(Some(n)) => Json(json!({ "account": account, "nextNonce": n })).into_response(),
+        Ok(None) => refuse(
+            &dir,
+            StatusCode::CONFLICT,
+            "this account used the largest nonce (2^64 - 1): its entry can no longer change",
+        ),
         Err(e) => internal(e),
     }
 }
@@ -175,5 +184,81 @@ async fn health(State(dir): State<Arc<Directory>>) -> Response {
     match dir.metrics.health(&dir.store, dir.chain_id) {
         Ok(h) => Json(h).into_response(),
         Err(e) => internal(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::signers::{local::PrivateKeySigner, SignerSync};
+
+    /// A signed request with a nonce above 2^53 or near u64::MAX survives the
+    /// JSON the clients post (as a number or a decimal string) with its exact
+    /// value, so its signature still recovers the account.
+    #[test]
+    fn large_nonces_round_trip_through_json_and_the_signature() {
+        let signer = PrivateKeySigner::random();
+        let account = signer.address();
+        let d = domain(412_346, Address::repeat_byte(0xbb));
+        for nonce in [
+            (1u64 << 53) + 1,
+            i64::MAX as u64 + 1,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let hash = RegisterRequest::signing_hash(account, "d@example.org", nonce, 9, &d);
+            let req = RegisterRequest {
+                account,
+                email: "d@example.org".into(),
+                nonce,
+                expiry: 9,
+                signature: signer.sign_hash_sync(&hash).unwrap().as_bytes().into(),
+            };
+            let text = serde_json::to_string(&req).unwrap();
+            assert!(text.contains(&format!("\"nonce\":{nonce},")), "{text}");
+            let back: RegisterRequest = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.nonce, nonce);
+            assert_eq!(back.signer(&d), Some(account));
+            let quoted = text.replace(&format!(":{nonce},"), &format!(":\"{nonce}\","));
+            let back: RegisterRequest = serde_json::from_str(&quoted).unwrap();
+            assert_eq!((back.nonce, back.signer(&d)), (nonce, Some(account)));
+
+            let hash = RemoveRequest::signing_hash(account, nonce, 9, &d);
+            let remove = serde_json::json!({
+                "account": account, "nonce": nonce.to_string(), "expiry": 9,
+                "signature": alloy::hex::encode_prefixed(signer.sign_hash_sync(&hash).unwrap().as_bytes()),
+            });
+            let back: RemoveRequest = serde_json::from_value(remove).unwrap();
+            assert_eq!((back.nonce, back.signer(&d)), (nonce, Some(account)));
+        }
+    }
+
+    #[test]
+    fn a_nonce_out_of_range_or_not_decimal_is_refused() {
+        let req = |nonce: &str| {
+            format!(
+                "{{\"account\":\"{}\",\"nonce\":{nonce},\"expiry\":9,\"signature\":\"0x00\"}}",
+                Address::ZERO
+            )
+        };
+        for bad in [
+            "18446744073709551616",
+            "\"18446744073709551616\"",
+            "-1",
+            "\"-1\"",
+            "\"0x10\"",
+            "\"+5\"",
+            "\"\"",
+            "1.5",
+            "1e3",
+            "null",
+        ] {
+            assert!(
+                serde_json::from_str::<RemoveRequest>(&req(bad)).is_err(),
+                "{bad} was accepted"
+            );
+        }
+        let ok: RemoveRequest = serde_json::from_str(&req("\"007\"")).unwrap();
+        assert_eq!(ok.nonce, 7);
     }
 }

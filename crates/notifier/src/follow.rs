@@ -161,6 +161,7 @@ impl Follower {
                 IAccessToken::AccessRevoked::SIGNATURE_HASH,
                 IAccessToken::EmergencyAccess::SIGNATURE_HASH,
                 IRecordRegistry::RecordAdded::SIGNATURE_HASH,
+                IRecordRegistry::EmergencyKeyReleased::SIGNATURE_HASH,
             ])
             .from_block(from)
             .to_block(to);
@@ -230,6 +231,7 @@ impl Follower {
                     batch.emergencies.push((*patient, *doctor, number));
                     notice.direct_recipients()
                 }
+                What::KeyReleased { .. } => notice.direct_recipients(),
                 What::RecordAdded {
                     record, patient, ..
                 } => self.readers(&batch, *patient, *record, log).await?,
@@ -273,6 +275,19 @@ impl Follower {
                     patient: e.patient,
                     doctor: e.doctor,
                     expires_at: e.expiresAt,
+                    reason: e.reason,
+                })
+        } else if log.address() == d.record_registry
+            && topic == IRecordRegistry::EmergencyKeyReleased::SIGNATURE_HASH
+        {
+            IRecordRegistry::EmergencyKeyReleased::decode_log(&log.inner)
+                .ok()
+                .map(|e| What::KeyReleased {
+                    record: e.recordId,
+                    patient: e.patient,
+                    doctor: e.doctor,
+                    custodian: e.custodian,
+                    version: e.version,
                 })
         } else if log.address() == d.record_registry
             && topic == IRecordRegistry::RecordAdded::SIGNATURE_HASH

@@ -35,6 +35,17 @@ pub enum What {
         patient: Address,
         doctor: Address,
         expires_at: u64,
+        /// careledger_common::emergency_reason, as the doctor stated it.
+        reason: u8,
+    },
+    /// One of the patient's emergency custodians re-wrapped a record key for a
+    /// doctor holding an emergency window.
+    KeyReleased {
+        record: U256,
+        patient: Address,
+        doctor: Address,
+        custodian: Address,
+        version: u32,
     },
     RecordAdded {
         record: U256,
@@ -61,11 +72,25 @@ fn when(secs: u64) -> String {
         .replace('Z', " UTC")
 }
 
+/// A grant's scope in words, by the kinds of careledger_common::scope.
 fn scope(kind: u8, records: usize) -> String {
     match kind {
         0 => "all of the patient's records".into(),
-        1 => "the patient's records in one category".into(),
-        _ => format!("{records} named record(s)"),
+        1 => format!("the records listed in the grant ({records} record(s))"),
+        2 => "the records of one category".into(),
+        other => format!("records under an unknown scope kind {other}"),
+    }
+}
+
+/// The reason a doctor stated for break-glass access, by the codes of
+/// careledger_common::emergency_reason.
+fn reason(code: u8) -> String {
+    match code {
+        1 => "the patient is unconscious or unable to consent".into(),
+        2 => "a life-threatening condition".into(),
+        3 => "the patient cannot communicate".into(),
+        4 => "another urgent treatment".into(),
+        other => format!("reason code {other}"),
     }
 }
 
@@ -80,7 +105,7 @@ impl Notice {
     pub fn direct_recipients(&self) -> Vec<Address> {
         match &self.what {
             What::Granted { doctor, .. } | What::Revoked { doctor, .. } => vec![*doctor],
-            What::Emergency { patient, .. } => vec![*patient],
+            What::Emergency { patient, .. } | What::KeyReleased { patient, .. } => vec![*patient],
             What::RecordAdded { .. } => vec![],
         }
     }
@@ -90,6 +115,7 @@ impl Notice {
             What::Granted { .. } => "grant",
             What::Revoked { .. } => "revoke",
             What::Emergency { .. } => "emergency",
+            What::KeyReleased { .. } => "key-release",
             What::RecordAdded { .. } => "record",
         }
     }
@@ -130,14 +156,38 @@ impl Notice {
                 patient: _,
                 doctor,
                 expires_at,
+                reason: code,
             } => (
                 format!("CareLedger: emergency access opened by doctor {doctor}"),
                 format!(
                     "Doctor {doctor} opened break-glass emergency access to your records at {at}.\n\
+                     The stated reason: {}.\n\
                      It lasts until {}; every read is logged on chain.\n\n\
-                     To see the reads and close the access:\n  \
-                     careledger audit\n  careledger emergency close {doctor}",
+                     Your record keys reach the doctor only through your emergency custodians: \
+                     each release is mailed to you.\n\n\
+                     To see the reads:\n  careledger audit\n\
+                     To close the access now and bar this doctor from opening it again for 30 days:\n  \
+                     careledger emergency close {doctor}",
+                    reason(*code),
                     when(*expires_at)
+                ),
+            ),
+            What::KeyReleased {
+                record,
+                patient: _,
+                doctor,
+                custodian,
+                version,
+            } => (
+                format!("CareLedger: your custodian released a record key to doctor {doctor}"),
+                format!(
+                    "Your emergency custodian {custodian} released the key of one of your records \
+                     (record #{record}, version {version}) to doctor {doctor} under emergency \
+                     access at {at}.\n\
+                     The doctor can now read that record until the emergency access ends.\n\n\
+                     To see the reads:\n  careledger audit\n\
+                     To close the access now and bar this doctor from opening it again for 30 days:\n  \
+                     careledger emergency close {doctor}"
                 ),
             ),
             What::RecordAdded {
@@ -197,5 +247,114 @@ mod tests {
         assert_ne!(a.message_id, n.mail(Address::repeat_byte(3)).message_id);
         assert!(a.message_id.starts_with("<412346.abab"));
         assert!(a.body.contains("#7") && a.body.contains("careledger grants list"));
+    }
+
+    fn notice(what: What) -> Notice {
+        Notice {
+            chain_id: 412346,
+            block: 9,
+            timestamp: 1_795_609_845,
+            tx: B256::repeat_byte(0xcd),
+            log_index: 4,
+            what,
+        }
+    }
+
+    /// careledger_common::scope: 0 all, 1 the listed records, 2 one category.
+    #[test]
+    fn each_scope_kind_has_its_own_words() {
+        assert_eq!(scope(0, 0), "all of the patient's records");
+        assert_eq!(scope(1, 3), "the records listed in the grant (3 record(s))");
+        assert_eq!(scope(2, 0), "the records of one category");
+        assert_eq!(scope(7, 0), "records under an unknown scope kind 7");
+        let (patient, doctor) = (Address::repeat_byte(2), Address::repeat_byte(1));
+        let granted = |scope_kind, records| {
+            notice(What::Granted {
+                token: U256::from(5),
+                patient,
+                doctor,
+                expires_at: 1_795_700_000,
+                scope_kind,
+                records,
+            })
+            .mail(doctor)
+            .body
+        };
+        assert!(granted(1, 2).contains("access to the records listed in the grant (2 record(s))"));
+        assert!(granted(2, 0).contains("access to the records of one category"));
+        assert!(!granted(2, 0).contains("listed"));
+        assert!(!granted(1, 2).contains("category"));
+    }
+
+    /// careledger_common::emergency_reason.
+    #[test]
+    fn each_emergency_reason_has_its_words() {
+        assert_eq!(reason(1), "the patient is unconscious or unable to consent");
+        assert_eq!(reason(2), "a life-threatening condition");
+        assert_eq!(reason(3), "the patient cannot communicate");
+        assert_eq!(reason(4), "another urgent treatment");
+        assert_eq!(reason(0), "reason code 0");
+        assert_eq!(reason(9), "reason code 9");
+    }
+
+    #[test]
+    fn the_emergency_mail_gives_the_reason_the_custodians_and_the_close() {
+        let (patient, doctor) = (Address::repeat_byte(2), Address::repeat_byte(4));
+        let n = notice(What::Emergency {
+            patient,
+            doctor,
+            expires_at: 1_795_624_245,
+            reason: 2,
+        });
+        assert_eq!(n.direct_recipients(), vec![patient]);
+        let m = n.mail(patient);
+        assert_eq!(m.kind, "emergency");
+        assert!(m.subject.contains(&doctor.to_string()));
+        assert!(m
+            .body
+            .contains("The stated reason: a life-threatening condition."));
+        assert!(
+            m.body.contains("until 2026-11-25 16:30:45 UTC"),
+            "{}",
+            m.body
+        );
+        assert!(m.body.contains("only through your emergency custodians"));
+        assert!(m
+            .body
+            .contains(&format!("careledger emergency close {doctor}")));
+        assert!(m.body.contains("bar this doctor"));
+    }
+
+    #[test]
+    fn a_key_release_mail_names_custodian_record_and_doctor_only() {
+        let (patient, doctor, custodian) = (
+            Address::repeat_byte(2),
+            Address::repeat_byte(4),
+            Address::repeat_byte(5),
+        );
+        let n = notice(What::KeyReleased {
+            record: U256::from(12),
+            patient,
+            doctor,
+            custodian,
+            version: 3,
+        });
+        assert_eq!(n.direct_recipients(), vec![patient]);
+        assert_eq!(n.kind(), "key-release");
+        let m = n.mail(patient);
+        assert!(m.subject.contains(&doctor.to_string()));
+        for words in [
+            format!("Your emergency custodian {custodian} released the key"),
+            "(record #12, version 3)".into(),
+            format!("to doctor {doctor} under emergency"),
+            "access at 2026-11-25 12:30:45 UTC".into(),
+            format!("careledger emergency close {doctor}"),
+        ] {
+            assert!(m.body.contains(&words), "{words:?} not in {}", m.body);
+        }
+        assert_eq!(
+            m.message_id,
+            message_id(412346, B256::repeat_byte(0xcd), 4, patient)
+        );
     }
 }

@@ -351,6 +351,20 @@ impl Store {
         Ok(counts)
     }
 
+    /// The last nonce `account` used. Nonces are u64 (the EIP-712 type is
+    /// uint64); SQLite integers are i64, so a nonce is stored as the i64 with
+    /// the same 64 bits and compared only after it is read back as u64.
+    fn last_nonce(conn: &Connection, account: Address) -> Result<Option<u64>> {
+        Ok(conn
+            .query_row(
+                "SELECT last_nonce FROM nonces WHERE account = ?1",
+                [account.as_slice()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|v| v as u64))
+    }
+
     /// Registers or replaces `account`'s address if `nonce` is above every nonce
     /// it used before (checked and recorded in one transaction).
     pub fn set_contact(
@@ -362,16 +376,9 @@ impl Store {
     ) -> Result<Result<(), NonceError>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let last: Option<i64> = tx
-            .query_row(
-                "SELECT last_nonce FROM nonces WHERE account = ?1",
-                [account.as_slice()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(last) = last {
-            if nonce as i64 <= last {
-                return Ok(Err(NonceError::Replayed { last: last as u64 }));
+        if let Some(last) = Self::last_nonce(&tx, account)? {
+            if nonce <= last {
+                return Ok(Err(NonceError::Replayed { last }));
             }
         }
         tx.execute(
@@ -392,17 +399,13 @@ impl Store {
         Ok(Ok(()))
     }
 
-    /// The smallest nonce `account`'s next request may use.
-    pub fn next_nonce(&self, account: Address) -> Result<u64> {
-        let last: Option<i64> = self
-            .conn()
-            .query_row(
-                "SELECT last_nonce FROM nonces WHERE account = ?1",
-                [account.as_slice()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(last.map_or(0, |l| l as u64 + 1))
+    /// The smallest nonce `account`'s next request may use; `None` once it used
+    /// u64::MAX, the largest (its entry can no longer change).
+    pub fn next_nonce(&self, account: Address) -> Result<Option<u64>> {
+        Ok(match Self::last_nonce(&self.conn(), account)? {
+            None => Some(0),
+            Some(last) => last.checked_add(1),
+        })
     }
 }
 
@@ -508,7 +511,7 @@ mod tests {
     fn nonces_only_go_up_and_unregistered_recipients_are_dropped() {
         let (_d, s) = store();
         let doc = Address::repeat_byte(1);
-        assert_eq!(s.next_nonce(doc).unwrap(), 0);
+        assert_eq!(s.next_nonce(doc).unwrap(), Some(0));
         s.set_contact(doc, Some("d@example.org"), 4, 1)
             .unwrap()
             .unwrap();
@@ -516,7 +519,7 @@ mod tests {
             s.set_contact(doc, Some("evil@example.org"), 4, 1).unwrap(),
             Err(NonceError::Replayed { last: 4 })
         );
-        assert_eq!(s.next_nonce(doc).unwrap(), 5);
+        assert_eq!(s.next_nonce(doc).unwrap(), Some(5));
         s.apply(
             &Batch {
                 to_block: 1,
@@ -529,5 +532,51 @@ mod tests {
         s.set_contact(doc, None, 5, 2).unwrap().unwrap();
         assert!(s.due(10, 10).unwrap().is_empty());
         assert_eq!(s.outbox_counts().unwrap().dropped, 1);
+    }
+
+    /// Nonces are u64: above 2^53 (where a JSON number stops being exact in
+    /// JavaScript) and up to u64::MAX (above i64::MAX, SQLite's largest
+    /// integer) they are stored, compared and read back unchanged.
+    #[test]
+    fn nonces_above_2_pow_53_and_near_u64_max_round_trip() {
+        let (dir, s) = store();
+        let doc = Address::repeat_byte(1);
+        let big = (1u64 << 53) + 1;
+        s.set_contact(doc, Some("d@example.org"), big, 1)
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.next_nonce(doc).unwrap(), Some(big + 1));
+        assert_eq!(
+            s.set_contact(doc, None, big, 2).unwrap(),
+            Err(NonceError::Replayed { last: big })
+        );
+        // Across i64::MAX: a signed comparison would take u64::MAX - 1 as -2.
+        for n in [i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX - 1] {
+            s.set_contact(doc, Some("d@example.org"), n, 3)
+                .unwrap()
+                .unwrap();
+            assert_eq!(s.next_nonce(doc).unwrap(), Some(n + 1));
+            for old in [0, big, n] {
+                assert_eq!(
+                    s.set_contact(doc, Some("evil@example.org"), old, 4)
+                        .unwrap(),
+                    Err(NonceError::Replayed { last: n }),
+                    "{old} after {n}"
+                );
+            }
+        }
+        s.set_contact(doc, Some("d@example.org"), u64::MAX, 5)
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.next_nonce(doc).unwrap(), None, "no nonce is left");
+        assert_eq!(
+            s.set_contact(doc, None, u64::MAX, 6).unwrap(),
+            Err(NonceError::Replayed { last: u64::MAX })
+        );
+        // A reopened database reads the same.
+        drop(s);
+        let s = Store::open(&dir.path().join("n.sqlite")).unwrap();
+        assert_eq!(s.next_nonce(doc).unwrap(), None);
+        assert!(s.has_contact(doc).unwrap());
     }
 }

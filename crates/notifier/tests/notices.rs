@@ -5,7 +5,9 @@
 mod common;
 
 use common::smtp::Smtp;
-use common::{http, post_json, register_request, remove_request, request, Notifier, World};
+use common::{
+    http, post_json, readable, register_request, remove_request, request, Notifier, World,
+};
 use std::time::Duration;
 
 const CANARY: &str = "CANARY-7f3a9c-HIV-POSITIVE";
@@ -51,8 +53,10 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
         "{}",
         mails[0].subject
     );
-    assert!(mails[0].raw.contains("access token #1"), "{}", mails[0].raw);
-    assert!(mails[0].raw.contains("careledger grants list --received"));
+    let text = readable(&mails[0].raw);
+    assert!(text.contains("access token #1"), "{text}");
+    assert!(text.contains("to all of the patient's records"), "{text}");
+    assert!(text.contains("careledger grants list --received"));
 
     // A record with a canary inside: the grantee hears of it, doctor 4 does not.
     let file = world.dir.path().join("labs.txt");
@@ -66,7 +70,11 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
         .find(|m| m.subject.contains("new record"))
         .expect("a record notice");
     assert_eq!(new.to, "doctor3@example.org");
-    assert!(new.raw.contains("careledger record get 1"), "{}", new.raw);
+    assert!(
+        readable(&new.raw).contains("careledger record get 1"),
+        "{}",
+        new.raw
+    );
 
     grants::revoke(&world.as_user(2), "1").await.unwrap();
     let mails = smtp.wait_for(3, Duration::from_secs(30));
@@ -76,9 +84,10 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
         .expect("a revoke notice");
     assert_eq!(revoked.to, "doctor3@example.org");
 
-    grants::emergency_open(&world.as_user(4), &patient.to_string())
-        .await
-        .unwrap();
+    // Break-glass needs a custodian; naming one mails nobody.
+    world.name_custodians(2, &[5]).await;
+    // Reason 2: careledger_common::emergency_reason::LIFE_THREATENING.
+    world.open_emergency(4, 2, 2).await;
     let mails = smtp.wait_for(4, Duration::from_secs(30));
     let alert = mails
         .iter()
@@ -86,6 +95,13 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
         .expect("an emergency alert");
     assert_eq!(alert.to, "patient@example.org");
     assert!(alert.subject.contains(&doctor4.to_string()));
+    let text = readable(&alert.raw);
+    assert!(
+        text.contains("The stated reason: a life-threatening condition."),
+        "{text}"
+    );
+    assert!(text.contains("only through your emergency custodians"));
+    assert!(text.contains(&format!("careledger emergency close {doctor4}")));
 
     // A patient who never registered still causes a mail to a registered doctor.
     grants::grant(&world.as_user(5), &doctor4.to_string(), "all", "1d")
@@ -102,8 +118,9 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
     assert_eq!(ids.len(), 5);
 
     for m in &mails {
-        assert!(!m.raw.contains(CANARY), "canary in a mail: {}", m.raw);
-        assert!(!m.raw.contains("haemoglobin"), "record content in a mail");
+        let text = readable(&m.raw);
+        assert!(!text.contains(CANARY), "canary in a mail: {text}");
+        assert!(!text.contains("haemoglobin"), "record content in a mail");
     }
     assert!(notifier.terminate().success(), "SIGTERM is a clean stop");
     let log = notifier.log_text();
@@ -113,6 +130,110 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
         !log.contains("doctor3@example.org"),
         "addresses stay out of the log"
     );
+}
+
+/// A custodian's `wrapKeys` for an emergency opener: the patient hears, once,
+/// which custodian released which record to which doctor, and nothing of the
+/// record (no CID, no category, no content).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custodians_key_release_mails_the_patient_once_without_the_cid() {
+    let world = World::start().await;
+    let smtp = Smtp::start(world.dir.path());
+    let mut notifier = Notifier::start(&world, smtp.port, &[]);
+    let keys = &world.chain.keys;
+    for (i, email) in [
+        (2, "patient@example.org"),
+        (4, "doctor4@example.org"),
+        (5, "custodian@example.org"),
+    ] {
+        let (status, body) = notifier.register(&world, &keys[i], email);
+        assert_eq!(status, 200, "{body}");
+    }
+    let (patient, doctor4, custodian) = (
+        world.chain.address(2),
+        world.chain.address(4),
+        world.chain.address(5),
+    );
+    world.name_custodians(2, &[5]).await;
+    let file = world.dir.path().join("allergies.txt");
+    std::fs::write(&file, format!("penicillin: anaphylaxis\n{CANARY}\n")).unwrap();
+    careledger_cli::cmd::record::add(&world.as_user(2), &file, "allergy", false)
+        .await
+        .unwrap();
+    // Reason 1: careledger_common::emergency_reason::UNCONSCIOUS.
+    world.open_emergency(4, 2, 1).await;
+    world.release_key(5, 1, 1, 4).await;
+
+    let mails = smtp.wait_for(2, Duration::from_secs(30));
+    let h = notifier.wait_idle(2, Duration::from_secs(30));
+    assert_eq!(smtp.mails().len(), 2, "the opening and the release: {h}");
+    let alert = mails
+        .iter()
+        .find(|m| m.subject.contains("emergency access opened"))
+        .expect("the emergency alert");
+    assert_eq!(alert.to, "patient@example.org");
+    assert!(readable(&alert.raw)
+        .contains("The stated reason: the patient is unconscious or unable to consent."));
+    let release = mails
+        .iter()
+        .find(|m| m.subject.contains("released a record key"))
+        .expect("the key-release notice");
+    assert_eq!(release.to, "patient@example.org", "the patient alone hears");
+    assert!(release.subject.contains(&doctor4.to_string()));
+    let text = readable(&release.raw);
+    for words in [
+        format!("Your emergency custodian {custodian} released the key"),
+        "(record #1, version 1)".to_string(),
+        format!("to doctor {doctor4} under emergency"),
+        format!("careledger emergency close {doctor4}"),
+    ] {
+        assert!(text.contains(&words), "{words:?}: {text}");
+    }
+
+    // Nothing of the record: its CID (as text or bytes), its category, its content.
+    use alloy::providers::ProviderBuilder;
+    let provider = ProviderBuilder::new().connect_http(world.chain.url.parse().unwrap());
+    let record =
+        careledger_notifier::abi::IRecordRegistry::new(world.deployment.record_registry, &provider)
+            .getRecord(alloy::primitives::U256::from(1))
+            .from(patient)
+            .call()
+            .await
+            .unwrap();
+    let cid = careledger_vault::ipfs::Cid::try_from(record._2.as_ref()).unwrap();
+    let category = alloy::hex::encode(record._4);
+    assert_eq!(record._4, alloy::primitives::keccak256("allergy"));
+    for m in &mails {
+        let raw = readable(&m.raw).to_lowercase();
+        assert!(
+            !raw.contains(&cid.to_string().to_lowercase()),
+            "a CID in {}",
+            m.raw
+        );
+        assert!(
+            !raw.contains(&alloy::hex::encode(&record._2)),
+            "CID bytes in {}",
+            m.raw
+        );
+        assert!(
+            !raw.contains(&category) && !raw.contains("allerg"),
+            "{}",
+            m.raw
+        );
+        assert!(!raw.contains("categor"), "{}", m.raw);
+        assert!(!raw.contains(&CANARY.to_lowercase()) && !raw.contains("penicillin"));
+    }
+
+    // Exactly once: a restart re-reads nothing into a second mail.
+    notifier.kill();
+    notifier.spawn();
+    world.rpc("evm_mine", serde_json::json!([]));
+    let h = notifier.wait_idle(0, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(smtp.mails().len(), 2, "{h}");
+    let mut ids: Vec<_> = smtp.mails().into_iter().map(|m| m.message_id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -199,6 +320,49 @@ async fn the_directory_refuses_forged_replayed_and_expired_requests() {
     let h = notifier.wait_idle(2, Duration::from_secs(30));
     assert_eq!(smtp.mails().len(), 1, "{h}");
     assert_eq!(h["counters"]["rejectedRequests"], 9, "{h}");
+
+    // Nonces are u64 end to end: above 2^53 and up to u64::MAX, through the
+    // JSON (a number, or a decimal string), the signature and the store.
+    let big = (1u64 << 53) + 1;
+    let req = register_request(
+        &world,
+        &keys[3],
+        doctor,
+        "doctor3@example.org",
+        big,
+        now + 300,
+    );
+    assert_eq!(post_json(&url, &req).0, 200);
+    assert_eq!(notifier.next_nonce(doctor), big + 1);
+    let near = u64::MAX - 1;
+    let mut req = register_request(
+        &world,
+        &keys[3],
+        doctor,
+        "doctor3@example.org",
+        near,
+        now + 300,
+    );
+    req["nonce"] = near.to_string().into();
+    assert_eq!(post_json(&url, &req).0, 200);
+    assert_eq!(notifier.next_nonce(doctor), u64::MAX);
+    let older = register_request(
+        &world,
+        &keys[3],
+        doctor,
+        "doctor3@example.org",
+        big + 1,
+        now + 300,
+    );
+    assert_eq!(post_json(&url, &older).0, 409, "an older nonce is a replay");
+    let last = remove_request(&world, &keys[3], u64::MAX, now + 300);
+    assert_eq!(post_json(&format!("{url}/remove"), &last).0, 200);
+    let (status, body) = http(
+        "GET",
+        &format!("{}/v1/contacts/{doctor}/nonce", notifier.url),
+        None,
+    );
+    assert_eq!(status, 409, "no nonce is left: {body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

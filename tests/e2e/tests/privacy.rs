@@ -64,8 +64,16 @@ fn no_trace_of_a_record_outside_its_readers() {
     doctor.json(&["record", "get", &id1, "-o", "copies/labs.json"]);
     doctor.json(&["record", "get", &id2, "-o", "copies/letter.json"]);
     doctor.json(&["record", "list", &patient.addr()]);
-    medic.json(&["emergency", "open", &patient.addr()]);
-    patient.json(&["grants", "sync"]);
+    let relative = world.patient();
+    patient.json(&["emergency", "custodians", "set", &relative.addr()]);
+    medic.json(&[
+        "emergency",
+        "open",
+        &patient.addr(),
+        "--reason",
+        "unconscious",
+    ]);
+    relative.json(&["custodian", "watch", "--once"]);
     medic.json(&["record", "get", &id1, "-o", "copies/medic-labs.json"]);
     patient.json(&["emergency", "close", &medic.addr()]);
     patient.json(&["revoke", &token]);

@@ -109,9 +109,19 @@ fn a_patient_shares_with_a_verified_doctor_who_is_told_by_mail() {
         lab_bundle("second sample")
     );
 
-    // Break-glass by a doctor without a grant: the patient is alerted at once.
+    // Break-glass by a doctor without a grant, on a patient who named a relative as
+    // emergency custodian: the patient is alerted at once, and the keys come from
+    // the custodian's agent, not from the patient's client.
     assert!(medic.refused(&id));
-    medic.json(&["emergency", "open", &patient.addr()]);
+    let relative = world.patient();
+    patient.json(&["emergency", "custodians", "set", &relative.addr()]);
+    medic.json(&[
+        "emergency",
+        "open",
+        &patient.addr(),
+        "--reason",
+        "unconscious",
+    ]);
     let alert = &smtp.wait_for_to("patient@example.org", 1)[0];
     assert!(
         alert.subject.contains(&format!(
@@ -121,7 +131,7 @@ fn a_patient_shares_with_a_verified_doctor_who_is_told_by_mail() {
         "{}",
         alert.subject
     );
-    patient.json(&["grants", "sync"]);
+    relative.json(&["custodian", "watch", "--once"]);
     assert_eq!(medic.read(&id, "medic-labs.json"), labs);
     patient.json(&["emergency", "close", &medic.addr()]);
     assert!(medic.refused(&id));

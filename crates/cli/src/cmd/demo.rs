@@ -6,7 +6,7 @@ mod web;
 
 pub use web::serve_web;
 
-use super::{deploy, grants, record, roles};
+use super::{custodian, deploy, emergency, grants, record, roles};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::Report;
@@ -202,14 +202,53 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         ),
     );
 
-    grants::emergency_open(&medic, &p.to_string()).await?;
+    // Break-glass: keys reach the medic through the patient's custodian, never
+    // silently from the patient's own client.
+    let relative = actor(&dev, 5, &dir)?;
+    let rel = relative.me()?;
+    roles::register_patient(&relative).await?;
+    let named = emergency::set_custodians(&patient, &[rel.to_string()]).await?;
+    s.step(
+        "patient",
+        "name an emergency custodian (a relative)",
+        true,
+        format!(
+            "{rel}; keys of {} record(s) wrapped for them",
+            named.json["sharedRecords"]
+                .as_array()
+                .map_or(0, |a| a.len())
+        ),
+    );
+    emergency::open(&medic, &p.to_string(), crate::cli::Reason::Unconscious).await?;
     s.step(
         "medic",
-        "break-glass emergency access",
+        "break-glass: open a 4-hour window (reason: unconscious)",
         true,
-        "EmergencyAccess logged".into(),
+        "EmergencyAccess logged with the reason".into(),
     );
-    grants::sync(&patient).await?;
+    let synced = grants::sync(&patient, &[]).await?;
+    let silent = synced.json["sharedRecords"]
+        .as_array()
+        .is_some_and(|a| a.is_empty());
+    s.step(
+        "patient",
+        "grants sync without confirmation shares nothing with the opener",
+        silent,
+        format!(
+            "{} record(s) shared; keys reach the opener through the custodian",
+            synced.json["sharedRecords"]
+                .as_array()
+                .map_or(0, |a| a.len())
+        ),
+    );
+    let released = custodian::pass(&relative, &d).await?;
+    let count: usize = released.iter().map(|r| r.released.len()).sum();
+    s.step(
+        "custodian",
+        "agent checks the window on chain and releases the keys",
+        count == 2,
+        format!("{count} record key(s) re-wrapped for the medic (EmergencyKeyReleased)"),
+    );
     let er = dir.join("emergency-copy.txt");
     record::get(&medic, "2", &er).await?;
     let same2 = sha256_file(&er)? == sha256_file(&second)?;
@@ -217,7 +256,39 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         "medic",
         "read record 2 under emergency access",
         same2,
-        "keys shared by the patient's client (grants sync)".into(),
+        "bytes equal the original".into(),
+    );
+    let closed = emergency::close(&patient, &md.to_string()).await?;
+    s.step(
+        "patient",
+        "close the window: the medic is barred for 30 days",
+        true,
+        format!(
+            "barred until {}",
+            crate::chain::time(closed.json["barredUntil"].as_u64().unwrap_or_default())
+        ),
+    );
+    let reopen = emergency::open(&medic, &p.to_string(), crate::cli::Reason::Unconscious).await;
+    let barred = matches!(&reopen, Err(Error::Reverted(m)) if m.contains("barred"));
+    s.step(
+        "medic",
+        "re-opening is refused while barred",
+        barred,
+        reopen.err().map(|e| e.to_string()).unwrap_or_default(),
+    );
+    let after = custodian::pass(&relative, &d).await?;
+    s.step(
+        "custodian",
+        "releases nothing once the window is closed",
+        after.is_empty(),
+        format!("{} release(s)", after.len()),
+    );
+    emergency::lift(&patient, &md.to_string()).await?;
+    s.step(
+        "patient",
+        "lift the bar early",
+        true,
+        "the medic may open again".into(),
     );
 
     let audit = super::audit::audit(&patient, None, false).await?;

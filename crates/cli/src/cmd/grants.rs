@@ -1,7 +1,8 @@
-//! `careledger grant|revoke|grants list|grants sync|emergency open|close`.
+//! `careledger grant|revoke|grants list|grants sync`.
 
 use super::sharing::{
-    candidate_doctors, encryption_key, published_key, token_events, wrap_for, Reader,
+    custodians, emergency_open, grant_covers, grantees, published_key, reader, token_events,
+    wrap_for,
 };
 use crate::abi::{IAccessToken, IRecordRegistry};
 use crate::chain::{call_error, event, parse_address, parse_expiry, time, Scope};
@@ -33,7 +34,7 @@ pub async fn grant(ctx: &Ctx, doctor: &str, scope: &str, expires: &str) -> Resul
     };
     let receipt = ctx.transact(d.access_token, call).await?;
     let token = event::<IAccessToken::AccessGranted>(&receipt)?.tokenId;
-    let shared = share_with(ctx, &d, me, &[doctor]).await?;
+    let shared = share_with(ctx, &d, me, &Audience::doctors(&[doctor])).await?;
     Ok(Report::new(json!({
         "tokenId": token.to_string(),
         "doctor": doctor,
@@ -66,14 +67,35 @@ pub async fn revoke(ctx: &Ctx, token: &str) -> Result<Report> {
         .line("new records are not shared with that doctor; `careledger record rekey ID` re-encrypts old ones"))
 }
 
-/// Wraps the latest version of each of `patient`'s records for every doctor in
-/// `doctors` who may read it now and has no key for it yet. Returns the records
+/// Whom a sharing pass may wrap keys for, each checked on chain record by record.
+#[derive(Default)]
+pub struct Audience {
+    /// Doctors that get a key where one of the patient's grants covers the record.
+    pub grantees: Vec<Address>,
+    /// Doctors with an emergency window whom the patient named to share with
+    /// (the confirmation): they get a key while their window is open.
+    pub confirmed_openers: Vec<Address>,
+    /// Whether the patient's custodians get keys they lack.
+    pub custodians: bool,
+}
+
+impl Audience {
+    pub fn doctors(doctors: &[Address]) -> Self {
+        Self {
+            grantees: doctors.to_vec(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Wraps the latest version of each of `patient`'s records for everyone in
+/// `audience` who may have it now and has no key for it yet. Returns the records
 /// that gained a key.
 pub async fn share_with(
     ctx: &Ctx,
     d: &Deployment,
     patient: Address,
-    doctors: &[Address],
+    audience: &Audience,
 ) -> Result<Vec<U256>> {
     let records = ctx.records(d);
     let ids = records
@@ -86,6 +108,18 @@ pub async fn share_with(
         ids.len() as u64,
         "share keys",
     );
+    let custodians = if audience.custodians {
+        custodians(ctx, d, patient).await?
+    } else {
+        Vec::new()
+    };
+    let mut openers = Vec::new();
+    for &doctor in &audience.confirmed_openers {
+        if emergency_open(ctx, d, patient, doctor).await? {
+            openers.push(doctor);
+        }
+    }
+    let now = ctx.chain_time().await?;
     let mut shared = Vec::new();
     let me = ctx.reader_key()?;
     for id in ids {
@@ -100,23 +134,22 @@ pub async fn share_with(
             .call()
             .await
             .map_err(|e| call_error(&ctx.url, e))?;
+        let mut candidates: Vec<Address> = custodians.iter().chain(&openers).copied().collect();
+        for &doctor in &audience.grantees {
+            if !candidates.contains(&doctor)
+                && grant_covers(ctx, d, patient, doctor, id, category, now).await?
+            {
+                candidates.push(doctor);
+            }
+        }
         let mut missing = Vec::new();
-        for &doctor in doctors {
-            let allowed = ctx
-                .token(d)
-                .checkAccess(patient, doctor, id, category)
-                .call()
-                .await
-                .map_err(|e| call_error(&ctx.url, e))?;
-            if allowed
-                && published_key(ctx, d, patient, id, version, doctor)
+        for account in candidates {
+            if account != patient
+                && published_key(ctx, d, patient, id, version, account)
                     .await?
                     .is_none()
             {
-                missing.push(Reader {
-                    address: doctor,
-                    public_key: encryption_key(ctx, d, doctor).await?,
-                });
+                missing.push(reader(ctx, d, account).await?);
             }
         }
         if missing.is_empty() {
@@ -150,18 +183,56 @@ pub async fn share_with(
     Ok(shared)
 }
 
-pub async fn sync(ctx: &Ctx) -> Result<Report> {
+/// Doctors holding an open emergency window on `patient` now.
+pub async fn open_windows(ctx: &Ctx, d: &Deployment, patient: Address) -> Result<Vec<Address>> {
+    let mut openers = Vec::new();
+    for e in token_events(ctx, d).await? {
+        if e.kind == "EmergencyAccess" && e.patient == Some(patient) {
+            if let Some(doctor) = e.actor {
+                if !openers.contains(&doctor) && emergency_open(ctx, d, patient, doctor).await? {
+                    openers.push(doctor);
+                }
+            }
+        }
+    }
+    Ok(openers)
+}
+
+pub async fn sync(ctx: &Ctx, confirm_emergency: &[String]) -> Result<Report> {
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
-    let doctors = candidate_doctors(ctx, &d, me).await?;
-    let shared = share_with(ctx, &d, me, &doctors).await?;
-    Ok(Report::new(json!({
+    let confirmed = confirm_emergency
+        .iter()
+        .map(|s| parse_address("--confirm-emergency", s))
+        .collect::<Result<Vec<_>>>()?;
+    let open = open_windows(ctx, &d, me).await?;
+    if let Some(doctor) = confirmed.iter().find(|c| !open.contains(c)) {
+        return Err(Error::Usage(format!(
+            "{doctor} holds no open emergency window on you: nothing to confirm"
+        )));
+    }
+    let audience = Audience {
+        grantees: grantees(ctx, &d, me).await?,
+        confirmed_openers: confirmed.clone(),
+        custodians: true,
+    };
+    let shared = share_with(ctx, &d, me, &audience).await?;
+    let mut report = Report::new(json!({
         "sharedRecords": shared.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
+        "confirmedEmergency": confirmed,
+        "openEmergencyNotShared": open.iter().filter(|o| !confirmed.contains(o)).collect::<Vec<_>>(),
     }))
     .line(format!(
-        "{} record(s) gained keys for doctors who may read them now",
-        shared.len()
-    )))
+        "{} record(s) gained keys for your custodians, the doctors your grants cover{}",
+        shared.len(),
+        if confirmed.is_empty() { "" } else { " and the emergency openers you named" }
+    ));
+    for doctor in open.iter().filter(|o| !confirmed.contains(o)) {
+        report = report.line(format!(
+            "{doctor} holds an open emergency window on you: nothing was shared with it (your custodians release keys; to share yourself: --confirm-emergency {doctor}, or close it: careledger emergency close {doctor})"
+        ));
+    }
+    Ok(report)
 }
 
 /// One grant as the chain tells it, for `grants list`.
@@ -300,32 +371,4 @@ pub async fn list(ctx: &Ctx, received: bool, fhir: bool) -> Result<Report> {
         report.human.push("no grants".into());
     }
     Ok(report)
-}
-
-pub async fn emergency_open(ctx: &Ctx, patient: &str) -> Result<Report> {
-    let patient = parse_address("patient", patient)?;
-    let d = ctx.deployment().await?;
-    let call = IAccessToken::openEmergencyAccessCall { patient };
-    let receipt = ctx.transact(d.access_token, call).await?;
-    let until = event::<IAccessToken::EmergencyAccess>(&receipt)?.expiresAt;
-    Ok(Report::new(json!({"patient": patient, "expiresAt": until, "tx": receipt.transaction_hash}))
-        .line(format!(
-            "emergency access to {patient} open until {} (logged on chain, tx {})",
-            time(until),
-            receipt.transaction_hash
-        ))
-        .line("records whose keys were not shared with you need the patient's client: `careledger grants sync`"))
-}
-
-pub async fn emergency_close(ctx: &Ctx, doctor: &str) -> Result<Report> {
-    let doctor = parse_address("doctor", doctor)?;
-    let d = ctx.deployment().await?;
-    let call = IAccessToken::closeEmergencyAccessCall { doctor };
-    let receipt = ctx.transact(d.access_token, call).await?;
-    Ok(
-        Report::new(json!({"doctor": doctor, "tx": receipt.transaction_hash})).line(format!(
-            "emergency access of {doctor} closed (tx {})",
-            receipt.transaction_hash
-        )),
-    )
 }

@@ -22,7 +22,7 @@ pub fn new(out: &Path, password: &str) -> Result<Report> {
     .line(format!("address          {}", signer.address()))
     .line(format!("x25519 public    0x{}", hex::encode(x25519)))
     .line(format!(
-        "keystore         {} (encrypted, mode 0600)",
+        "keystore         {} (scrypt n = 2^18, mode 0600)",
         out.display()
     )))
 }

@@ -1,8 +1,10 @@
 //! One module per group of verbs.
 
 pub mod audit;
+pub mod custodian;
 pub mod demo;
 pub mod deploy;
+pub mod emergency;
 pub mod grants;
 pub mod ipfs;
 pub mod keys;

@@ -1,6 +1,6 @@
 //! `careledger record add|list|get|rekey`.
 
-use super::sharing::{candidate_doctors, published_key, readers, wrap_for};
+use super::sharing::{grantees, published_key, readers, wrap_for};
 use crate::abi::IRecordRegistry;
 use crate::chain::{call_error, event, parse_category, send};
 use crate::context::Ctx;
@@ -168,7 +168,7 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str, as_fhir: bool) -> Resul
         as_fhir,
         &careledger_vault::fhir::account_reference(chain_id, me),
     )?;
-    let candidates = candidate_doctors(ctx, &d, me).await?;
+    let candidates = grantees(ctx, &d, me).await?;
 
     let mut id = next_id(ctx, &d).await?;
     let mut version;
@@ -453,7 +453,7 @@ pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
         .map_err(|_| Error::Rpc(format!("record {id} has a malformed CID on chain")))?;
     let rctx = record_ctx(d.chain_id, &d, me, id);
     let old_key = unwrap_key(ctx, &d, me, id, version, &rctx).await?;
-    let candidates = candidate_doctors(ctx, &d, me).await?;
+    let candidates = grantees(ctx, &d, me).await?;
     let readers = readers(ctx, &d, me, id, category, &candidates).await?;
     let new_key = RecordKey::generate();
 

@@ -1,7 +1,7 @@
 //! Registration and verification: `patient`, `doctor` and `verifier` verbs.
 
 use crate::abi::IPatientRegistry;
-use crate::chain::{call_error, parse_address, send};
+use crate::chain::{call_error, event, parse_address, send};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::output::Report;
@@ -54,20 +54,60 @@ pub async fn register_doctor(ctx: &Ctx, licence: &str) -> Result<Report> {
 
 pub async fn verify_doctor(ctx: &Ctx, doctor: &str, suspend: bool) -> Result<Report> {
     let doctor = parse_address("doctor", doctor)?;
-    let data: Bytes = if suspend {
-        IPatientRegistry::suspendDoctorCall { doctor }
-            .abi_encode()
-            .into()
+    let d = ctx.deployment().await?;
+    if suspend {
+        let call = IPatientRegistry::suspendDoctorCall { doctor };
+        let receipt = ctx.transact(d.patient_registry, call).await?;
+        let tx = receipt.transaction_hash;
+        return Ok(
+            Report::new(json!({"doctor": doctor, "status": "suspended", "tx": tx})).line(format!(
+                "suspended doctor {doctor} (tx {tx}); reinstating it needs the full quorum of verifiers again"
+            )),
+        );
+    }
+    let call = IPatientRegistry::verifyDoctorCall { doctor };
+    let receipt = ctx.transact(d.patient_registry, call).await?;
+    let tx = receipt.transaction_hash;
+    let approved = event::<IPatientRegistry::DoctorApproved>(&receipt)?;
+    let verified = approved.approvals >= approved.threshold;
+    // Pending, or still suspended until the quorum is complete.
+    let status = status_name(
+        ctx.registry(&d)
+            .doctorStatus(doctor)
+            .call()
+            .await
+            .map_err(|e| call_error(&ctx.url, e))?,
+    );
+    let line = if verified {
+        format!(
+            "verified doctor {doctor} ({} of {} approvals, tx {tx})",
+            approved.approvals, approved.threshold
+        )
     } else {
-        IPatientRegistry::verifyDoctorCall { doctor }
-            .abi_encode()
-            .into()
+        format!(
+            "approved doctor {doctor}: {} of {} approvals, still {status} (tx {tx})",
+            approved.approvals, approved.threshold
+        )
     };
-    let tx = registry_tx(ctx, data).await?;
-    let what = if suspend { "suspended" } else { "verified" };
+    Ok(Report::new(json!({
+        "doctor": doctor,
+        "status": status,
+        "approvals": approved.approvals,
+        "threshold": approved.threshold,
+        "tx": tx,
+    }))
+    .line(line))
+}
+
+pub async fn threshold(ctx: &Ctx, threshold: u8) -> Result<Report> {
+    let d = ctx.deployment().await?;
+    let call = IPatientRegistry::setVerificationThresholdCall { threshold };
+    let receipt = ctx.transact(d.patient_registry, call).await?;
+    let tx = receipt.transaction_hash;
     Ok(
-        Report::new(json!({"doctor": doctor, "status": what, "tx": tx}))
-            .line(format!("{what} doctor {doctor} (tx {tx})")),
+        Report::new(json!({"threshold": threshold, "tx": tx})).line(format!(
+            "a doctor now needs the approval of {threshold} distinct verifier(s) (tx {tx})"
+        )),
     )
 }
 
@@ -113,4 +153,19 @@ pub async fn verifier(ctx: &Ctx, verifier: &str, add: bool) -> Result<Report> {
         Report::new(json!({"verifier": verifier, "action": what, "tx": tx}))
             .line(format!("{what} verifier {verifier} (tx {tx})")),
     )
+}
+
+pub async fn pause(ctx: &Ctx, on: bool) -> Result<Report> {
+    let data: Bytes = if on {
+        IPatientRegistry::pauseCall {}.abi_encode().into()
+    } else {
+        IPatientRegistry::unpauseCall {}.abi_encode().into()
+    };
+    let tx = registry_tx(ctx, data).await?;
+    let line = if on {
+        format!("paused: no new registrations, grants or emergency windows (tx {tx})")
+    } else {
+        format!("unpaused (tx {tx})")
+    };
+    Ok(Report::new(json!({"paused": on, "tx": tx})).line(line))
 }

@@ -1,5 +1,8 @@
-//! Who may read a record, and their wrapped keys: the patient always, and every
-//! doctor whose grant (or open emergency window) covers the record now.
+//! Who gets a record's key: the patient always, its emergency custodians always
+//! (they release keys when the patient cannot act), and every doctor whose grant
+//! covers the record now. A doctor who holds an emergency window is never a reader
+//! by that alone: its keys come from the custodians, or from the patient only when
+//! the patient names it (`grants sync --confirm-emergency DOCTOR`).
 
 use crate::chain::{call_error, logs};
 use crate::context::Ctx;
@@ -28,16 +31,12 @@ pub async fn token_events(ctx: &Ctx, d: &Deployment) -> Result<Vec<events::Event
     Ok(all.iter().filter_map(events::decode).collect())
 }
 
-/// Doctors that were ever granted (or opened emergency access to) `patient`'s
-/// records; whether each may read a given record now is asked of the chain.
-pub async fn candidate_doctors(
-    ctx: &Ctx,
-    d: &Deployment,
-    patient: Address,
-) -> Result<Vec<Address>> {
+/// Doctors that `patient` ever granted; whether a grant covers a given record
+/// now is asked of the chain ([`grant_covers`]).
+pub async fn grantees(ctx: &Ctx, d: &Deployment, patient: Address) -> Result<Vec<Address>> {
     let mut doctors = Vec::new();
     for e in token_events(ctx, d).await? {
-        if matches!(e.kind, "AccessGranted" | "EmergencyAccess") && e.patient == Some(patient) {
+        if e.kind == "AccessGranted" && e.patient == Some(patient) {
             if let Some(doctor) = e.actor {
                 if !doctors.contains(&doctor) {
                     doctors.push(doctor);
@@ -46,6 +45,84 @@ pub async fn candidate_doctors(
         }
     }
     Ok(doctors)
+}
+
+/// Whether one of `patient`'s live grants to `doctor` covers `record_id` (of
+/// `category`) at chain time `now`, and the doctor is verified. Asked grant by
+/// grant, because `checkAccess` also says yes for an open emergency window, which
+/// must not make anyone a reader.
+pub async fn grant_covers(
+    ctx: &Ctx,
+    d: &Deployment,
+    patient: Address,
+    doctor: Address,
+    record_id: U256,
+    category: B256,
+    now: u64,
+) -> Result<bool> {
+    let token = ctx.token(d);
+    let ids = token
+        .tokensOf(patient, doctor)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))?;
+    let mut covered = false;
+    for id in ids {
+        let g = token
+            .grantInfo(id)
+            .call()
+            .await
+            .map_err(|e| call_error(&ctx.url, e))?;
+        let (expires_at, kind, granted_category) = (g._3, g._4, g._5);
+        if expires_at <= now {
+            continue;
+        }
+        // The kinds of `Scope::kind`: 0 all, 1 listed records, 2 a category.
+        covered = match kind {
+            0 => true,
+            1 => token
+                .grantRecords(id)
+                .call()
+                .await
+                .map_err(|e| call_error(&ctx.url, e))?
+                .contains(&record_id),
+            _ => !category.is_zero() && category == granted_category,
+        };
+        if covered {
+            break;
+        }
+    }
+    if !covered {
+        return Ok(false);
+    }
+    ctx.registry(d)
+        .isVerifiedDoctor(doctor)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))
+}
+
+/// `patient`'s emergency custodians.
+pub async fn custodians(ctx: &Ctx, d: &Deployment, patient: Address) -> Result<Vec<Address>> {
+    ctx.registry(d)
+        .emergencyCustodians(patient)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))
+}
+
+/// Whether `doctor` holds an open emergency window on `patient` and is verified now.
+pub async fn emergency_open(
+    ctx: &Ctx,
+    d: &Deployment,
+    patient: Address,
+    doctor: Address,
+) -> Result<bool> {
+    ctx.token(d)
+        .hasEmergencyAccess(patient, doctor)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))
 }
 
 pub async fn encryption_key(ctx: &Ctx, d: &Deployment, account: Address) -> Result<[u8; 32]> {
@@ -61,31 +138,34 @@ pub async fn encryption_key(ctx: &Ctx, d: &Deployment, account: Address) -> Resu
     Ok(key.0)
 }
 
-/// The patient and every candidate doctor who may read `record_id` (of `category`) now.
+pub async fn reader(ctx: &Ctx, d: &Deployment, account: Address) -> Result<Reader> {
+    Ok(Reader {
+        address: account,
+        public_key: encryption_key(ctx, d, account).await?,
+    })
+}
+
+/// The readers of `record_id` (of `category`): the patient, its custodians, and
+/// every grantee whose grant covers it now.
 pub async fn readers(
     ctx: &Ctx,
     d: &Deployment,
     patient: Address,
     record_id: U256,
     category: B256,
-    candidates: &[Address],
+    grantees: &[Address],
 ) -> Result<Vec<Reader>> {
-    let mut readers = vec![Reader {
-        address: patient,
-        public_key: encryption_key(ctx, d, patient).await?,
-    }];
-    for &doctor in candidates {
-        let allowed = ctx
-            .token(d)
-            .checkAccess(patient, doctor, record_id, category)
-            .call()
-            .await
-            .map_err(|e| call_error(&ctx.url, e))?;
-        if allowed && doctor != patient {
-            readers.push(Reader {
-                address: doctor,
-                public_key: encryption_key(ctx, d, doctor).await?,
-            });
+    let mut readers = vec![reader(ctx, d, patient).await?];
+    for custodian in custodians(ctx, d, patient).await? {
+        readers.push(reader(ctx, d, custodian).await?);
+    }
+    let now = ctx.chain_time().await?;
+    for &doctor in grantees {
+        if doctor == patient || readers.iter().any(|r| r.address == doctor) {
+            continue;
+        }
+        if grant_covers(ctx, d, patient, doctor, record_id, category, now).await? {
+            readers.push(reader(ctx, d, doctor).await?);
         }
     }
     Ok(readers)

@@ -34,6 +34,10 @@ use std::sync::Arc;
 const BLOCK_MAX: u64 = 2 << 20;
 /// The largest file `add` takes: encrypted records, not disk images.
 const ADD_MAX: u64 = 256 << 20;
+/// The largest file `cat` sends, the same bound as `add`: a bigger one (a DAG
+/// imported or put block by block) is refused with 413 rather than streamed
+/// without end.
+const CAT_MAX: u64 = ADD_MAX;
 /// Multipart framing around the one file part.
 const FORM_OVERHEAD: u64 = 64 << 10;
 const RAW: u64 = 0x55;
@@ -426,10 +430,23 @@ async fn cat(State(api): State<Arc<Api>>, uri: Uri) -> Result<Response, ApiError
 fn stream_file(
     dir: &Path,
     cid: &Cid,
-    opened: tokio::sync::oneshot::Sender<Result<(), VaultError>>,
+    opened: tokio::sync::oneshot::Sender<Result<(), ApiError>>,
     tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
 ) {
-    let store = match FsBlockStore::open(dir) {
+    let open = || -> Result<_, ApiError> {
+        let store = FsBlockStore::open(dir)?;
+        let root = store.get(cid)?;
+        let declared = if cid.codec() == RAW {
+            Some(root.len() as u64)
+        } else {
+            dagpb::file_size(&root)
+        };
+        if declared.is_some_and(|size| size > CAT_MAX) {
+            return Err(ApiError::too_large("file", CAT_MAX));
+        }
+        Ok(store)
+    };
+    let store = match open() {
         Ok(store) => store,
         Err(e) => {
             let _ = opened.send(Err(e));
@@ -439,7 +456,7 @@ fn stream_file(
     let mut reader = match FileReader::open(cid, &store) {
         Ok(reader) => reader,
         Err(e) => {
-            let _ = opened.send(Err(e));
+            let _ = opened.send(Err(e.into()));
             return;
         }
     };
@@ -447,10 +464,19 @@ fn stream_file(
         return;
     }
     let mut buf = vec![0u8; 256 << 10];
+    let mut sent = 0u64;
     loop {
         let item = match reader.read(&mut buf) {
             Ok(0) => return,
-            Ok(n) => Ok(Bytes::copy_from_slice(&buf[..n])),
+            // A root that understated its size: cut the stream, never send more.
+            Ok(n) if sent + n as u64 > CAT_MAX => Err(std::io::Error::other(format!(
+                "the file is over {} MiB, the most this server sends",
+                CAT_MAX >> 20
+            ))),
+            Ok(n) => {
+                sent += n as u64;
+                Ok(Bytes::copy_from_slice(&buf[..n]))
+            }
             Err(e) => Err(std::io::Error::other(VaultError::from_io(e).to_string())),
         };
         let failed = item.is_err();

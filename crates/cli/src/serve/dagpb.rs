@@ -35,7 +35,7 @@ fn check_link(mut link: &[u8]) -> Result<(), String> {
             (2, Value::Bytes(name)) => {
                 std::str::from_utf8(name).map_err(|_| "a link's name is not UTF-8".to_string())?;
             }
-            (3, Value::Varint) => {}
+            (3, Value::Varint(_)) => {}
             (number, _) => return Err(format!("unexpected field {number} in a PBLink")),
         }
     }
@@ -45,15 +45,46 @@ fn check_link(mut link: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// The size a UnixFS file's root node declares (its `filesize`, else its own
+/// data and its children's `blocksizes`); `None` if it is not one. What `cat`
+/// checks against its bound before it starts; the stream counts as well, so a
+/// root that understates its size is cut short all the same.
+pub(super) fn file_size(block: &[u8]) -> Option<u64> {
+    let mut node = block;
+    let mut data: &[u8] = &[];
+    while !node.is_empty() {
+        if let (1, Value::Bytes(d)) = field(&mut node).ok()? {
+            data = d;
+        }
+    }
+    let (mut filesize, mut own, mut children) = (None, 0u64, 0u64);
+    let mut unixfs = data;
+    while !unixfs.is_empty() {
+        match field(&mut unixfs).ok()? {
+            (2, Value::Bytes(d)) => own = d.len() as u64,
+            (3, Value::Varint(n)) => filesize = Some(n),
+            (4, Value::Varint(n)) => children = children.saturating_add(n),
+            // blocksizes packed, as some encoders write them
+            (4, Value::Bytes(mut packed)) => {
+                while !packed.is_empty() {
+                    children = children.saturating_add(varint(&mut packed).ok()?);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(filesize.unwrap_or(0).max(own.saturating_add(children)))
+}
+
 enum Value<'a> {
-    Varint,
+    Varint(u64),
     Bytes(&'a [u8]),
 }
 
 fn field<'a>(input: &mut &'a [u8]) -> Result<(u64, Value<'a>), String> {
     let key = varint(input)?;
     match key & 7 {
-        0 => varint(input).map(|_| (key >> 3, Value::Varint)),
+        0 => varint(input).map(|v| (key >> 3, Value::Varint(v))),
         2 => {
             let len = usize::try_from(varint(input)?).map_err(|_| "length overflows")?;
             if len > input.len() {
@@ -98,5 +129,6 @@ mod tests {
         let mut tampered = block.clone();
         tampered[0] = 0x1a; // field 3: no such PBNode field
         assert!(check(&tampered).is_err());
+        assert_eq!(super::file_size(&block), Some(600_000));
     }
 }

@@ -73,6 +73,7 @@ pub async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAd
 /// The whole application: the RPC API, the configuration, the app if any.
 pub fn router(opts: Options) -> Result<Router> {
     let origins = guard::origins(&opts.allow_origins)?;
+    let security = web::Security::new(&opts.app);
     let mut app = api::routes(opts.store).merge(web::config_route(opts.app));
     app = match opts.web {
         Some(dir) => {
@@ -81,7 +82,14 @@ pub fn router(opts: Options) -> Result<Router> {
         }
         None => app.fallback(web::not_found),
     };
-    Ok(guard::wrap(app, origins))
+    // Outermost, so that every answer (the app, its configuration, the API, a
+    // refusal) carries the security headers.
+    Ok(
+        guard::wrap(app, origins).layer(axum::middleware::map_response_with_state(
+            security,
+            web::secure,
+        )),
+    )
 }
 
 /// Serves until `stop` (SIGTERM or Ctrl-C), then lets the requests in flight finish.

@@ -51,6 +51,73 @@ impl AppConfig {
     }
 }
 
+/// The headers every answer carries: a Content-Security-Policy that lets the app
+/// load only its own files, run its WebAssembly vault, and talk to this server,
+/// the chain's RPC endpoint and the notifier named in `/careledger.json`; no
+/// framing (clickjacking), no sniffing, no referrer.
+#[derive(Clone)]
+pub(super) struct Security {
+    csp: HeaderValue,
+}
+
+impl Security {
+    pub(super) fn new(app: &AppConfig) -> Self {
+        // The built app has no inline script or style element, and React sets
+        // style properties through the CSSOM, which style-src does not govern.
+        let mut connect = vec!["'self'".to_string()];
+        for url in std::iter::once(app.rpc_url.as_str()).chain(app.notifier.as_deref()) {
+            if let Some(origin) = csp_origin(url) {
+                if !connect.contains(&origin) {
+                    connect.push(origin);
+                }
+            }
+        }
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src {}; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            connect.join(" ")
+        );
+        let csp = HeaderValue::from_str(&policy)
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
+        Self { csp }
+    }
+
+    pub(super) fn apply(&self, headers: &mut axum::http::HeaderMap) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, self.csp.clone());
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+}
+
+/// Adds [`Security`]'s headers to a response (a `map_response` layer).
+pub(super) async fn secure(State(security): State<Security>, mut response: Response) -> Response {
+    security.apply(response.headers_mut());
+    response
+}
+
+/// `scheme://host[:port]` of an http(s) URL, as a CSP source; `None` for anything
+/// else or anything that could smuggle a directive (`;`, `,`, spaces, quotes).
+fn csp_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let clean = !authority.is_empty()
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    clean.then(|| format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
 pub(super) fn config_route(app: AppConfig) -> Router {
     Router::new()
         .route("/careledger.json", get(config))
@@ -144,10 +211,6 @@ impl Files {
                 );
                 // A rebuilt app is seen at the next load.
                 headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-                headers.insert(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                );
                 response
             }
             Ok(None) => (StatusCode::NOT_FOUND, "index.html is gone from --web\n").into_response(),
@@ -239,5 +302,39 @@ mod tests {
             assert_eq!(inside(root, bad), None, "{bad}");
         }
         assert_eq!(content_type(Path::new("x/app.WASM")), "application/wasm");
+    }
+
+    #[test]
+    fn the_policy_names_the_rpc_and_notifier_origins_only() {
+        assert_eq!(
+            csp_origin("HTTP://127.0.0.1:8547/rpc?x#y").as_deref(),
+            Some("http://127.0.0.1:8547")
+        );
+        assert_eq!(
+            csp_origin("https://[::1]:9/").as_deref(),
+            Some("https://[::1]:9")
+        );
+        for bad in [
+            "ws://127.0.0.1:1",
+            "http://a;script-src *",
+            "http://a b",
+            "http://u@host",
+            "http://",
+            "/rpc",
+        ] {
+            assert_eq!(csp_origin(bad), None, "{bad}");
+        }
+        let app = AppConfig {
+            deployment: PathBuf::from("d.json"),
+            rpc_url: "http://127.0.0.1:8547".into(),
+            notifier: Some("http://localhost:8600".into()),
+        };
+        let csp = Security::new(&app).csp;
+        let csp = csp.to_str().unwrap();
+        assert!(
+            csp.contains("connect-src 'self' http://127.0.0.1:8547 http://localhost:8600;"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     }
 }

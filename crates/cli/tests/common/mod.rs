@@ -143,7 +143,7 @@ impl User<'_> {
 /// A deployed CareLedger: 0 owner, 1 verifier, 2 patient, 3 doctor, 4 second doctor,
 /// with the verifier accredited, the patient and both doctors registered and verified.
 pub fn deployed<'a>(chain: &'a Chain, dir: &'a Path) -> Vec<User<'a>> {
-    let users: Vec<User> = (0..5)
+    let users: Vec<User> = (0..6)
         .map(|i| User {
             chain,
             dir,

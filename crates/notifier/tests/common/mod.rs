@@ -136,6 +136,50 @@ impl World {
     }
 }
 
+impl World {
+    /// `patient` names `custodians` (registered accounts with a key) as its
+    /// emergency custodians: without one no doctor can break the glass.
+    pub async fn name_custodians(&self, patient: usize, custodians: &[usize]) {
+        let call = careledger_cli::abi::IPatientRegistry::setEmergencyCustodiansCall {
+            custodians: custodians.iter().map(|&i| self.chain.address(i)).collect(),
+        };
+        self.as_user(patient)
+            .transact(self.deployment.patient_registry, call)
+            .await
+            .unwrap();
+    }
+
+    /// `doctor` opens break-glass access to `patient` for `reason`
+    /// (careledger_common::emergency_reason); returns the block.
+    pub async fn open_emergency(&self, doctor: usize, patient: usize, reason: u8) -> u64 {
+        let call = careledger_cli::abi::IAccessToken::openEmergencyAccessCall {
+            patient: self.chain.address(patient),
+            reason,
+        };
+        let receipt = self
+            .as_user(doctor)
+            .transact(self.deployment.access_token, call)
+            .await
+            .unwrap();
+        receipt.block_number.unwrap()
+    }
+
+    /// `custodian` re-wraps version `version` of `record` for `doctor` (the key
+    /// bytes are opaque to the contract).
+    pub async fn release_key(&self, custodian: usize, record: u64, version: u32, doctor: usize) {
+        let call = careledger_cli::abi::IRecordRegistry::wrapKeysCall {
+            record_id: alloy::primitives::U256::from(record),
+            version,
+            readers: vec![self.chain.address(doctor)],
+            wrapped_keys: vec![vec![0x5a; 80].into()],
+        };
+        self.as_user(custodian)
+            .transact(self.deployment.record_registry, call)
+            .await
+            .unwrap();
+    }
+}
+
 /// Sends `n` grants of everything from `patient` to `doctor`, each lasting a
 /// minute, without waiting for receipts (the devnode mines each on arrival):
 /// bulk load for the exactly-once tests. The clock jumps past the live grants
@@ -453,4 +497,40 @@ pub fn remove_request(
 
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()
+}
+
+/// A mail's headers and body as a reader sees them: folded header lines are
+/// joined and a quoted-printable body is decoded (lettre picks that encoding
+/// for lines longer than 76 characters).
+pub fn readable(raw: &str) -> String {
+    let raw = raw.replace("\r\n", "\n");
+    let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+    let head = head.replace("\n ", " ").replace("\n\t", " ");
+    let qp = head
+        .to_ascii_lowercase()
+        .contains("content-transfer-encoding: quoted-printable");
+    if !qp {
+        return format!("{head}\n\n{body}");
+    }
+    let body = body.replace("=\n", "");
+    let bytes = body.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    format!("{head}\n\n{}", String::from_utf8_lossy(&out))
 }
