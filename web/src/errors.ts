@@ -10,7 +10,8 @@ const a = (x: unknown) => (typeof x === "string" ? shortAddress(x) : String(x));
 /** Custom errors of the three contracts, in words. */
 const REVERTS: Record<string, (args: Args) => string> = {
   // PatientRegistry
-  EnforcedPause: () => "The registry is paused by its owner; try again later.",
+  EnforcedPause: () =>
+    "CareLedger is paused by the registry's owner: no new grants, verifications or emergency access until it resumes; try again later.",
   ExpectedPause: () => "The registry is not paused.",
   AlreadyRegistered: ([x]) => `${a(x)} is already registered.`,
   NotRegistered: ([x]) => `${a(x)} is not registered yet.`,
@@ -27,9 +28,16 @@ const REVERTS: Record<string, (args: Args) => string> = {
   UnknownVerifier: ([x]) => `${a(x)} is not a verifier.`,
   OwnableUnauthorizedAccount: ([x]) => `${a(x)} is not the owner of this contract.`,
   OwnableInvalidOwner: ([x]) => `${a(x)} cannot be the owner.`,
+  OwnerCannotVerify: ([x]) => `${a(x)} is (or is about to become) the registry's owner, and the owner can never be a verifier.`,
+  AlreadyApproved: ([d, v]) =>
+    `Verifier ${a(v)} already approved doctor ${a(d)}: the doctor is verified once enough different verifiers approve.`,
+  InvalidThreshold: ([n]) => `${n} is not a valid verification threshold: it must be between 1 and 8 verifiers.`,
+  InvalidCustodian: ([x]) =>
+    `${a(x)} cannot be an emergency custodian: it must be a registered account with an encryption key, not you, and listed once.`,
+  TooManyCustodians: ([n]) => `You named ${n} emergency custodians: at most 4 are allowed.`,
   // AccessToken
   InvalidAddress: () => "That address is not valid here (the zero address?).",
-  NotPatient: ([x]) => `${a(x)} is not a registered patient.`,
+  NotPatient: ([x]) => `${a(x)} is not a registered patient: register as a patient first.`,
   DoctorNotVerified: ([x]) => `Doctor ${a(x)} is not verified (or is suspended): only verified doctors can be granted access.`,
   InvalidGrantee: ([x]) => `${a(x)} cannot be granted access.`,
   InvalidExpiry: ([x]) => `The expiry ${formatTime(x as bigint)} is not valid: it must be in the future and within the allowed window.`,
@@ -37,7 +45,16 @@ const REVERTS: Record<string, (args: Args) => string> = {
   TooManyGrants: ([, d]) => `Too many active grants for doctor ${a(d)}: revoke one first.`,
   TooManyRecords: ([n]) => `A grant can name at most ${n} records.`,
   NotGrantor: ([x, t]) => `${a(x)} did not issue grant ${t}: only the patient who granted it can revoke it.`,
-  NoEmergencyAccess: ([p, d]) => `Doctor ${a(d)} has no open emergency access to ${a(p)}.`,
+  NoEmergencyAccess: ([p, d]) => `Doctor ${a(d)} has no open emergency access to ${a(p)} (it was never opened, has ended, or the doctor is no longer verified).`,
+  InvalidReason: ([r]) => `Emergency reason ${r} is not valid: choose one of the four reasons (1 to 4).`,
+  NoEmergencyCustodian: ([p]) =>
+    `Patient ${a(p)} named no emergency custodian, so break-glass access is off for them: nobody could release their record keys to you.`,
+  EmergencyBarred: ([p, d, until]) =>
+    `Patient ${a(p)} closed an earlier emergency access of doctor ${a(d)} and barred it until ${formatTime(until as bigint)}; only the patient can lift the bar.`,
+  EmergencyLimitReached: ([d, n]) =>
+    `Doctor ${a(d)} already opened ${n} emergency accesses in the last 24 hours, the most allowed; try again once the oldest is a day old.`,
+  NotBarred: ([, d]) => `Doctor ${a(d)} is not barred from emergency access to your records.`,
+  InvalidEmergencyLimit: ([n]) => `${n} is not a valid daily emergency limit: it must be between 0 and 16.`,
   NotRegistryOwner: ([x]) => `${a(x)} is not the registry owner.`,
   AlreadyLinked: () => "The record registry is already linked.",
   RegistryUnavailable: ([x]) => `The registry at ${a(x)} did not answer.`,
@@ -54,7 +71,8 @@ const REVERTS: Record<string, (args: Args) => string> = {
   UnknownVersion: ([id, v]) => `Record ${id} has no version ${v}.`,
   NotRecordOwner: ([x, id]) => `${a(x)} does not own record ${id}.`,
   AccessDenied: ([x, id]) => `Access denied: ${a(x)} has no valid grant for record ${id} (it was revoked, has expired, or never covered this record).`,
-  NoWrappedKey: ([id, v, x]) => `Record ${id} version ${v} has no key for ${a(x)} yet: the patient must share it (they do so on their next visit).`,
+  NoWrappedKey: ([id, v, x]) =>
+    `Record ${id} version ${v} has no key for ${a(x)} yet: the patient must share it, or after a break-glass opening one of their emergency custodians.`,
 };
 
 /** Thrown by the app itself with a message already meant for people. */

@@ -24,7 +24,9 @@ import type { AppConfig } from "./config";
 import { UserFacingError } from "./errors";
 import { EventLog } from "./eventlog";
 import { Kubo } from "./ipfs";
-import { ZERO32, scopeArgs, type Scope } from "./scope";
+import { openings, type Opening } from "./emergency";
+import { grantCovers, keyRecipients, openersWithoutGrant, unrevokedGrants, type DoctorFacts, type GrantTerms } from "./readers";
+import { ZERO32, same, scopeArgs, type Scope } from "./scope";
 import * as vault from "./vault";
 import type { Eip1193 } from "./wallet";
 
@@ -79,6 +81,14 @@ export interface GrantRow {
   category: Hex;
   recordIds: bigint[];
   status: "active" | "expired" | "revoked";
+}
+
+export interface DoctorRow {
+  address: Address;
+  status: DoctorStatus;
+  licenceHash: Hex;
+  /** Verifiers whose approval counts now (cleared by a suspension). */
+  approvals: Address[];
 }
 
 export type Progress = (stage: string, done: number, total: number) => void;
@@ -178,16 +188,30 @@ export class Ledger {
     return this.send(this.cfg.patientRegistry, patientRegistryAbi, "registerDoctor", [bytesToHex(publicKey), licenceHash]);
   }
 
-  verifyDoctor(doctor: Address) {
-    return this.send(this.cfg.patientRegistry, patientRegistryAbi, "verifyDoctor", [doctor]);
+  /** Records the caller's approval of `doctor`; the doctor is verified once
+   * `verificationThreshold` distinct verifiers approved. */
+  async verifyDoctor(doctor: Address) {
+    const receipt = await this.send(this.cfg.patientRegistry, patientRegistryAbi, "verifyDoctor", [doctor]);
+    const approved = this.eventsIn(receipt, "DoctorApproved")[0];
+    return {
+      approvals: Number(approved?.approvals ?? 0),
+      threshold: Number(approved?.threshold ?? 0),
+      verified: this.eventsIn(receipt, "DoctorVerified").length > 0,
+      tx: receipt.transactionHash,
+    };
+  }
+
+  verificationThreshold(): Promise<number> {
+    return this.read<number>(this.cfg.patientRegistry, patientRegistryAbi, "verificationThreshold");
   }
 
   suspendDoctor(doctor: Address) {
     return this.send(this.cfg.patientRegistry, patientRegistryAbi, "suspendDoctor", [doctor]);
   }
 
-  /** Registered doctors and where each stands now. */
-  async doctors(events?: LedgerEvent[]): Promise<{ address: Address; status: DoctorStatus; licenceHash: Hex }[]> {
+  /** Registered doctors, where each stands now and which verifiers approved them
+   * (toward the verification threshold). */
+  async doctors(events?: LedgerEvent[]): Promise<DoctorRow[]> {
     const all = events ?? (await this.events());
     const seen = new Map<string, { address: Address; licenceHash: Hex }>();
     for (const e of all) {
@@ -196,13 +220,15 @@ export class Ledger {
         seen.set(address.toLowerCase(), { address, licenceHash: e.args.licenceHash as Hex });
       }
     }
+    const pr = this.cfg.patientRegistry;
     return Promise.all(
-      [...seen.values()].map(async (d) => ({
-        ...d,
-        status:
-          DOCTOR_STATUS[await this.read<number>(this.cfg.patientRegistry, patientRegistryAbi, "doctorStatus", [d.address])] ??
-          "none",
-      })),
+      [...seen.values()].map(async (d) => {
+        const [status, approvals] = await Promise.all([
+          this.read<number>(pr, patientRegistryAbi, "doctorStatus", [d.address]),
+          this.read<readonly Address[]>(pr, patientRegistryAbi, "doctorApprovals", [d.address]),
+        ]);
+        return { ...d, status: DOCTOR_STATUS[status] ?? "none", approvals: [...approvals] };
+      }),
     );
   }
 
@@ -218,42 +244,80 @@ export class Ledger {
     return { chainId: this.cfg.chainId, registry: this.cfg.recordRegistry, patient, recordId };
   }
 
-  /** Doctors ever granted (or in emergency on) `patient`: the chain says which may read now. */
-  candidateDoctors(events: LedgerEvent[], patient: Address): Address[] {
-    const out: Address[] = [];
-    for (const e of events) {
-      if ((e.name === "AccessGranted" || e.name === "EmergencyAccess") && same(e.args.patient, patient)) {
-        const d = e.args.doctor as Address;
-        if (!out.some((x) => same(x, d))) out.push(d);
-      }
-    }
-    return out;
+  // --- who gets a key --------------------------------------------------------------
+
+  /** `patient`'s emergency custodians (none: break-glass is off for them). */
+  custodians(patient: Address = this.account): Promise<readonly Address[]> {
+    return this.read<readonly Address[]>(this.cfg.patientRegistry, patientRegistryAbi, "emergencyCustodians", [patient]);
   }
 
   private checkAccess(patient: Address, doctor: Address, id: bigint, category: Hex): Promise<boolean> {
     return this.read<boolean>(this.cfg.accessToken, accessTokenAbi, "checkAccess", [patient, doctor, id, category]);
   }
 
-  /** The patient and every candidate doctor who may read `id` now, with their keys. */
-  private async readers(patient: Address, id: bigint, category: Hex, candidates: Address[]) {
-    const readers = [{ address: patient, key: await this.encryptionKeyOf(patient) }];
-    for (const d of candidates) {
-      if (!same(d, patient) && (await this.checkAccess(patient, d, id, category))) {
-        readers.push({ address: d, key: await this.encryptionKeyOf(d) });
-      }
+  hasEmergencyAccess(patient: Address, doctor: Address): Promise<boolean> {
+    return this.read<boolean>(this.cfg.accessToken, accessTokenAbi, "hasEmergencyAccess", [patient, doctor]);
+  }
+
+  /** What every key the patient's app wraps depends on, read once per action:
+   * custodians, unrevoked grants, and the doctors with an open break-glass window. */
+  private async keyContext(patient: Address): Promise<KeyContext> {
+    const events = await this.events();
+    const [custodians, now] = await Promise.all([this.custodians(patient), this.chainTime()]);
+    const grants = unrevokedGrants(events, patient).filter((g) => g.expiresAt > now);
+    const opened = openings(events, patient);
+    const open: Opening[] = [];
+    for (const o of opened) if (await this.hasEmergencyAccess(patient, o.doctor)) open.push(o);
+    const doctors: Address[] = [];
+    for (const d of [...grants.map((g) => g.doctor), ...open.map((o) => o.doctor)]) {
+      if (!same(d, patient) && !doctors.some((x) => same(x, d))) doctors.push(d);
     }
-    return readers;
+    return { custodians: [...custodians], grants, open, doctors, now };
+  }
+
+  /** Per candidate doctor: does a grant cover record `id` (and the chain agree),
+   * and does the doctor hold an open break-glass window? An opener is never a
+   * reader by the window alone: see keyRecipients. */
+  private async doctorFacts(patient: Address, id: bigint, category: Hex, kc: KeyContext, only?: readonly Address[]): Promise<DoctorFacts[]> {
+    const out: DoctorFacts[] = [];
+    for (const d of kc.doctors) {
+      if (only && !only.some((x) => same(x, d))) continue;
+      const covered = kc.grants.some((g) => same(g.doctor, d) && grantCovers(g, id, category, kc.now));
+      const byGrant = covered && (await this.checkAccess(patient, d, id, category));
+      out.push({ address: d, byGrant, byEmergency: kc.open.some((o) => same(o.doctor, d)) });
+    }
+    return out;
+  }
+
+  /** One encryption-key read per account and action, not one per record. */
+  private keyCache(): (who: Address) => Promise<Uint8Array> {
+    const keys = new Map<string, Promise<Uint8Array>>();
+    return (who) => {
+      const k = who.toLowerCase();
+      if (!keys.has(k)) keys.set(k, this.encryptionKeyOf(who));
+      return keys.get(k)!;
+    };
+  }
+
+  /** The readers of a new version of record `id`: the patient, its custodians and
+   * the doctors a grant covers. Never a break-glass opener: their keys come from a
+   * custodian, or from "Share keys" once the patient confirmed that doctor. */
+  private async readers(patient: Address, id: bigint, category: Hex, kc: KeyContext, keyOf: (who: Address) => Promise<Uint8Array>) {
+    const facts = await this.doctorFacts(patient, id, category, kc);
+    const addresses = keyRecipients(patient, kc.custodians, facts);
+    return Promise.all(addresses.map(async (address) => ({ address, key: await keyOf(address) })));
   }
 
   /** Encrypts `plaintext`, stores its blocks, puts the pointer on chain with a key
-   * wrapped for the patient and each doctor who may read it now. */
+   * wrapped for the patient, its custodians and each doctor a grant lets read it. */
   async addRecord(plaintext: Uint8Array, category: Hex, progress?: Progress) {
     const me = this.account;
-    const candidates = this.candidateDoctors(await this.events(), me);
+    const kc = await this.keyContext(me);
+    const keyOf = this.keyCache();
     let id = (await this.read<bigint>(this.cfg.recordRegistry, recordRegistryAbi, "recordCount")) + 1n;
     for (let first = true; ; first = false) {
       progress?.("encrypt", 0, plaintext.length);
-      const readers = await this.readers(me, id, category, candidates);
+      const readers = await this.readers(me, id, category, kc, keyOf);
       const sealed = vault.sealRecord(
         plaintext,
         this.ctx(me, id),
@@ -281,7 +345,14 @@ export class Ledger {
       const added = this.eventsIn(receipt, "RecordAdded")[0];
       if (!added) throw new UserFacingError("The registry did not confirm the record.");
       if (added.recordId === id) {
-        return { id, version: Number(added.version), cid: sealed.cid, readers: addresses, tx: receipt.transactionHash };
+        return {
+          id,
+          version: Number(added.version),
+          cid: sealed.cid,
+          readers: addresses,
+          custodians: kc.custodians.length,
+          tx: receipt.transactionHash,
+        };
       }
       // Another patient took the predicted id: the ciphertext is bound to the wrong
       // record, so seal again for the real id as version 2 (as the CLI does).
@@ -290,7 +361,9 @@ export class Ledger {
   }
 
   /** A new version of the patient's record under a new key, wrapped for the readers
-   * allowed now: after a revocation, the revoked doctor's old key opens nothing new. */
+   * allowed now. It protects that version and later ones only: a reader who already
+   * had a key (a revoked doctor, a removed custodian) keeps it for the versions it
+   * could open. */
   async rekey(id: bigint, secret: Uint8Array, progress?: Progress) {
     const me = this.account;
     const rr = this.cfg.recordRegistry;
@@ -303,7 +376,7 @@ export class Ledger {
     const cid = vault.cidToString(hexToBytes(r[2]));
     const ciphertext = await this.ipfs.cat(cid, undefined, (d, t) => progress?.("download", d, t));
     const plaintext = vault.openRecord(ciphertext, hexToBytes(own), secret, this.ctx(me, id), hexToBytes(r[3]));
-    const readers = await this.readers(me, id, r[4], this.candidateDoctors(await this.events(), me));
+    const readers = await this.readers(me, id, r[4], await this.keyContext(me), this.keyCache());
     const sealed = vault.sealRecord(plaintext, this.ctx(me, id), readers.map((x) => x.key));
     plaintext.fill(0);
     await this.ipfs.putBlocks(sealed.blocks, (d, t) => progress?.("upload", d, t));
@@ -350,43 +423,77 @@ export class Ledger {
     }
   }
 
-  /** Shares the latest version of each record with every doctor in `doctors` who
-   * may read it now and has no key for it yet. Returns the records that gained keys. */
-  async shareWith(doctors: Address[], secret: Uint8Array, progress?: Progress): Promise<bigint[]> {
+  /** Wraps the latest version of each of the patient's records for every reader
+   * who should hold its key and does not yet: the custodians and the doctors a
+   * grant covers (only those in `only`, when given). A doctor with an open
+   * break-glass window and no grant gets keys only if `confirmOpener` (a dialog
+   * naming the doctor and the reason) says yes; without it, never. Asks once per
+   * doctor, before any transaction. Returns the records that gained keys, the
+   * openers confirmed and those left to the custodians. */
+  async shareKeys(
+    secret: Uint8Array,
+    opts: { only?: readonly Address[]; confirmOpener?: (o: Opening) => boolean | Promise<boolean>; progress?: Progress } = {},
+  ): Promise<{ shared: bigint[]; confirmed: Address[]; withheld: Address[] }> {
     const me = this.account;
     const rr = this.cfg.recordRegistry;
+    const { only, confirmOpener, progress } = opts;
+    const kc = await this.keyContext(me);
+    const keyOf = this.keyCache();
     const ids = await this.read<bigint[]>(rr, recordRegistryAbi, "recordsOf", [me]);
-    const shared: bigint[] = [];
-    // One registry read per doctor, not one per doctor and record.
-    const keys = new Map<Address, Promise<Uint8Array>>();
-    const keyOf = (d: Address) => {
-      if (!keys.has(d)) keys.set(d, this.encryptionKeyOf(d));
-      return keys.get(d)!;
-    };
+    // First who lacks which key, counting every opener as if confirmed…
+    const plan: { id: bigint; version: number; missing: Address[]; openers: Address[] }[] = [];
     for (const [i, id] of ids.entries()) {
-      progress?.("share keys", i, ids.length);
+      progress?.("check keys", i, ids.length);
       const version = await this.read<number>(rr, recordRegistryAbi, "versionCount", [id]);
       const category = await this.read<Hex>(rr, recordRegistryAbi, "recordCategory", [id]);
+      const facts = await this.doctorFacts(me, id, category, kc, only);
+      const openers = openersWithoutGrant(facts);
+      const wanted = keyRecipients(me, kc.custodians, facts, openers).filter(
+        (a) => !same(a, me) && (!only || only.some((x) => same(x, a))),
+      );
       const missing: Address[] = [];
-      for (const d of doctors) {
-        if ((await this.checkAccess(me, d, id, category)) && (await this.wrappedKey(id, version, d)) === null) missing.push(d);
-      }
-      if (missing.length === 0) continue;
-      const own = await this.wrappedKey(id, version, me);
-      if (own === null) throw new UserFacingError(`Record ${id} has no key for you: it cannot be shared.`);
-      const ctx = this.ctx(me, id);
-      const wrapped: Hex[] = [];
-      for (const d of missing) wrapped.push(bytesToHex(vault.rewrapKey(hexToBytes(own), secret, await keyOf(d), ctx)));
-      await this.send(rr, recordRegistryAbi, "wrapKeys", [id, version, missing, wrapped]);
-      shared.push(id);
+      for (const a of wanted) if ((await this.wrappedKey(id, version, a)) === null) missing.push(a);
+      if (missing.length > 0) plan.push({ id, version, missing, openers });
     }
-    progress?.("share keys", ids.length, ids.length);
-    return shared;
+    // …then the patient's word on each opener who would gain a key…
+    const asked = new Map<string, boolean>();
+    for (const p of plan) {
+      for (const d of p.missing) {
+        if (!p.openers.some((o) => same(o, d)) || asked.has(d.toLowerCase())) continue;
+        const o = kc.open.find((x) => same(x.doctor, d))!;
+        asked.set(d.toLowerCase(), confirmOpener ? await confirmOpener(o) : false);
+      }
+    }
+    const confirmed = kc.doctors.filter((d) => asked.get(d.toLowerCase()) === true);
+    const withheld = kc.doctors.filter((d) => asked.get(d.toLowerCase()) === false);
+    // …and only then the wraps.
+    const shared: bigint[] = [];
+    for (const [i, p] of plan.entries()) {
+      progress?.("share keys", i, plan.length);
+      const readers = p.missing.filter((a) => !p.openers.some((o) => same(o, a)) || asked.get(a.toLowerCase()) === true);
+      if (readers.length === 0) continue;
+      const own = await this.wrappedKey(p.id, p.version, me);
+      if (own === null) throw new UserFacingError(`Record ${p.id} has no key for you: it cannot be shared.`);
+      const ctx = this.ctx(me, p.id);
+      const wrapped: Hex[] = [];
+      for (const a of readers) wrapped.push(bytesToHex(vault.rewrapKey(hexToBytes(own), secret, await keyOf(a), ctx)));
+      await this.send(rr, recordRegistryAbi, "wrapKeys", [p.id, p.version, readers, wrapped]);
+      shared.push(p.id);
+    }
+    progress?.("share keys", plan.length, plan.length);
+    return { shared, confirmed, withheld };
   }
 
-  /** Doctors who may read a record now but hold no key for it (after an emergency opening). */
-  async syncKeys(secret: Uint8Array, progress?: Progress): Promise<bigint[]> {
-    return this.shareWith(this.candidateDoctors(await this.events(), this.account), secret, progress);
+  /** Names the patient's emergency custodians (an empty list turns break-glass
+   * off), then wraps the latest key of each record for the new ones. */
+  async setCustodians(custodians: readonly Address[], secret: Uint8Array | null, progress?: Progress) {
+    const before = await this.custodians();
+    const receipt = await this.send(this.cfg.patientRegistry, patientRegistryAbi, "setEmergencyCustodians", [custodians]);
+    const added = custodians.filter((c) => !before.some((b) => same(b, c)));
+    const removed = before.filter((b) => !custodians.some((c) => same(b, c)));
+    let shared: bigint[] = [];
+    if (added.length > 0 && secret) shared = (await this.shareKeys(secret, { only: added, progress })).shared;
+    return { added, removed, shared, tx: receipt.transactionHash };
   }
 
   // --- grants ---------------------------------------------------------------------
@@ -395,7 +502,7 @@ export class Ledger {
     const s = scopeArgs(scope);
     const receipt = await this.send(this.cfg.accessToken, accessTokenAbi, "grant", [doctor, expiresAt, s.scopeKind, s.category, s.recordIds]);
     const granted = this.eventsIn(receipt, "AccessGranted")[0];
-    const shared = await this.shareWith([doctor], secret, progress);
+    const { shared } = await this.shareKeys(secret, { only: [doctor], progress });
     return { tokenId: granted?.tokenId as bigint, shared, tx: receipt.transactionHash };
   }
 
@@ -454,7 +561,10 @@ export class Ledger {
     await this.client.simulateContract({ address: rr, abi: recordRegistryAbi, functionName: "accessRecord", args: [id], account: this.account });
     const latestKey = await this.wrappedKey(id, latest, this.account);
     if (latestKey === null) {
-      throw new UserFacingError(`Record ${id} has no key for you yet: the patient shares it on their next visit to CareLedger.`);
+      throw new UserFacingError(
+        `Record ${id} has no key for you yet: after a break-glass opening it comes from one of the patient's emergency custodians; ` +
+          "otherwise the patient shares it from their CareLedger.",
+      );
     }
     const receipt = await this.send(rr, recordRegistryAbi, "accessRecord", [id]);
     const version = Number(this.eventsIn(receipt, "RecordAccessed")[0]?.version ?? latest);
@@ -475,19 +585,74 @@ export class Ledger {
     return this.read<bigint>(this.cfg.accessToken, accessTokenAbi, "emergencyWindow");
   }
 
-  async openEmergency(patient: Address) {
-    const receipt = await this.send(this.cfg.accessToken, accessTokenAbi, "openEmergencyAccess", [patient]);
+  /** How many windows the caller opened in the last 24 hours, and the most allowed. */
+  async emergencyQuota(doctor: Address = this.account): Promise<{ used: number; limit: number }> {
+    const at = this.cfg.accessToken;
+    const [used, limit] = await Promise.all([
+      this.read<number>(at, accessTokenAbi, "emergencyOpensLastDay", [doctor]),
+      this.read<number>(at, accessTokenAbi, "emergencyDailyLimit"),
+    ]);
+    return { used: Number(used), limit: Number(limit) };
+  }
+
+  /** Break-glass on `patient` with a reason code (see EMERGENCY_REASONS). */
+  async openEmergency(patient: Address, reason: number) {
+    const receipt = await this.send(this.cfg.accessToken, accessTokenAbi, "openEmergencyAccess", [patient, reason]);
     return { expiresAt: this.eventsIn(receipt, "EmergencyAccess")[0]?.expiresAt as bigint, tx: receipt.transactionHash };
   }
 
-  closeEmergency(doctor: Address) {
-    return this.send(this.cfg.accessToken, accessTokenAbi, "closeEmergencyAccess", [doctor]);
+  /** Ends `doctor`'s window on the caller's records and bars that doctor for 30 days. */
+  async closeEmergency(doctor: Address) {
+    const receipt = await this.send(this.cfg.accessToken, accessTokenAbi, "closeEmergencyAccess", [doctor]);
+    return { barredUntil: this.eventsIn(receipt, "EmergencyAccessClosed")[0]?.barredUntil as bigint, tx: receipt.transactionHash };
+  }
+
+  liftEmergencyBar(doctor: Address) {
+    return this.send(this.cfg.accessToken, accessTokenAbi, "liftEmergencyBar", [doctor]);
+  }
+
+  /** Every doctor who opened break-glass on `patient`, with the chain's word now:
+   * whether the window is open and until when the doctor is barred. */
+  async emergencyState(patient: Address = this.account, events?: LedgerEvent[]): Promise<EmergencyRow[]> {
+    const all = events ?? (await this.events());
+    const now = await this.chainTime();
+    const at = this.cfg.accessToken;
+    return Promise.all(
+      openings(all, patient).map(async (o) => {
+        const [open, expiry, barredUntil] = await Promise.all([
+          this.hasEmergencyAccess(patient, o.doctor),
+          this.read<bigint>(at, accessTokenAbi, "emergencyExpiry", [patient, o.doctor]),
+          this.read<bigint>(at, accessTokenAbi, "emergencyBarredUntil", [patient, o.doctor]),
+        ]);
+        // Closing sets the window's end to 0: the opening's own end stays in the row.
+        return { ...o, windowOpen: expiry > now, open, barredUntil: barredUntil > now ? barredUntil : 0n };
+      }),
+    );
   }
 }
 
-export function same(a: unknown, b: unknown): boolean {
-  return typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
+/** A break-glass opening as the patient's panel shows it. */
+export interface EmergencyRow extends Opening {
+  /** The window has not ended (the patient may close it). */
+  windowOpen: boolean;
+  /** Window open now and the doctor verified now (hasEmergencyAccess). */
+  open: boolean;
+  /** End of the patient's bar on the doctor, 0 when none is in force. */
+  barredUntil: bigint;
 }
+
+interface KeyContext {
+  custodians: Address[];
+  /** Unrevoked, unexpired grants of the patient. */
+  grants: GrantTerms[];
+  /** Doctors with an open break-glass window now. */
+  open: Opening[];
+  /** Grantees and openers, once each. */
+  doctors: Address[];
+  now: bigint;
+}
+
+export { same };
 
 export function decodeLogs(logs: Log[]): LedgerEvent[] {
   return parseEventLogs({ abi: ALL_ABIS, logs })

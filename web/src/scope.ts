@@ -96,3 +96,8 @@ export function formatTime(secs: unknown): string {
 export function shortAddress(a: string): string {
   return a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : a;
 }
+
+/** The same address, whatever the case of its hex digits. */
+export function same(a: unknown, b: unknown): boolean {
+  return typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
+}

@@ -1,9 +1,11 @@
 // The doctor: register (licence hash, contact email), see grants received, open
 // granted records (the read is logged on chain, then decrypted here), and
-// break-glass emergency access.
+// break-glass emergency access with a reason (keys then come from the patient's
+// emergency custodians).
 import { useEffect, useState } from "react";
 import { getAddress, isAddress, keccak256, toBytes, type Address } from "viem";
 import { registerContact } from "../contact";
+import { EMERGENCY_REASONS, doctorOpenings, reasonText } from "../emergency";
 import { UserFacingError } from "../errors";
 import type { GrantRow } from "../ledger";
 import { formatTime, shortAddress } from "../scope";
@@ -130,23 +132,67 @@ function OpenRecord() {
 function Emergency() {
   const s = useSession();
   const [patient, setPatient] = useState("");
+  const [reason, setReason] = useState("");
+  const [quota, setQuota] = useState<{ used: number; limit: number } | null>(null);
+  useEffect(() => {
+    s.ledger.emergencyQuota().then(setQuota, () => setQuota(null));
+  }, [s.ledger, s.tick]);
+  const mine = doctorOpenings(s.events, s.account);
   const open = () =>
     s.run("Opening emergency access", async () => {
       if (!isAddress(patient.trim(), { strict: false })) throw new UserFacingError(`"${patient}" is not an address.`);
+      const code = Number(reason);
+      if (!EMERGENCY_REASONS.some((r) => r.code === code)) throw new UserFacingError("Choose the reason for the emergency access first.");
       const p = getAddress(patient.trim());
       const window = await s.ledger.emergencyWindow();
       const ok = globalThis.confirm(
-        `Break-glass access to ${p} for ${Number(window) / 3600} h.\n\nIt is logged on chain for good and the patient is alerted. Use it only in an emergency. Continue?`,
+        `Break-glass access to ${p} for ${Number(window) / 3600} h, because ${reasonText(code)}.\n\n` +
+          "It is logged on chain for good with your reason, and the patient is alerted. The record keys come from the patient's " +
+          "emergency custodians, not from this page: a record opens once a custodian released its key to you. The patient may " +
+          "close the access at any time, which bars you from it for 30 days. Use it only in an emergency. Continue?",
       );
       if (!ok) return "Emergency access not opened.";
-      const r = await s.ledger.openEmergency(p);
-      return `Emergency access to ${shortAddress(p)} open until ${formatTime(r.expiresAt)}. The patient's app shares record keys on their next visit.`;
+      const r = await s.ledger.openEmergency(p, code);
+      return (
+        `Emergency access to ${shortAddress(p)} open until ${formatTime(r.expiresAt)}. ` +
+        "Record keys come from the patient's emergency custodians: a record opens once one of them released its key to you."
+      );
     });
   return (
     <section>
       <h2>Break-glass emergency access</h2>
+      <p className="hint">
+        Only when the patient cannot consent. You give a reason, which is logged on chain and mailed to the patient; the patient's
+        emergency custodians release the record keys to you, and without custodians break-glass is off for that patient.
+        {quota && ` You opened ${quota.used} of the ${quota.limit} emergency accesses allowed per 24 hours.`}
+      </p>
       <input value={patient} onChange={(e) => setPatient(e.target.value)} placeholder="patient 0x…" data-testid="emergency-patient" />
+      <select value={reason} onChange={(e) => setReason(e.target.value)} data-testid="emergency-reason">
+        <option value="">Reason…</option>
+        {EMERGENCY_REASONS.map((r) => (
+          <option key={r.code} value={String(r.code)}>
+            {r.code}. {r.label}
+          </option>
+        ))}
+      </select>
       <button className="danger" onClick={open} data-testid="emergency-open">Open emergency access</button>
+      {mine.length > 0 && (
+        <table data-testid="my-emergencies">
+          <thead>
+            <tr><th>patient</th><th>reason</th><th>until</th><th>closed by the patient</th></tr>
+          </thead>
+          <tbody>
+            {mine.map((o) => (
+              <tr key={o.patient}>
+                <td className="mono" title={o.patient}>{shortAddress(o.patient)}</td>
+                <td>{reasonText(o.reason)}</td>
+                <td>{formatTime(o.expiresAt)}</td>
+                <td>{o.closedBarredUntil === null ? "no" : `yes; you are barred until ${formatTime(o.closedBarredUntil)}${o.barLifted ? " (bar lifted)" : ""}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </section>
   );
 }

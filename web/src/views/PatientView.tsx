@@ -1,14 +1,21 @@
-// The patient: register, upload records, grant and revoke doctors, share keys
-// after a break-glass opening, and read the audit trail.
+// The patient: register, upload records, grant and revoke doctors, name the
+// emergency custodians and watch break-glass openings, share keys (with a doctor
+// who opened break-glass only after a confirmation naming them), and read the
+// audit trail.
 import { useEffect, useState } from "react";
 import { getAddress, isAddress, type Address } from "viem";
 import { auditTrail } from "../audit";
+import { CUSTODIAN_SENTENCE, MAX_CUSTODIANS, openerConfirmText, openingStatus, parseCustodians, reasonText } from "../emergency";
 import { UserFacingError } from "../errors";
-import type { GrantRow, RecordRow } from "../ledger";
+import type { EmergencyRow, GrantRow, RecordRow } from "../ledger";
 import { categoryHash, formatTime, parseExpiry, parseScope, shortAddress } from "../scope";
 import { useSession } from "../session";
 import { createKey } from "./KeyPanel";
 import { OpenButton } from "./OpenButton";
+
+/** What re-encryption can and cannot do, wherever the page offers it. */
+export const REKEY_LIMIT =
+  "Re-encryption protects later versions only: a reader who already had a key keeps it for the versions it could open.";
 
 /** The largest record the page encrypts in memory; the CLI streams larger ones. */
 export const MAX_UPLOAD = 64 << 20;
@@ -22,6 +29,7 @@ export function PatientView() {
       <Records />
       <Grant />
       <Grants />
+      <EmergencyPanel />
       <Doctors />
       <Audit />
     </div>
@@ -65,7 +73,8 @@ function Upload() {
       if (file.size > MAX_UPLOAD) throw new UserFacingError(`The page encrypts files up to ${MAX_UPLOAD >> 20} MiB; use the CLI for larger ones.`);
       const bytes = new Uint8Array(await file.arrayBuffer());
       const r = await s.ledger.addRecord(bytes, categoryHash(category), s.progress);
-      return `Record ${r.id} (version ${r.version}) stored as ${r.cid}; its key is wrapped for ${r.readers.length} reader(s).`;
+      const custodians = r.custodians ? `, ${r.custodians} of them your emergency custodian(s)` : "";
+      return `Record ${r.id} (version ${r.version}) stored as ${r.cid}; its key is wrapped for ${r.readers.length} reader(s) (you${custodians} and the doctors your grants cover).`;
     });
   return (
     <section>
@@ -86,7 +95,7 @@ function Records() {
   const rekey = (id: bigint) =>
     s.run(`Re-encrypting record ${id}`, async () => {
       const r = await s.ledger.rekey(id, needSecret(s.secret), s.progress);
-      return `Record ${id} version ${r.version}: re-encrypted under a new key for ${r.readers.length} reader(s).`;
+      return `Record ${id} version ${r.version}: re-encrypted under a new key for ${r.readers.length} reader(s). ${REKEY_LIMIT}`;
     });
   useEffect(() => {
     s.ledger.records().then(setRows, () => setRows([]));
@@ -105,7 +114,7 @@ function Records() {
               <td className="mono">{r.category.slice(0, 10)}…</td><td>{formatTime(r.addedAt)}</td>
               <td>
                 <OpenButton id={r.id} />
-                <button onClick={() => rekey(r.id)} data-testid={`rekey-${r.id}`} title="After a revocation: a new version under a new key, for the readers allowed now">
+                <button onClick={() => rekey(r.id)} data-testid={`rekey-${r.id}`} title={`A new version under a new key, for the readers allowed now. ${REKEY_LIMIT}`}>
                   Re-encrypt
                 </button>
               </td>
@@ -113,7 +122,7 @@ function Records() {
           ))}
         </tbody>
       </table>
-      {rows.length === 0 && <p className="hint">No records yet.</p>}
+      {rows.length === 0 ? <p className="hint">No records yet.</p> : <p className="hint">{REKEY_LIMIT}</p>}
     </section>
   );
 }
@@ -134,8 +143,15 @@ function Grant() {
     });
   const sync = () =>
     s.run("Sharing keys", async () => {
-      const shared = await s.ledger.syncKeys(needSecret(s.secret), s.progress);
-      return `${shared.length} record(s) gained keys for doctors who may read them now.`;
+      const r = await s.ledger.shareKeys(needSecret(s.secret), {
+        progress: s.progress,
+        // Never silently: a break-glass doctor gets keys from this page only by name.
+        confirmOpener: (o) => globalThis.confirm(openerConfirmText(o)),
+      });
+      const withheld = r.withheld.length
+        ? ` Not shared with ${r.withheld.map(shortAddress).join(", ")} (break-glass): only your emergency custodians can release keys to them.`
+        : "";
+      return `${r.shared.length} record(s) gained keys for your custodians and the doctors you allowed.${withheld}`;
     });
   return (
     <section>
@@ -150,8 +166,12 @@ function Grant() {
         Expires <input value={expires} onChange={(e) => setExpires(e.target.value)} data-testid="grant-expiry" title="30d, 12h, 2027-01-31 or unix seconds" />
       </label>
       <button onClick={grant} data-testid="grant">Grant</button>
-      <button onClick={sync} data-testid="sync-keys" title="After a break-glass opening: wrap your records' keys for doctors who may read them now">
-        Share keys with doctors who may read now
+      <button
+        onClick={sync}
+        data-testid="sync-keys"
+        title="Wrap your records' latest keys for your custodians and granted doctors who lack them; a doctor who opened break-glass only if you confirm that doctor by name"
+      >
+        Share keys
       </button>
     </section>
   );
@@ -191,6 +211,119 @@ export function scopeText(g: Pick<GrantRow, "scopeKind" | "recordIds" | "categor
   return "all records";
 }
 
+function EmergencyPanel() {
+  const s = useSession();
+  const [custodians, setCustodians] = useState<readonly Address[]>([]);
+  const [text, setText] = useState("");
+  const [rows, setRows] = useState<EmergencyRow[]>([]);
+  // s.events is a new list on every refresh; an answer for older events is dropped.
+  useEffect(() => {
+    let gone = false;
+    s.ledger.custodians().then(
+      (c) => !gone && setCustodians(c),
+      () => !gone && setCustodians([]),
+    );
+    s.ledger.emergencyState(s.account, s.events).then(
+      (r) => !gone && setRows(r),
+      () => !gone && setRows([]),
+    );
+    return () => {
+      gone = true;
+    };
+  }, [s.ledger, s.account, s.events]);
+  const save = () =>
+    s.run("Saving your emergency custodians", async () => {
+      let list: Address[];
+      try {
+        list = parseCustodians(text, s.account);
+      } catch (e) {
+        throw new UserFacingError((e as Error).message);
+      }
+      // New custodians get the keys of the records already there.
+      const r = await s.ledger.setCustodians(list, list.length ? needSecret(s.secret) : null, s.progress);
+      setText("");
+      const removed = r.removed.length ? ` ${REMOVED_KEEP}` : "";
+      if (list.length === 0) return `You have no emergency custodian now: break-glass access to your records is off.${removed}`;
+      return `Emergency custodians saved: ${list.map(shortAddress).join(", ")}; ${r.shared.length} record(s) wrapped for the new one(s).${removed}`;
+    });
+  const close = (o: EmergencyRow) =>
+    s.run(`Closing ${shortAddress(o.doctor)}'s emergency access`, async () => {
+      const r = await s.ledger.closeEmergency(o.doctor);
+      return (
+        `Emergency access of ${shortAddress(o.doctor)} closed; that doctor is barred from break-glass on your records until ${formatTime(r.barredUntil)}. ` +
+        "Keys already released stay with the doctor for the versions they open; re-encrypt a record to protect its later versions."
+      );
+    });
+  const lift = (o: EmergencyRow) =>
+    s.run(`Lifting the bar on ${shortAddress(o.doctor)}`, async () => {
+      await s.ledger.liftEmergencyBar(o.doctor);
+      return `The bar on ${shortAddress(o.doctor)} is lifted: that doctor may open emergency access to your records again.`;
+    });
+  return (
+    <section data-testid="emergency-panel">
+      <h2>Emergency access</h2>
+      <p>{CUSTODIAN_SENTENCE}</p>
+      {custodians.length ? (
+        <ul data-testid="custodians-list">
+          {custodians.map((c) => (
+            <li key={c} className="mono">{c}</li>
+          ))}
+        </ul>
+      ) : (
+        <p className="hint" data-testid="no-custodians">You named no custodian: break-glass access to your records is off.</p>
+      )}
+      <label>
+        Custodians{" "}
+        <input
+          value={text}
+          placeholder={`0x…, 0x… (up to ${MAX_CUSTODIANS}; empty turns break-glass off)`}
+          onChange={(e) => setText(e.target.value)}
+          data-testid="custodians-input"
+        />
+      </label>
+      <button onClick={save} data-testid="save-custodians" title="Replaces the whole list; each custodian needs a CareLedger encryption key">
+        Save custodians
+      </button>
+      <h3>Doctors who opened emergency access</h3>
+      {rows.length === 0 ? (
+        <p className="hint">No doctor ever opened emergency access to your records.</p>
+      ) : (
+        <table data-testid="emergency-table">
+          <thead>
+            <tr><th>doctor</th><th>reason</th><th>until</th><th>status</th><th /></tr>
+          </thead>
+          <tbody>
+            {rows.map((o) => {
+              const id = o.doctor.toLowerCase();
+              return (
+                <tr key={o.doctor} data-testid={`emergency-${id}`}>
+                  <td className="mono" title={o.doctor}>{shortAddress(o.doctor)}</td>
+                  <td>{reasonText(o.reason)}</td>
+                  <td>{formatTime(o.expiresAt)}</td>
+                  <td data-testid={`emergency-status-${id}`}>{openingStatus(o)}</td>
+                  <td>
+                    {o.windowOpen && (
+                      <button className="danger" onClick={() => close(o)} data-testid={`close-emergency-${id}`} title="Ends the window now and bars this doctor from break-glass on your records for 30 days">
+                        Close (bars them for 30 days)
+                      </button>
+                    )}
+                    {o.barredUntil > 0n && (
+                      <button onClick={() => lift(o)} data-testid={`lift-bar-${id}`}>Lift bar</button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+const REMOVED_KEEP =
+  "A custodian you remove keeps the keys it already holds; re-encrypt a record to protect its later versions (re-encryption protects later versions only).";
+
 function Doctors() {
   const s = useSession();
   const [rows, setRows] = useState<{ address: Address; status: string }[]>([]);
@@ -222,8 +355,8 @@ function Audit() {
           <tr><th>block</th><th>event</th><th>who</th><th>what</th></tr>
         </thead>
         <tbody>
-          {rows.map((r) => (
-            <tr key={`${r.tx}-${r.detail}`} className={r.kind.replace(" ", "-")}>
+          {rows.map((r, i) => (
+            <tr key={`${r.tx}-${i}`} className={r.kind.replace(" ", "-")}>
               <td>{String(r.block)}</td><td>{r.kind}</td><td className="mono" title={r.who}>{shortAddress(r.who)}</td><td>{r.detail}</td>
             </tr>
           ))}

@@ -232,7 +232,7 @@ try {
   const doctorEmail = "dr.grey@clinic.test";
   const free = ready.accounts.filter((a) => a.role === "free");
   const verifierKey = ready.accounts.find((a) => a.role === "verifier");
-  if (free.length < 4 || !verifierKey?.privateKey) throw new Error("demo --web --print-keys gave too few accounts");
+  if (free.length < 5 || !verifierKey?.privateKey) throw new Error("demo --web --print-keys gave too few accounts");
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
 
   // A record several UnixFS blocks long, with a canary that must stay in the page.
@@ -242,6 +242,8 @@ try {
   const patient = await rolePage(ready, free[0]);
   const doctor = await rolePage(ready, free[1]);
   const verifier = await rolePage(ready, verifierKey);
+  // The patient's emergency custodian: any account with an encryption key on chain.
+  const custodian = await rolePage(ready, free[4]);
   const doctorAddr = doctor.wallet.address;
 
   await check("the doctor registers with a licence and an email (a signed request to the notifier)", async () => {
@@ -262,7 +264,10 @@ try {
     await connect(p);
     await p.click(byId("tab-verifier"));
     await p.click(byId(`verify-${doctorAddr.toLowerCase()}`));
+    // One approval of the default threshold of one verifies the doctor.
+    await expectStatus(p, /is verified \(approved by 1 of 1\)/);
     await p.waitForSelector(byId(`suspend-${doctorAddr.toLowerCase()}`));
+    await p.waitForSelector(`${byId(`approvals-${doctorAddr.toLowerCase()}`)}:has-text("quorum met")`);
     await shot(p, "2-verifier-view");
     await doctor.page.waitForSelector(`${byId("doctor-status")}:has-text("verified")`);
   });
@@ -334,7 +339,7 @@ try {
   await check("the patient re-encrypts record 1 for the readers allowed now: themselves alone", async () => {
     const p = patient.page;
     await p.click(byId("rekey-1"));
-    await expectStatus(p, /Record 1 version 2: re-encrypted under a new key for 1 reader\(s\)/);
+    await expectStatus(p, /Record 1 version 2: re-encrypted under a new key for 1 reader\(s\)\. Re-encryption protects later versions only/);
   });
 
   const later = Buffer.concat([Buffer.from(`${canary} ECG after revocation\n`), randomBytes(40_000)]);
@@ -345,18 +350,55 @@ try {
     await expectStatus(p, /Record 2 \(version 1\) stored as baf.*wrapped for 1 reader/);
   });
 
-  await check("break-glass: the doctor confirms, the patient's page shares the key, the doctor reads", async () => {
+  await check("break-glass: off without a custodian; the doctor opens with a reason; the patient confirms sharing by name; the doctor reads", async () => {
     const p = doctor.page;
+    const me = doctorAddr.toLowerCase();
+    // The patient named no emergency custodian yet: break-glass is off.
     await p.fill(byId("emergency-patient"), patient.wallet.address);
+    await p.selectOption(byId("emergency-reason"), "1");
     p.once("dialog", (d) => d.accept());
     await p.click(byId("emergency-open"));
-    await expectStatus(p, /Emergency access to .* open until/);
+    await expectError(p, /named no emergency custodian, so break-glass access is off/);
+
+    // The custodian holds an encryption key (registers as a patient); the patient
+    // names it, and its keys for the two records are wrapped at once.
+    const c = custodian.page;
+    await connect(c);
+    await c.click(byId("tab-patient"));
+    await c.fill(byId("patient-passphrase"), "custodian passphrase");
+    await c.click(byId("register-patient"));
+    await c.waitForSelector(byId("patient-view"));
+    const pp = patient.page;
+    await pp.waitForSelector(byId("no-custodians"));
+    await pp.fill(byId("custodians-input"), custodian.wallet.address);
+    await pp.click(byId("save-custodians"));
+    await expectStatus(pp, /Emergency custodians saved: .*; 2 record\(s\) wrapped for the new one/);
+    await pp.waitForSelector(`${byId("custodians-list")}:has-text("${custodian.wallet.address}")`);
+
+    // The doctor opens with a reason; keys come from the custodians, not yet here.
+    p.once("dialog", (d) => d.accept());
+    await p.click(byId("emergency-open"));
+    await expectStatus(p, /Emergency access to .* open until .*Record keys come from the patient's emergency custodians/);
     await p.fill(byId("open-id"), "2");
     await p.click(byId("open-2"));
     await expectError(p, /has no key for you yet/);
-    await patient.page.click(byId("sync-keys"));
+
+    // No custodian agent runs here: the patient's "Share keys" wraps for the
+    // doctor, but only after a dialog that names the doctor and the reason.
+    const asked = new Promise((resolve) =>
+      pp.once("dialog", async (d) => {
+        const text = d.message();
+        await d.accept();
+        resolve(text);
+      }),
+    );
+    await pp.click(byId("sync-keys"));
+    const question = await asked;
+    if (!question.toLowerCase().includes(me) || !/unconscious or unable to consent/.test(question)) {
+      throw new Error(`the confirmation does not name the doctor and the reason: ${question}`);
+    }
     // Record 1's new version and record 2: neither was wrapped for the doctor.
-    await expectStatus(patient.page, /^2 record\(s\) gained keys/);
+    await expectStatus(pp, /^2 record\(s\) gained keys/);
     await p.click(byId("open-2"));
     await expectStatus(p, new RegExp(`Record 2 v1: ${later.length} bytes decrypted`));
     const [download] = await Promise.all([p.waitForEvent("download"), p.click(byId("download-2"))]);
@@ -365,12 +407,30 @@ try {
     await p.click(byId("open-1"));
     await expectStatus(p, new RegExp(`Record 1 v2: ${original.length} bytes decrypted`));
     await shot(p, "6-doctor-break-glass");
+
+    // The patient's panel shows the opening with its reason; closing it bars the
+    // doctor for 30 days, until the patient lifts the bar.
+    await pp.waitForSelector(`${byId(`emergency-${me}`)}:has-text("unconscious or unable to consent")`);
+    await pp.click(byId(`close-emergency-${me}`));
+    await expectStatus(pp, /closed; that doctor is barred from break-glass on your records until/);
+    await pp.waitForSelector(`${byId(`emergency-status-${me}`)}:has-text("barred until")`);
+    await shot(pp, "6b-patient-emergency-panel");
+    p.once("dialog", (d) => d.accept());
+    await p.click(byId("emergency-open"));
+    await expectError(p, /barred it until .*only the patient can lift the bar/);
+    await pp.click(byId(`lift-bar-${me}`));
+    await expectStatus(pp, /The bar on .* is lifted/);
+    await pp.waitForSelector(`${byId(`emergency-status-${me}`)}:has-text("bar lifted")`);
   });
 
   await check("the patient's audit trail shows the grant, the reads, the revocation and the break-glass", async () => {
     const p = patient.page;
     const short = `${doctorAddr.slice(0, 6)}…${doctorAddr.slice(-4)}`;
-    const needles = ["grant 1: all records", "read record 1 v1", "grant 1 revoked", "break-glass access until", "read record 2 v1", "read record 1 v2"];
+    const needles = [
+      "grant 1: all records", "read record 1 v1", "grant 1 revoked", "break-glass access until",
+      "because the patient is unconscious or unable to consent", "read record 2 v1", "read record 1 v2",
+      "doctor barred until", "break-glass bar lifted", "licence approved by verifier",
+    ];
     // The page learns of the doctor's last read from the live poll.
     for (const until = Date.now() + 15_000; ; ) {
       const rows = await p.$$eval('[data-testid="audit-table"] tbody tr', (trs) => trs.map((tr) => tr.textContent));
@@ -402,7 +462,7 @@ try {
     await p.fill(byId("grant-expiry"), "1d");
     await p.click(byId("grant"));
     await expectStatus(p, /Granted .* \(grant 2\)/);
-    // Past the 4-hour break-glass window, inside the grant: the grant alone lets the doctor read.
+    // Past the 4-hour break-glass window (closed anyway), inside the grant: the grant alone lets the doctor read.
     await advance(5 * 3600);
     const d = doctor.page;
     await d.fill(byId("open-id"), "2");
