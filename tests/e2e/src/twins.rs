@@ -74,8 +74,8 @@ impl Actors {
     }
 }
 
-/// The forge artifact's creation code of `abi/twins/<name>.sol`.
-fn creation_code(name: &str) -> Vec<u8> {
+/// The forge artifact's creation code of `abi/twins/<name>.sol` or `abi/consumers/<name>.sol`.
+pub fn creation_code(name: &str) -> Vec<u8> {
     let path = repo_root().join(format!("target/forge/{name}.sol/{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
