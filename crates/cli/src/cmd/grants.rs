@@ -291,12 +291,26 @@ pub async fn grant_rows(
                 status: "revoked",
             }
         } else {
-            let info = ctx
-                .token(d)
-                .grantInfo(token)
-                .call()
-                .await
-                .map_err(|e| call_error(&ctx.url, e))?;
+            let info = match ctx.token(d).grantInfo(token).call().await {
+                Ok(info) => info,
+                // Burnt without a revocation this history shows (pruned by a later
+                // grant on a deployment that logged no event for it): gone, not an error.
+                Err(err) if burnt(&err) => {
+                    rows.push(GrantRow {
+                        token_id: token,
+                        patient,
+                        doctor,
+                        issued_at: 0,
+                        expires_at: e.expires_at.unwrap_or_default(),
+                        scope_kind: 0,
+                        category: Default::default(),
+                        record_ids: vec![],
+                        status: "burnt",
+                    });
+                    continue;
+                }
+                Err(err) => return Err(call_error(&ctx.url, err)),
+            };
             let record_ids = ctx
                 .token(d)
                 .grantRecords(token)
@@ -318,6 +332,17 @@ pub async fn grant_rows(
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// Whether a call reverted because the token no longer exists.
+fn burnt(err: &alloy::contract::Error) -> bool {
+    err.as_decoded_interface_error::<IAccessToken::IAccessTokenErrors>()
+        .is_some_and(|e| {
+            matches!(
+                e,
+                IAccessToken::IAccessTokenErrors::ERC721NonexistentToken(_)
+            )
+        })
 }
 
 pub async fn list(ctx: &Ctx, received: bool, fhir: bool) -> Result<Report> {
