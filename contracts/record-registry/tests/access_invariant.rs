@@ -168,7 +168,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(by_owner, limit)| Op::SetLimit { by_owner, limit }),
         1 => Just(Op::Pause),
         2 => Just(Op::Unpause),
-        3 => (prop_oneof![Just(4u8), who.clone()], 0u8..4, doctor)
+        3 => (prop_oneof![Just(4u8), who.clone()], 0u8..3, doctor)
             .prop_map(|(by, record, reader)| Op::Wrap { by, record, reader }),
         3 => (who.clone(), 0u8..3).prop_map(|(patient, category)| Op::AddRecord { patient, category }),
         1 => (who, 0u8..10).prop_map(|(by, record)| Op::AddVersion { by, record }),
@@ -783,8 +783,8 @@ fn record_error_name(e: &record_registry::Error) -> &'static str {
 }
 
 /// Accounts 1 and 2 patients naming account 5 (a patient too) as custodian,
-/// accounts 3 and 4 verified doctors, one record of each patient; account 1 has
-/// barred account 3 after closing its window, account 4 holds a window on 2.
+/// accounts 3 and 4 verified doctors, one record of account 1; account 2 has
+/// barred account 3 after closing its window, account 4 holds a window on 1.
 const PRESET: &[Op] = &[
     Op::RegisterPatient(0),
     Op::RegisterPatient(1),
@@ -805,25 +805,32 @@ const PRESET: &[Op] = &[
         patient: 0,
         category: 1,
     },
-    Op::AddRecord {
-        patient: 1,
-        category: 0,
-    },
     Op::OpenEmergency {
         doctor: 2,
-        patient: 0,
+        patient: 1,
         reason: 1,
     },
     Op::CloseEmergency {
-        patient: 0,
+        patient: 1,
         doctor: 2,
     },
     Op::OpenEmergency {
         doctor: 3,
-        patient: 1,
+        patient: 0,
         reason: 2,
     },
 ];
+
+/// Random histories from an empty world, and (a quarter of them, shorter, for
+/// their checks cost more) from the `PRESET` world, so that the random steps
+/// reach break-glass (verified doctors, patients with custodians, records whose
+/// keys the custodians hold, open windows and bars) often enough.
+fn histories() -> impl Strategy<Value = (bool, Vec<Op>)> {
+    prop_oneof![
+        3 => (Just(false), prop::collection::vec(op(), 1..40)),
+        1 => (Just(true), prop::collection::vec(op(), 1..20)),
+    ]
+}
 
 proptest! {
     #![proptest_config(ProptestConfig {
@@ -833,14 +840,8 @@ proptest! {
     })]
 
     #[test]
-    fn a_read_succeeds_iff_the_model_grants_it(
-        preset in any::<bool>(),
-        ops in prop::collection::vec(op(), 1..40),
-    ) {
+    fn a_read_succeeds_iff_the_model_grants_it((preset, ops) in histories()) {
         let mut world = World::new();
-        // Half of the histories start from a populated world, so that the random
-        // steps reach break-glass (verified doctors, patients with custodians,
-        // records whose keys the custodians hold) often enough.
         if preset {
             for op in PRESET {
                 world.apply(op);
