@@ -26,7 +26,7 @@ import { EventLog } from "./eventlog";
 import { Kubo } from "./ipfs";
 import { openings, type Opening } from "./emergency";
 import { grantCovers, keyRecipients, openersWithoutGrant, unrevokedGrants, type DoctorFacts, type GrantTerms } from "./readers";
-import { ZERO32, same, scopeArgs, type Scope } from "./scope";
+import { ZERO32, same, scopeArgs, type CategoryCoder, type Scope } from "./scope";
 import * as vault from "./vault";
 import type { Eip1193 } from "./wallet";
 
@@ -499,7 +499,8 @@ export class Ledger {
   // --- grants ---------------------------------------------------------------------
 
   async grant(doctor: Address, scope: Scope, expiresAt: bigint, secret: Uint8Array, progress?: Progress) {
-    const s = scopeArgs(scope);
+    // A category scope is the patient's own code of the name (never the name or its hash).
+    const s = scopeArgs(scope, categoryCoder(secret));
     const receipt = await this.send(this.cfg.accessToken, accessTokenAbi, "grant", [doctor, expiresAt, s.scopeKind, s.category, s.recordIds]);
     const granted = this.eventsIn(receipt, "AccessGranted")[0];
     const { shared } = await this.shareKeys(secret, { only: [doctor], progress });
@@ -672,4 +673,9 @@ export function revertName(e: unknown): string | undefined {
   if (!(e instanceof BaseError)) return undefined;
   const r = e.walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
   return r?.data?.errorName;
+}
+
+/** The patient's own category coder: the vault's HMAC under `secret`. */
+export function categoryCoder(secret: Uint8Array): CategoryCoder {
+  return (name) => bytesToHex(vault.categoryCode(secret, name));
 }

@@ -1,16 +1,43 @@
 // Grant scopes, categories and expiries, read the way the CLI reads them
 // (`careledger grant --scope … --expires …`), so both put the same values on chain.
-import { keccak256, toBytes, isHex, type Hex } from "viem";
+import { isHex, type Hex } from "viem";
 
 export const ZERO32: Hex = `0x${"0".repeat(64)}`;
 
-/** A category code ("lab", "imaging") as the bytes32 on chain: keccak256 of the
- * text, or a 0x-prefixed 32-byte value as is; empty is "no category". */
-export function categoryHash(code: string): Hex {
-  const t = code.trim();
+/** The patient's own code of a normalised category name (the vault's
+ * `categoryCode` under the patient's secret): names never go on chain. */
+export type CategoryCoder = (name: string) => Hex;
+
+/** Category names the patient's pages try when showing a code back as a name
+ * (careledger-vault's COMMON_CATEGORIES). */
+export const COMMON_CATEGORIES = [
+  "lab", "imaging", "prescription", "letter", "vaccination", "allergy", "psychiatry", "hiv", "genetics",
+  "discharge", "referral", "surgery", "oncology", "cardiology", "pregnancy", "sexual-health", "mental-health", "dental",
+] as const;
+
+/** The form of a category name that is coded: trimmed and lower-cased. */
+export const normaliseCategory = (name: string): string => name.trim().toLowerCase();
+
+/** A category ("lab", "imaging") as the bytes32 on chain: the patient's own code
+ * of the name (`code`), or a 0x-prefixed 32-byte value as is; empty is "no category". */
+export function categoryCode(name: string, code: CategoryCoder): Hex {
+  const t = name.trim();
   if (t.startsWith("0x") && isHex(t) && t.length === 66) return t.toLowerCase() as Hex;
   if (t === "") return ZERO32;
-  return keccak256(toBytes(t));
+  return code(normaliseCategory(t));
+}
+
+/** How the patient's page shows a category code: "-" for none, the name when it
+ * is one the page knows (with `code`, the patient's own coder), else "private". */
+export function categoryLabel(category: Hex, code?: CategoryCoder, extra: readonly string[] = []): string {
+  if (category.toLowerCase() === ZERO32) return "-";
+  if (code) {
+    for (const n of [...extra, ...COMMON_CATEGORIES]) {
+      const name = normaliseCategory(n);
+      if (name !== "" && code(name).toLowerCase() === category.toLowerCase()) return name;
+    }
+  }
+  return "private";
 }
 
 export type Scope =
@@ -43,14 +70,14 @@ export function parseScope(s: string): Scope {
 }
 
 /** The arguments of `AccessToken.grant` after the doctor and the expiry. */
-export function scopeArgs(scope: Scope): { scopeKind: number; category: Hex; recordIds: bigint[] } {
+export function scopeArgs(scope: Scope, code: CategoryCoder): { scopeKind: number; category: Hex; recordIds: bigint[] } {
   switch (scope.kind) {
     case "all":
       return { scopeKind: SCOPE_KIND.all, category: ZERO32, recordIds: [] };
     case "records":
       return { scopeKind: SCOPE_KIND.records, category: ZERO32, recordIds: scope.ids };
     case "category":
-      return { scopeKind: SCOPE_KIND.category, category: categoryHash(scope.code), recordIds: [] };
+      return { scopeKind: SCOPE_KIND.category, category: categoryCode(scope.code, code), recordIds: [] };
   }
 }
 

@@ -4,11 +4,12 @@
 use crate::abi::{ArbWasm, IAccessToken, IPatientRegistry, IRecordRegistry, StylusDeployer};
 use crate::error::{Error, Result};
 use alloy::network::TransactionBuilder;
-use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{Filter, TransactionReceipt, TransactionRequest};
 use alloy::sol_types::SolInterface;
 use alloy::transports::{RpcError, TransportErrorKind};
+use careledger_vault::ReaderKeypair;
 
 /// The revert data in an error, decoded to the contracts' custom error in words.
 pub fn describe_revert(data: &[u8]) -> String {
@@ -239,22 +240,32 @@ pub fn parse_address(what: &str, s: &str) -> Result<Address> {
     })
 }
 
-/// A category code: 32 bytes of hex as is, otherwise the keccak-256 of the text
-/// (so `lab` and `imaging` are usable names; the chain sees only the hash).
-pub fn parse_category(s: &str) -> B256 {
+/// A category code: 32 bytes of hex as is (an explicit code), otherwise the
+/// patient's own code of the name (HMAC under a key derived from `reader`, the
+/// patient's X25519 key; see `careledger_vault::category`), so `lab` and
+/// `imaging` are usable names and the chain sees nothing a dictionary recovers.
+pub fn parse_category(reader: &ReaderKeypair, s: &str) -> B256 {
     let t = s.trim();
     if let Some(hex) = t.strip_prefix("0x") {
         if let Ok(b) = hex.parse::<B256>() {
             return b;
         }
     }
-    if t.is_empty() {
-        return B256::ZERO;
-    }
-    keccak256(t.as_bytes())
+    B256::from(careledger_vault::category_code(reader, t))
 }
 
-/// The scope of a grant: `all`, `records:1,2,3` or `category:CODE`.
+/// How the patient's own client shows a category code: `-` for none, the name
+/// when it is one of the names the client knows, else `private`.
+pub fn category_label(reader: Option<&ReaderKeypair>, code: B256) -> String {
+    if code.is_zero() {
+        return "-".into();
+    }
+    reader
+        .and_then(|r| careledger_vault::category_name(r, &code.0, []))
+        .unwrap_or_else(|| "private".into())
+}
+
+/// The scope of a grant: `all`, `records:1,2,3` or `category:NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     All,
@@ -263,10 +274,12 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn parse(s: &str) -> Result<Self> {
+    /// Parses a scope; a `category:NAME` is coded with `reader`, the granting
+    /// patient's X25519 key (see [`parse_category`]).
+    pub fn parse(s: &str, reader: &ReaderKeypair) -> Result<Self> {
         let bad = || {
             Error::Usage(format!(
-                "--scope {s:?}: expected `all`, `records:ID[,ID…]` or `category:CODE`"
+                "--scope {s:?}: expected `all`, `records:ID[,ID…]` or `category:NAME`"
             ))
         };
         let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
@@ -282,7 +295,9 @@ impl Scope {
                 }
                 Ok(Self::Records(ids))
             }
-            "category" if !rest.trim().is_empty() => Ok(Self::Category(parse_category(rest))),
+            "category" if !rest.trim().is_empty() => {
+                Ok(Self::Category(parse_category(reader, rest)))
+            }
             _ => Err(bad()),
         }
     }
@@ -332,18 +347,31 @@ pub fn time(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy::primitives::keccak256;
 
     #[test]
     fn scopes_parse_and_bad_ones_are_named() {
-        assert_eq!(Scope::parse("all").unwrap(), Scope::All);
+        let key = ReaderKeypair::derive(b"a patient, 32 bytes or more.....");
+        assert_eq!(Scope::parse("all", &key).unwrap(), Scope::All);
         assert_eq!(
-            Scope::parse("records:1, 2").unwrap(),
+            Scope::parse("records:1, 2", &key).unwrap(),
             Scope::Records(vec![U256::from(1), U256::from(2)])
         );
+        let lab = B256::from(careledger_vault::category_code(&key, "lab"));
         assert_eq!(
-            Scope::parse("category:lab").unwrap(),
-            Scope::Category(keccak256("lab"))
+            Scope::parse("category: Lab", &key).unwrap(),
+            Scope::Category(lab)
         );
+        assert_ne!(lab, keccak256("lab"));
+        let explicit = format!("category:{}", B256::repeat_byte(7));
+        assert_eq!(
+            Scope::parse(&explicit, &key).unwrap(),
+            Scope::Category(B256::repeat_byte(7))
+        );
+        assert_eq!(category_label(Some(&key), lab), "lab");
+        assert_eq!(category_label(None, lab), "private");
+        assert_eq!(category_label(Some(&key), keccak256("lab")), "private");
+        assert_eq!(category_label(Some(&key), B256::ZERO), "-");
         for bad in [
             "",
             "records:",
@@ -352,7 +380,7 @@ mod tests {
             "category:",
             "everything",
         ] {
-            assert!(Scope::parse(bad).is_err(), "{bad}");
+            assert!(Scope::parse(bad, &key).is_err(), "{bad}");
         }
     }
 

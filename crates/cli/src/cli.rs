@@ -95,7 +95,7 @@ pub enum Command {
     /// Grant a doctor access to your records (and share the keys of those in scope).
     Grant {
         doctor: String,
-        /// `all`, `records:ID[,ID…]` or `category:CODE`.
+        /// `all`, `records:ID[,ID…]` or `category:NAME` (coded with your key, as `record add` does).
         #[arg(long, default_value = "all")]
         scope: String,
         /// `30d`, `12h`, `2027-01-31`, an RFC 3339 time or unix seconds.
@@ -202,9 +202,24 @@ pub enum PatientCmd {
 pub enum DoctorCmd {
     /// Register the signing account as a doctor.
     Register {
-        /// Licence number or text; only its keccak-256 goes on chain.
+        /// Licence number; only a salted commitment of it goes on chain. The salt is
+        /// printed: hand licence and salt to the verifiers off chain.
         #[arg(long)]
         licence: String,
+        /// Reuse this 32-byte salt (hex) instead of a fresh random one.
+        #[arg(long)]
+        licence_salt: Option<String>,
+    },
+    /// For verifiers: whether a licence number and the salt the doctor handed you
+    /// match the licence commitment DOCTOR registered on chain (exit 1 if not).
+    CheckLicence {
+        doctor: String,
+        /// The licence number the doctor showed you.
+        #[arg(long)]
+        licence: String,
+        /// The salt the doctor handed you off chain (32 bytes in hex).
+        #[arg(long)]
+        salt: String,
     },
     /// Approve a doctor (verifiers only); it is verified once enough distinct
     /// verifiers approved it (`verifier threshold`).
@@ -234,7 +249,8 @@ pub enum RecordCmd {
     /// Encrypt FILE, store it, put its pointer on chain, and wrap its key for you and your current grantees.
     Add {
         file: PathBuf,
-        /// Opaque category code (e.g. lab, imaging); only its hash goes on chain.
+        /// Category name (e.g. lab, imaging): on chain only as an HMAC code under a key
+        /// derived from yours, so no dictionary recovers it; 0x + 64 hex is taken as a code.
         #[arg(long, default_value = "")]
         category: String,
         /// Wrap a non-FHIR file in a FHIR R4 DocumentReference Bundle (up to 64 MiB).

@@ -80,9 +80,15 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         Command::Keys(KeysCmd::ExportWeb { out }) => cmd::keys::export_web(&ctx, out)?,
         Command::Keys(KeysCmd::New { .. }) | Command::Demo { .. } => unreachable!("handled above"),
         Command::Patient(PatientCmd::Register) => cmd::roles::register_patient(&ctx).await?,
-        Command::Doctor(DoctorCmd::Register { licence }) => {
-            cmd::roles::register_doctor(&ctx, licence).await?
-        }
+        Command::Doctor(DoctorCmd::Register {
+            licence,
+            licence_salt,
+        }) => cmd::roles::register_doctor_with_salt(&ctx, licence, licence_salt.as_deref()).await?,
+        Command::Doctor(DoctorCmd::CheckLicence {
+            doctor,
+            licence,
+            salt,
+        }) => cmd::roles::check_licence(&ctx, doctor, licence, salt).await?,
         Command::Doctor(DoctorCmd::Verify { doctor }) => {
             cmd::roles::verify_doctor(&ctx, doctor, false).await?
         }

@@ -411,3 +411,100 @@ fn an_account_from_the_web_app_reads_its_records_with_its_key_file() {
     assert!(!dir.path().join("nokey.txt").exists());
     assert!(!dir.path().join("wrong.txt").exists());
 }
+
+#[test]
+fn a_verifier_checks_the_salted_licence_commitment() {
+    let chain = Chain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let u = deployed(&chain, dir.path());
+    let (verifier, newcomer) = (&u[1], &u[5]);
+    let n = &chain.addresses[5];
+
+    // A fresh salt: only the salted commitment is on chain, the salt is printed.
+    let reg = newcomer.json(&["doctor", "register", "--licence", "GMC-4242424"]);
+    let salt = reg["licenceSalt"]
+        .as_str()
+        .expect("licenceSalt")
+        .to_string();
+    assert_eq!(salt.len(), 66, "{reg}");
+    let on_chain: alloy::primitives::B256 = reg["licenceHash"].as_str().unwrap().parse().unwrap();
+    assert_ne!(on_chain, alloy::primitives::keccak256("GMC-4242424"));
+    assert_eq!(
+        on_chain,
+        careledger_cli::cmd::roles::licence_commitment(&salt.parse().unwrap(), "GMC-4242424")
+    );
+
+    // The verifier, handed licence and salt off chain, checks them against the chain.
+    let ok = verifier.json(&[
+        "doctor",
+        "check-licence",
+        n,
+        "--licence",
+        "gmc-4242424 ",
+        "--salt",
+        &salt,
+    ]);
+    assert_eq!(ok["matches"], true, "{ok}");
+    let wrong_licence = verifier.fails(&[
+        "doctor",
+        "check-licence",
+        n,
+        "--licence",
+        "GMC-4242425",
+        "--salt",
+        &salt,
+    ]);
+    assert!(wrong_licence.contains("does not match"), "{wrong_licence}");
+    let other_salt = format!("0x{}", "5a".repeat(32));
+    let wrong_salt = verifier.fails(&[
+        "doctor",
+        "check-licence",
+        n,
+        "--licence",
+        "GMC-4242424",
+        "--salt",
+        &other_salt,
+    ]);
+    assert!(wrong_salt.contains("does not match"), "{wrong_salt}");
+    // A stranger has no commitment at all; a malformed salt is refused before any read.
+    let stranger = verifier.fails(&[
+        "doctor",
+        "check-licence",
+        &chain.addresses[2],
+        "--licence",
+        "GMC-4242424",
+        "--salt",
+        &salt,
+    ]);
+    assert!(
+        stranger.contains("not registered as a doctor"),
+        "{stranger}"
+    );
+    assert!(verifier
+        .fails(&[
+            "doctor",
+            "check-licence",
+            n,
+            "--licence",
+            "GMC-4242424",
+            "--salt",
+            "0x12"
+        ])
+        .contains("32 bytes"));
+
+    // A reused salt gives the same commitment for the same licence.
+    let again = u[0].json(&[
+        "doctor",
+        "register",
+        "--licence",
+        "GMC-1000",
+        "--licence-salt",
+        &other_salt,
+    ]);
+    assert_eq!(again["licenceSalt"], other_salt.as_str());
+    assert_eq!(
+        again["licenceHash"].as_str().unwrap(),
+        careledger_cli::cmd::roles::licence_commitment(&other_salt.parse().unwrap(), "GMC-1000")
+            .to_string()
+    );
+}

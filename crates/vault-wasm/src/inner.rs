@@ -106,6 +106,12 @@ pub fn public_key(secret: &[u8]) -> Result<[u8; 32], Error> {
     Ok(keypair(secret)?.public_key())
 }
 
+/// The patient's own code of category `name` (see `careledger_vault::category`),
+/// exactly as the CLI computes it from the same secret.
+pub fn category_code(secret: &[u8], name: &str) -> Result<[u8; 32], Error> {
+    Ok(careledger_vault::category_code(&keypair(secret)?, name))
+}
+
 /// The secret locked with `passphrase` (see `careledger_vault::keyfile`).
 pub fn lock_secret(secret: &[u8], passphrase: &str) -> Result<String, Error> {
     let secret = Zeroizing::new(exact::<32>(secret, "a secret key")?);
@@ -235,6 +241,17 @@ pub fn message(e: &Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn category_codes_match_the_vaults_fixed_vector() {
+        let code = category_code(&[7u8; 32], " Lab ").unwrap();
+        assert_eq!(
+            alloy_primitives::hex::encode(code),
+            "b10b7936397cfc97c4dc2c2dbbb0abc5694d72dc5b4b97d3d6afe1db3c64e982"
+        );
+        assert_eq!(category_code(&[7u8; 32], "").unwrap(), [0u8; 32]);
+        assert!(category_code(&[7u8; 31], "lab").is_err());
+    }
     use careledger_vault::ipfs::MemBlockStore;
     use sha2::{Digest, Sha256};
 

@@ -49,6 +49,15 @@ pub fn public_key(secret: Vec<u8>) -> Result<Vec<u8>, JsError> {
     Ok(inner::public_key(&secret).map_err(js)?.to_vec())
 }
 
+/// The patient's own 32-byte code of a category name (HMAC-SHA256 under a key
+/// derived from the patient's X25519 secret; see `careledger_vault::category`):
+/// what goes on chain instead of a guessable hash. Empty name: 32 zero bytes.
+#[wasm_bindgen(js_name = categoryCode)]
+pub fn category_code(secret: Vec<u8>, name: &str) -> Result<Vec<u8>, JsError> {
+    let secret = Zeroizing::new(secret);
+    Ok(inner::category_code(&secret, name).map_err(js)?.to_vec())
+}
+
 /// The secret key locked with a passphrase: JSON text for localStorage.
 #[wasm_bindgen(js_name = lockSecret)]
 pub fn lock_secret(secret: Vec<u8>, passphrase: &str) -> Result<String, JsError> {

@@ -12,10 +12,13 @@
 //!   grants and on-chain history exported as Consent and AuditEvent.
 //! - [`keyfile`]: a 32-byte secret locked with a passphrase (scrypt and
 //!   XChaCha20-Poly1305), as the browser keeps the user's X25519 secret.
+//! - [`category`]: per-patient, unguessable category codes (HMAC under a key
+//!   derived from the patient's X25519 secret) instead of a hash of the name.
 //! - [`RecordContext`]: chain id, registry, patient and record id, bound into every
 //!   ciphertext as associated data, so a ciphertext or wrapped key moved to another
 //!   record does not decrypt.
 
+pub mod category;
 mod context;
 mod error;
 pub mod fhir;
@@ -26,6 +29,7 @@ pub mod record;
 pub mod stream;
 pub mod wrap;
 
+pub use category::{category_code, category_code_from_secret, category_name, COMMON_CATEGORIES};
 pub use context::RecordContext;
 pub use error::Error;
 pub use keys::{ReaderKeypair, RecordKey};

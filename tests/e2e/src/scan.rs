@@ -47,6 +47,32 @@ impl Scan {
         }
     }
 
+    /// A scan for category names instead of a canary: for each word, its
+    /// keccak-256 (what a category code was before codes were per patient; a
+    /// dictionary of names recovers it) and the word itself as a bytes32 (how an
+    /// uncoded name would sit in calldata, logs or storage), raw and in hex.
+    /// The bare word is not searched: three letters turn up in any megabyte by chance.
+    pub fn words<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut patterns = Vec::new();
+        for w in words {
+            let hash = alloy::primitives::keccak256(w.as_bytes());
+            let mut word = [0u8; 32];
+            let n = w.len().min(32);
+            word[..n].copy_from_slice(&w.as_bytes()[..n]);
+            for (what, bytes) in [("keccak256", hash.0), ("bytes32", word)] {
+                patterns.push((format!("{what}({w:?})"), bytes.to_vec()));
+                patterns.push((
+                    format!("{what}({w:?}) hex"),
+                    alloy::hex::encode(bytes).into_bytes(),
+                ));
+            }
+        }
+        Self {
+            patterns,
+            ..Self::default()
+        }
+    }
+
     fn count(&mut self, kind: &'static str, n: u64) {
         *self.read.entry(kind).or_default() += n;
     }
@@ -200,6 +226,29 @@ mod tests {
         // The hex text itself, and its decoded bytes.
         assert!(s.hits.iter().any(|h| h.ends_with(": hex")), "{:?}", s.hits);
         assert!(s.hits.iter().any(|h| h.ends_with(": raw")), "{:?}", s.hits);
+    }
+
+    #[test]
+    fn finds_a_category_word_hashed_or_as_bytes32() {
+        let hash = alloy::primitives::keccak256("lab");
+        let mut s = Scan::words(["lab", "hiv"]);
+        s.json("log", &serde_json::json!({"topics": [hash.to_string()]}));
+        assert!(
+            s.hits.iter().any(|h| h.contains("keccak256(\"lab\")")),
+            "{:?}",
+            s.hits
+        );
+        let mut s = Scan::words(["hiv"]);
+        let word = format!("0x{}{}", alloy::hex::encode("hiv"), "00".repeat(29));
+        s.json("calldata", &serde_json::json!({"input": word}));
+        assert!(
+            s.hits.iter().any(|h| h.contains("bytes32(\"hiv\")")),
+            "{:?}",
+            s.hits
+        );
+        let mut s = Scan::words(["hiv"]);
+        s.bytes("clean", b"hiv lab psychiatry");
+        assert!(s.hits.is_empty(), "{:?}", s.hits);
     }
 
     #[test]

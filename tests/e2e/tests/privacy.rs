@@ -49,6 +49,15 @@ fn no_trace_of_a_record_outside_its_readers() {
     .unwrap();
     let r1 = patient.json(&["record", "add", "originals/labs.json", "--category", "lab"]);
     let r2 = patient.json(&["record", "add", "originals/letter.txt", "--as-fhir"]);
+    // A sensitive category: only the patient's own code of it may reach the chain.
+    patient.json(&[
+        "record",
+        "add",
+        "originals/letter.txt",
+        "--as-fhir",
+        "--category",
+        "HIV",
+    ]);
     let (id1, id2) = (
         r1["recordId"].as_str().unwrap().to_string(),
         r2["recordId"].as_str().unwrap().to_string(),
@@ -82,6 +91,14 @@ fn no_trace_of_a_record_outside_its_readers() {
     patient.json(&["audit", "--fhir"]);
     patient.json(&["grants", "list", "--fhir"]);
     doctor.json(&["grants", "list", "--received"]);
+    patient.json(&[
+        "grant",
+        &medic.addr(),
+        "--scope",
+        "category:psychiatry",
+        "--expires",
+        "30d",
+    ]);
     // Mails for: grant, two new records (the grant came after them: none), the
     // emergency, the revocation.
     smtp.wait_for_to("doctor@example.org", 2);
@@ -120,7 +137,42 @@ fn no_trace_of_a_record_outside_its_readers() {
         );
     }
     assert!(smtp.mails().len() >= 3);
+
+    // A dictionary of category names recovers nothing from the chain: no name's
+    // keccak-256 (the old codes) and no name as a bytes32 in any block, calldata,
+    // log or storage slot.
+    let mut dictionary = Scan::words(DICTIONARY.iter().copied());
+    dictionary.chain(&net, &world.contracts());
+    assert!(
+        dictionary.hits.is_empty(),
+        "category names are recoverable from the chain: {:#?}",
+        dictionary.hits
+    );
 }
+
+/// The category names the tests use, and careledger-vault's COMMON_CATEGORIES.
+const DICTIONARY: &[&str] = &[
+    "lab",
+    "imaging",
+    "cardio",
+    "HIV",
+    "hiv",
+    "psychiatry",
+    "prescription",
+    "letter",
+    "vaccination",
+    "allergy",
+    "genetics",
+    "discharge",
+    "referral",
+    "surgery",
+    "oncology",
+    "cardiology",
+    "pregnancy",
+    "sexual-health",
+    "mental-health",
+    "dental",
+];
 
 fn wait_idle(notifier: &Notifier) {
     let deadline = Instant::now() + Duration::from_secs(60);

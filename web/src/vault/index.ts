@@ -49,6 +49,9 @@ export const generateSecret = (): Uint8Array => wasm.generateSecret();
 export const publicKey = (secret: Uint8Array): Uint8Array => wasm.publicKey(secret);
 export const lockSecret = (secret: Uint8Array, passphrase: string): string => wasm.lockSecret(secret, passphrase);
 export const unlockSecret = (locked: string, passphrase: string): Uint8Array => wasm.unlockSecret(locked, passphrase);
+/** The patient's own 32-byte code of a category name (HMAC under a key derived
+ * from its secret): what goes on chain instead of a guessable hash. */
+export const categoryCode = (secret: Uint8Array, name: string): Uint8Array => wasm.categoryCode(secret, name);
 export const cidToString = (bytes: Uint8Array): string => wasm.cidToString(bytes);
 export const cidFromString = (s: string): Uint8Array => wasm.cidFromString(s);
 export const ciphertextCid = (ciphertext: Uint8Array): string => wasm.ciphertextCid(ciphertext);

@@ -1,24 +1,42 @@
-// The doctor: register (licence hash, contact email), see grants received, open
+// The doctor: register (a salted licence commitment, contact email), see grants received, open
 // granted records (the read is logged on chain, then decrypted here), and
 // break-glass emergency access with a reason (keys then come from the patient's
 // emergency custodians).
 import { useEffect, useState } from "react";
-import { getAddress, isAddress, keccak256, toBytes, type Address } from "viem";
+import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { registerContact } from "../contact";
 import { EMERGENCY_REASONS, doctorOpenings, reasonText } from "../emergency";
 import { UserFacingError } from "../errors";
 import type { GrantRow } from "../ledger";
+import { licenceCommitment, newLicenceSalt, normaliseLicence } from "../licence";
 import { formatTime, shortAddress } from "../scope";
 import { useSession } from "../session";
 import { createKey } from "./KeyPanel";
 import { scopeText } from "./PatientView";
 import { OpenButton } from "./OpenButton";
 
+/** The licence and salt of a registration, shown once to the doctor. */
+interface IssuedSalt {
+  licence: string;
+  salt: Hex;
+}
+
 export function DoctorView() {
   const s = useSession();
-  if (s.role.doctorStatus === "none") return <RegisterDoctor />;
+  // Kept here, not in the form: the form goes away once the registration is on chain.
+  const [issued, setIssued] = useState<IssuedSalt | null>(null);
+  const saltPanel = issued && <LicenceSalt issued={issued} done={() => setIssued(null)} />;
+  if (s.role.doctorStatus === "none") {
+    return (
+      <>
+        {saltPanel}
+        <RegisterDoctor onIssued={setIssued} />
+      </>
+    );
+  }
   return (
     <div className="view" data-testid="doctor-view">
+      {saltPanel}
       <p>
         Status: <span className={`badge ${s.role.doctorStatus}`} data-testid="doctor-status">{s.role.doctorStatus}</span>
         {s.role.doctorStatus === "pending" && " — a verifier must verify your licence before patients can grant you access."}
@@ -30,7 +48,26 @@ export function DoctorView() {
   );
 }
 
-function RegisterDoctor() {
+/** The salt, shown once: the doctor hands it with the licence number to the verifiers. */
+function LicenceSalt({ issued, done }: { issued: IssuedSalt; done: () => void }) {
+  return (
+    <section className="view" data-testid="licence-salt-panel">
+      <h2>Your licence salt — save it now</h2>
+      <p>
+        Licence <span className="mono">{issued.licence}</span>, salt{" "}
+        <span className="mono" data-testid="licence-salt">{issued.salt}</span>
+      </p>
+      <p className="hint">
+        Only a salted commitment of your licence is on chain, so nobody can find your licence number by trying them all. Hand your
+        licence number and this salt to the verifiers off chain (in person or by a private channel): they need both to check your
+        licence. Never put the salt on chain and never give it to the notifier. This page shows it only once.
+      </p>
+      <button onClick={done} data-testid="licence-salt-saved">I have saved it</button>
+    </section>
+  );
+}
+
+function RegisterDoctor({ onIssued }: { onIssued: (issued: IssuedSalt) => void }) {
   const s = useSession();
   const [pass, setPass] = useState("");
   const [licence, setLicence] = useState("");
@@ -39,13 +76,16 @@ function RegisterDoctor() {
     s.run("Registering you as a doctor", async () => {
       if (!licence.trim()) throw new UserFacingError("Enter your licence number.");
       const pub = createKey(s, pass);
-      // Only the hash goes on chain: a verifier compares it with the licence shown to them.
-      await s.ledger.registerDoctor(pub, keccak256(toBytes(licence.trim())));
+      // Only the salted commitment goes on chain; the salt stays in this page until the
+      // doctor saved it, and reaches the verifiers off chain with the licence number.
+      const salt = newLicenceSalt();
+      await s.ledger.registerDoctor(pub, licenceCommitment(salt, licence));
+      onIssued({ licence: normaliseLicence(licence), salt });
       if (email.trim() && s.cfg.notifier) {
         await registerContact(s.cfg.notifier, s.ledger.wallet, s.account, s.cfg.chainId, s.cfg.patientRegistry, email.trim());
-        return "Registered as a doctor; notices will be mailed to you. A verifier must now verify you.";
+        return "Registered as a doctor; notices will be mailed to you. Save your licence salt and hand it with your licence number to the verifiers, who must now verify you.";
       }
-      return "Registered as a doctor. A verifier must now verify you.";
+      return "Registered as a doctor. Save your licence salt and hand it with your licence number to the verifiers, who must now verify you.";
     });
   return (
     <section className="view" data-testid="doctor-register">

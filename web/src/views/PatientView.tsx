@@ -7,8 +7,8 @@ import { getAddress, isAddress, type Address } from "viem";
 import { auditTrail } from "../audit";
 import { CUSTODIAN_SENTENCE, MAX_CUSTODIANS, openerConfirmText, openingStatus, parseCustodians, reasonText } from "../emergency";
 import { UserFacingError } from "../errors";
-import type { EmergencyRow, GrantRow, RecordRow } from "../ledger";
-import { categoryHash, formatTime, parseExpiry, parseScope, shortAddress } from "../scope";
+import { categoryCoder, type EmergencyRow, type GrantRow, type RecordRow } from "../ledger";
+import { categoryCode, categoryLabel, formatTime, parseExpiry, parseScope, shortAddress, type CategoryCoder } from "../scope";
 import { useSession } from "../session";
 import { createKey } from "./KeyPanel";
 import { OpenButton } from "./OpenButton";
@@ -68,11 +68,11 @@ function Upload() {
   const [category, setCategory] = useState("");
   const upload = () =>
     s.run("Encrypting and uploading", async () => {
-      needSecret(s.secret);
+      const secret = needSecret(s.secret);
       if (!file) throw new UserFacingError("Choose a file first.");
       if (file.size > MAX_UPLOAD) throw new UserFacingError(`The page encrypts files up to ${MAX_UPLOAD >> 20} MiB; use the CLI for larger ones.`);
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const r = await s.ledger.addRecord(bytes, categoryHash(category), s.progress);
+      const r = await s.ledger.addRecord(bytes, categoryCode(category, categoryCoder(secret)), s.progress);
       const custodians = r.custodians ? `, ${r.custodians} of them your emergency custodian(s)` : "";
       return `Record ${r.id} (version ${r.version}) stored as ${r.cid}; its key is wrapped for ${r.readers.length} reader(s) (you${custodians} and the doctors your grants cover).`;
     });
@@ -100,6 +100,8 @@ function Records() {
   useEffect(() => {
     s.ledger.records().then(setRows, () => setRows([]));
   }, [s.ledger, s.tick]);
+  // Category codes are the patient's own: shown as names once the key is unlocked.
+  const coder = s.secret ? categoryCoder(s.secret) : undefined;
   return (
     <section>
       <h2>My records</h2>
@@ -111,7 +113,7 @@ function Records() {
           {rows.map((r) => (
             <tr key={String(r.id)} data-testid={`record-${r.id}`}>
               <td>{String(r.id)}</td><td>{r.version}</td><td className="mono">{r.cid}</td>
-              <td className="mono">{r.category.slice(0, 10)}…</td><td>{formatTime(r.addedAt)}</td>
+              <td data-testid={`record-category-${r.id}`}>{categoryLabel(r.category, coder)}</td><td>{formatTime(r.addedAt)}</td>
               <td>
                 <OpenButton id={r.id} />
                 <button onClick={() => rekey(r.id)} data-testid={`rekey-${r.id}`} title={`A new version under a new key, for the readers allowed now. ${REKEY_LIMIT}`}>
@@ -195,7 +197,7 @@ function Grants() {
           {rows.map((g) => (
             <tr key={String(g.tokenId)} data-testid={`grant-${g.tokenId}`}>
               <td>{String(g.tokenId)}</td><td className="mono" title={g.doctor}>{shortAddress(g.doctor)}</td>
-              <td>{scopeText(g)}</td><td>{formatTime(g.expiresAt)}</td><td data-testid={`grant-status-${g.tokenId}`}>{g.status}</td>
+              <td>{scopeText(g, s.secret ? categoryCoder(s.secret) : undefined)}</td><td>{formatTime(g.expiresAt)}</td><td data-testid={`grant-status-${g.tokenId}`}>{g.status}</td>
               <td>{g.status === "active" && <button onClick={() => revoke(g.tokenId)} data-testid={`revoke-${g.tokenId}`}>Revoke</button>}</td>
             </tr>
           ))}
@@ -205,9 +207,11 @@ function Grants() {
   );
 }
 
-export function scopeText(g: Pick<GrantRow, "scopeKind" | "recordIds" | "category">): string {
+/** A grant's scope in words; a category by name only with the patient's own
+ * coder (`code`), else "category private". */
+export function scopeText(g: Pick<GrantRow, "scopeKind" | "recordIds" | "category">, code?: CategoryCoder): string {
   if (g.scopeKind === 1) return `records ${g.recordIds.join(", ")}`;
-  if (g.scopeKind === 2) return `category ${g.category.slice(0, 10)}…`;
+  if (g.scopeKind === 2) return `category ${categoryLabel(g.category, code)}`;
   return "all records";
 }
 

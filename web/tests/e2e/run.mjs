@@ -245,6 +245,7 @@ try {
   // The patient's emergency custodian: any account with an encryption key on chain.
   const custodian = await rolePage(ready, free[4]);
   const doctorAddr = doctor.wallet.address;
+  let licenceSalt = "";
 
   await check("the doctor registers with a licence and an email (a signed request to the notifier)", async () => {
     const p = doctor.page;
@@ -256,6 +257,9 @@ try {
     await p.click(byId("register-doctor"));
     await expectStatus(p, /notices will be mailed to you/);
     await p.waitForSelector(`${byId("doctor-status")}:has-text("pending")`);
+    // The salt is shown once, for the doctor to hand to the verifiers off chain.
+    licenceSalt = (await p.textContent(byId("licence-salt"))).trim();
+    if (!/^0x[0-9a-f]{64}$/.test(licenceSalt)) throw new Error(`no licence salt shown: ${licenceSalt}`);
     await shot(p, "1-doctor-registered-pending");
   });
 
@@ -263,6 +267,15 @@ try {
     const p = verifier.page;
     await connect(p);
     await p.click(byId("tab-verifier"));
+    // The licence and salt the doctor handed over off chain against the on-chain commitment.
+    await p.fill(byId("check-licence-doctor"), doctorAddr);
+    await p.fill(byId("check-licence-licence"), "GMC-7654322");
+    await p.fill(byId("check-licence-salt"), licenceSalt);
+    await p.click(byId("check-licence-run"));
+    await expectStatus(p, /does not match the commitment/);
+    await p.fill(byId("check-licence-licence"), "GMC-7654321");
+    await p.click(byId("check-licence-run"));
+    await expectStatus(p, /GMC-7654321 matches the commitment/);
     await p.click(byId(`verify-${doctorAddr.toLowerCase()}`));
     // One approval of the default threshold of one verifies the doctor.
     await expectStatus(p, /is verified \(approved by 1 of 1\)/);

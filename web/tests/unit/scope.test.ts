@@ -1,14 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { keccak256, toBytes } from "viem";
-import { categoryHash, parseExpiry, parseScope, scopeArgs, ZERO32, InputError } from "../../src/scope";
+import { categoryCode, categoryLabel, parseExpiry, parseScope, scopeArgs, ZERO32, InputError } from "../../src/scope";
+
+// A stand-in for the vault's per-patient HMAC (tested in vault.test.ts).
+const coder = (n: string) => keccak256(toBytes(`patient-key/${n}`));
 
 describe("scopes", () => {
   it("read as the CLI reads them", () => {
     expect(parseScope("all")).toEqual({ kind: "all" });
     expect(parseScope("records:1, 2")).toEqual({ kind: "records", ids: [1n, 2n] });
     expect(parseScope("category:lab")).toEqual({ kind: "category", code: "lab" });
-    expect(scopeArgs(parseScope("category:lab"))).toEqual({ scopeKind: 2, category: keccak256(toBytes("lab")), recordIds: [] });
-    expect(scopeArgs(parseScope("records:7"))).toEqual({ scopeKind: 1, category: ZERO32, recordIds: [7n] });
+    expect(scopeArgs(parseScope("category: Lab"), coder)).toEqual({ scopeKind: 2, category: coder("lab"), recordIds: [] });
+    expect(scopeArgs(parseScope("records:7"), coder)).toEqual({ scopeKind: 1, category: ZERO32, recordIds: [7n] });
   });
 
   it("refuse what the contract would refuse, with the input named", () => {
@@ -20,11 +23,21 @@ describe("scopes", () => {
 });
 
 describe("categories", () => {
-  it("hash codes and keep explicit bytes32 values", () => {
-    expect(categoryHash(" lab ")).toBe(keccak256(toBytes("lab")));
-    expect(categoryHash("")).toBe(ZERO32);
+  it("are the patient's codes of normalised names, explicit bytes32 values as is", () => {
+    expect(categoryCode(" LAB ", coder)).toBe(coder("lab"));
+    expect(categoryCode(" lab ", coder)).not.toBe(keccak256(toBytes("lab")));
+    expect(categoryCode("", coder)).toBe(ZERO32);
     const raw = `0x${"ab".repeat(32)}`;
-    expect(categoryHash(raw)).toBe(raw);
+    expect(categoryCode(raw, coder)).toBe(raw);
+  });
+
+  it("show as names only to the patient's own coder", () => {
+    expect(categoryLabel(coder("hiv"), coder)).toBe("hiv");
+    expect(categoryLabel(coder("podiatry"), coder)).toBe("private");
+    expect(categoryLabel(coder("podiatry"), coder, ["Podiatry"])).toBe("podiatry");
+    expect(categoryLabel(coder("hiv"))).toBe("private");
+    expect(categoryLabel(keccak256(toBytes("hiv")), coder)).toBe("private");
+    expect(categoryLabel(ZERO32, coder)).toBe("-");
   });
 });
 

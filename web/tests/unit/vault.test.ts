@@ -19,6 +19,14 @@ beforeAll(() => {
 });
 
 describe("vault in WebAssembly", () => {
+  it("codes categories per patient, as the CLI does (careledger-vault's fixed vector)", () => {
+    const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+    expect(hex(vault.categoryCode(new Uint8Array(32).fill(7), " Lab "))).toBe("b10b7936397cfc97c4dc2c2dbbb0abc5694d72dc5b4b97d3d6afe1db3c64e982");
+    expect(hex(vault.categoryCode(new Uint8Array(32).fill(7), ""))).toBe("00".repeat(32));
+    const other = vault.generateSecret();
+    expect(hex(vault.categoryCode(other, "lab"))).not.toBe(hex(vault.categoryCode(new Uint8Array(32).fill(7), "lab")));
+  });
+
   it("seals a record for two readers that each open it, and nobody else", () => {
     const patient = vault.generateSecret();
     const doctor = vault.generateSecret();

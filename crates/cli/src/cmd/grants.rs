@@ -16,8 +16,9 @@ use serde_json::json;
 
 pub async fn grant(ctx: &Ctx, doctor: &str, scope: &str, expires: &str) -> Result<Report> {
     let doctor = parse_address("doctor", doctor)?;
-    let scope = Scope::parse(scope)?;
     let me = ctx.me()?;
+    // A `category:NAME` scope is the granting patient's own code of the name.
+    let scope = Scope::parse(scope, &ctx.reader_key()?)?;
     let d = ctx.deployment().await?;
     let expires_at = parse_expiry(expires, ctx.chain_time().await?)?;
     let (category, record_ids) = match &scope {
@@ -371,6 +372,12 @@ pub async fn list(ctx: &Ctx, received: bool, fhir: bool) -> Result<Report> {
         return Ok(Report::new(bundle).line(text));
     }
     let mut report = Report::new(json!({"grants": rows}));
+    // Only the patient's own key maps its category codes back to names.
+    let own_key = if received {
+        None
+    } else {
+        ctx.reader_key().ok()
+    };
     for r in &rows {
         let scope = match r.scope_kind {
             0 => "all records".to_string(),
@@ -382,7 +389,10 @@ pub async fn list(ctx: &Ctx, received: bool, fhir: bool) -> Result<Report> {
                     .collect::<Vec<_>>()
                     .join(",")
             ),
-            _ => format!("category {}", r.category),
+            _ => format!(
+                "category {}",
+                crate::chain::category_label(own_key.as_ref(), r.category)
+            ),
         };
         let other = if received { r.patient } else { r.doctor };
         report.human.push(format!(

@@ -2,7 +2,7 @@
 
 use super::sharing::{grantees, published_key, readers, wrap_for};
 use crate::abi::IRecordRegistry;
-use crate::chain::{call_error, event, parse_category, send};
+use crate::chain::{call_error, category_label, event, parse_category, send};
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
@@ -99,6 +99,27 @@ pub fn classify(file: &Path, as_fhir: bool, patient_ref: &serde_json::Value) -> 
     }
 }
 
+/// Names the category inside a `--as-fhir` DocumentReference (R4
+/// `DocumentReference.category`, a CodeableConcept with text only), so a doctor
+/// who decrypts the record sees it; the chain holds only the patient's code.
+/// FHIR Bundles stored as they are keep their own categories.
+fn label_category(plain: &mut Plaintext, name: &str) {
+    let Some(bytes) = &plain.wrapped else { return };
+    let Ok(mut bundle) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return;
+    };
+    let Some(entries) = bundle["entry"].as_array_mut() else {
+        return;
+    };
+    for e in entries {
+        let r = &mut e["resource"];
+        if r["resourceType"] == "DocumentReference" {
+            r["category"] = json!([{ "text": careledger_vault::category::normalise(name) }]);
+        }
+    }
+    plain.wrapped = Some(serde_json::to_vec_pretty(&bundle).expect("values serialise"));
+}
+
 fn content_type(file: &Path) -> &'static str {
     match file
         .extension()
@@ -162,12 +183,18 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str, as_fhir: bool) -> Resul
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
     let chain_id = d.chain_id;
-    let category = parse_category(category);
-    let plain = classify(
+    // The patient's own code of the name (the chain never sees the name); the
+    // name itself travels inside the encrypted record when it is FHIR.
+    let name = category.trim();
+    let category = parse_category(&ctx.reader_key()?, category);
+    let mut plain = classify(
         file,
         as_fhir,
         &careledger_vault::fhir::account_reference(chain_id, me),
     )?;
+    if as_fhir && !name.is_empty() && !name.starts_with("0x") {
+        label_category(&mut plain, name);
+    }
     let candidates = grantees(ctx, &d, me).await?;
 
     let mut id = next_id(ctx, &d).await?;
@@ -258,6 +285,12 @@ pub async fn list(ctx: &Ctx, patient: Option<&str>) -> Result<Report> {
         .call()
         .await
         .map_err(|e| call_error(&ctx.url, e))?;
+    // The patient's own client maps its category codes back to names.
+    let own_key = if caller == Some(patient) {
+        ctx.reader_key().ok()
+    } else {
+        None
+    };
     let mut human = Vec::new();
     let mut rows = Vec::new();
     let registry = ctx.records(&d);
@@ -275,12 +308,14 @@ pub async fn list(ctx: &Ctx, patient: Option<&str>) -> Result<Report> {
                     "{id:>4}  v{}  {}  {}  added {}",
                     r._1,
                     cid,
-                    short(r._4),
+                    category_label(own_key.as_ref(), r._4),
                     crate::chain::time(r._5)
                 ));
                 rows.push(
                     json!({"recordId": id.to_string(), "version": r._1, "cid": cid,
-                    "contentHash": r._3, "category": r._4, "addedAt": r._5, "readable": true}),
+                    "contentHash": r._3, "category": r._4,
+                    "categoryName": category_label(own_key.as_ref(), r._4),
+                    "addedAt": r._5, "readable": true}),
                 );
             }
             Err(e) if e.as_revert_data().is_some() => {
@@ -296,14 +331,6 @@ pub async fn list(ctx: &Ctx, patient: Option<&str>) -> Result<Report> {
     let mut report = Report::new(json!({"patient": patient, "records": rows}));
     report.human = human;
     Ok(report)
-}
-
-fn short(b: B256) -> String {
-    if b == B256::ZERO {
-        return "-".into();
-    }
-    let s = b.to_string();
-    format!("{}…", &s[..10])
 }
 
 /// The record key of `version` as `caller` can unwrap it.
@@ -497,4 +524,25 @@ pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
         stored.cid,
         addresses.len()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_as_fhir_record_names_its_category_inside_the_document_reference() {
+        let dir = std::env::temp_dir().join(format!("careledger-cat-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("letter.txt");
+        std::fs::write(&file, b"Dear colleague").unwrap();
+        let mut plain = classify(&file, true, &json!({"reference": "Patient/x"})).unwrap();
+        label_category(&mut plain, " HIV ");
+        let bundle: serde_json::Value =
+            serde_json::from_slice(plain.wrapped.as_ref().unwrap()).unwrap();
+        let doc = &bundle["entry"][0]["resource"];
+        assert_eq!(doc["resourceType"], "DocumentReference");
+        assert_eq!(doc["category"], json!([{"text": "hiv"}]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
