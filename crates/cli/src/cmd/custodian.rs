@@ -9,8 +9,8 @@
 //! notifier mails the patient from that event. Once the window has ended or
 //! was closed, it releases nothing: the chain refuses, and the agent does not ask.
 
-use super::sharing::{emergency_open, published_key, reader, token_events, wrap_for};
-use crate::abi::{IPatientRegistry, IRecordRegistry};
+use super::sharing::{emergency_open, published_key, reader, rewrap_for, token_events};
+use crate::abi::IPatientRegistry;
 use crate::chain::{call_error, logs};
 use crate::context::Ctx;
 use crate::deployment::Deployment;
@@ -18,7 +18,6 @@ use crate::error::Result;
 use crate::output::Report;
 use alloy::primitives::{Address, U256};
 use alloy::sol_types::SolEvent;
-use careledger_vault::{wrap, RecordContext};
 use serde::Serialize;
 use serde_json::json;
 
@@ -89,7 +88,6 @@ pub async fn release(
     doctor: Address,
 ) -> Result<Release> {
     let me = ctx.me()?;
-    let my_key = ctx.reader_key()?;
     let records = ctx.records(d);
     let ids = records
         .recordsOf(patient)
@@ -124,21 +122,7 @@ pub async fn release(
             out.without_key.push(id);
             continue;
         };
-        let rctx = RecordContext {
-            chain_id: d.chain_id,
-            registry: d.record_registry,
-            patient,
-            record_id: id,
-        };
-        let key = wrap::unwrap(&mine, &my_key, &rctx)?;
-        let (readers, wrapped_keys) = wrap_for(&key, &rctx, &doctor_reader)?;
-        let call = IRecordRegistry::wrapKeysCall {
-            record_id: id,
-            version,
-            readers,
-            wrapped_keys,
-        };
-        ctx.transact(d.record_registry, call).await?;
+        rewrap_for(ctx, d, patient, id, version, &mine, &doctor_reader).await?;
         out.released.push(id);
     }
     Ok(out)

@@ -1,17 +1,16 @@
 //! `careledger grant|revoke|grants list|grants sync`.
 
 use super::sharing::{
-    custodians, emergency_open, grant_covers, grantees, published_key, reader, token_events,
-    wrap_for,
+    custodians, emergency_open, grant_covers, grantees, published_key, reader, rewrap_for,
+    token_events,
 };
-use crate::abi::{IAccessToken, IRecordRegistry};
+use crate::abi::IAccessToken;
 use crate::chain::{call_error, event, parse_address, parse_expiry, time, Scope};
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
 use crate::output::{steps, Report};
 use alloy::primitives::{Address, U256};
-use careledger_vault::{wrap, RecordContext};
 use serde_json::json;
 
 pub async fn grant(ctx: &Ctx, doctor: &str, scope: &str, expires: &str) -> Result<Report> {
@@ -122,7 +121,6 @@ pub async fn share_with(
     }
     let now = ctx.chain_time().await?;
     let mut shared = Vec::new();
-    let me = ctx.reader_key()?;
     for id in ids {
         progress.inc(1);
         let version = records
@@ -156,12 +154,6 @@ pub async fn share_with(
         if missing.is_empty() {
             continue;
         }
-        let rctx = RecordContext {
-            chain_id: d.chain_id,
-            registry: d.record_registry,
-            patient,
-            record_id: id,
-        };
         let own = published_key(ctx, d, patient, id, version, patient)
             .await?
             .ok_or(Error::NoWrappedKey {
@@ -169,15 +161,7 @@ pub async fn share_with(
                 version,
                 reader: patient,
             })?;
-        let key = wrap::unwrap(&own, &me, &rctx)?;
-        let (readers, wrapped_keys) = wrap_for(&key, &rctx, &missing)?;
-        let call = IRecordRegistry::wrapKeysCall {
-            record_id: id,
-            version,
-            readers,
-            wrapped_keys,
-        };
-        ctx.transact(d.record_registry, call).await?;
+        rewrap_for(ctx, d, patient, id, version, &own, &missing).await?;
         shared.push(id);
     }
     progress.finish_and_clear();

@@ -171,6 +171,37 @@ pub async fn readers(
     Ok(readers)
 }
 
+/// Opens `own` (the caller's wrapped key of `patient`'s record `record_id`,
+/// `version`) with the caller's record key and publishes it wrapped for
+/// `readers` with one `wrapKeys` transaction: a patient sharing, or a custodian
+/// releasing in an emergency.
+pub async fn rewrap_for(
+    ctx: &Ctx,
+    d: &Deployment,
+    patient: Address,
+    record_id: U256,
+    version: u32,
+    own: &Bytes,
+    readers: &[Reader],
+) -> Result<()> {
+    let rctx = RecordContext {
+        chain_id: d.chain_id,
+        registry: d.record_registry,
+        patient,
+        record_id,
+    };
+    let key = wrap::unwrap(own, &ctx.reader_key()?, &rctx)?;
+    let (readers, wrapped_keys) = wrap_for(&key, &rctx, readers)?;
+    let call = crate::abi::IRecordRegistry::wrapKeysCall {
+        record_id,
+        version,
+        readers,
+        wrapped_keys,
+    };
+    ctx.transact(d.record_registry, call).await?;
+    Ok(())
+}
+
 /// `key` wrapped for each reader, as `addRecord`/`wrapKeys` take them.
 pub fn wrap_for(
     key: &RecordKey,
