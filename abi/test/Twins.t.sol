@@ -176,16 +176,17 @@ contract TwinsTest {
     // ------------------------------------------------------------ AccessToken
 
     function test_grant_gives_access_to_that_pair_only() public {
+        uint256 r = _addRecord(bytes32(0));
         uint256 id = _grantAll(T0 + HOUR);
         require(id == 1 && token.totalMinted() == 1, "id");
         require(token.ownerOf(id) == DOCTOR && token.balanceOf(DOCTOR) == 1, "owner");
         require(token.locked(id), "locked");
         (address patient, address doctor, uint64 issued, uint64 expires, uint8 kind,) = token.grantInfo(id);
         require(patient == PATIENT && doctor == DOCTOR && issued == T0 && expires == T0 + HOUR && kind == 0, "info");
-        require(token.hasAccess(PATIENT, DOCTOR, 42), "granted");
-        require(!token.hasAccess(OTHER_PATIENT, DOCTOR, 42), "other patient");
-        require(!token.hasAccess(PATIENT, PENDING_DOCTOR, 42), "other doctor");
-        require(token.hasAccess(PATIENT, PATIENT, 42), "self");
+        require(token.hasAccess(PATIENT, DOCTOR, r), "granted");
+        require(!token.hasAccess(OTHER_PATIENT, DOCTOR, r), "other patient");
+        require(!token.hasAccess(PATIENT, PENDING_DOCTOR, r), "other doctor");
+        require(token.hasAccess(PATIENT, PATIENT, r), "self");
 
         vm.prank(DOCTOR);
         vm.expectRevert(abi.encodeWithSelector(IAccessToken.TokenLocked.selector, id));
@@ -194,10 +195,10 @@ contract TwinsTest {
         // Suspension stops the grant at once; reinstatement restores it.
         vm.prank(VERIFIER);
         registry.suspendDoctor(DOCTOR);
-        require(!token.hasAccess(PATIENT, DOCTOR, 42), "suspended");
+        require(!token.hasAccess(PATIENT, DOCTOR, r), "suspended");
         vm.prank(VERIFIER);
         registry.verifyDoctor(DOCTOR);
-        require(token.hasAccess(PATIENT, DOCTOR, 42), "reinstated");
+        require(token.hasAccess(PATIENT, DOCTOR, r), "reinstated");
     }
 
     function test_grant_checks_in_the_rust_order() public {
@@ -228,6 +229,7 @@ contract TwinsTest {
 
     function test_expiry_is_exclusive() public {
         uint64 expiry = T0 + 100;
+        _addRecord(bytes32(0));
         _grantAll(expiry);
         vm.warp(expiry - 1);
         require(token.hasAccess(PATIENT, DOCTOR, 1), "before expiry");
@@ -237,6 +239,9 @@ contract TwinsTest {
     }
 
     function test_listed_records_are_deduplicated_and_scoped() public {
+        for (uint256 i; i < 7; ++i) {
+            _addRecord(bytes32(0));
+        }
         uint256[] memory ids = new uint256[](3);
         (ids[0], ids[1], ids[2]) = (5, 5, 6);
         uint256 id = _grant(DOCTOR, T0 + HOUR, 1, bytes32(0), ids);
@@ -279,7 +284,19 @@ contract TwinsTest {
         vm.expectRevert(abi.encodeWithSelector(IAccessToken.TooManyGrants.selector, PATIENT, DOCTOR));
         token.grant(DOCTOR, T0 + HOUR, 0, bytes32(0), new uint256[](0));
         vm.warp(T0 + 2 * HOUR);
+        vm.recordLogs();
         uint256 fresh = _grantAll(T0 + 3 * HOUR);
+        // Each pruned grant says it ended, so that an indexer drops it.
+        Log[] memory logs = vm.getRecordedLogs();
+        uint256 ended;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics[0] != IAccessToken.AccessRevoked.selector) continue;
+            ++ended;
+            require(uint256(logs[i].topics[1]) == ended, "in list order");
+            require(address(uint160(uint256(logs[i].topics[2]))) == PATIENT, "patient");
+            require(address(uint160(uint256(logs[i].topics[3]))) == DOCTOR, "doctor");
+        }
+        require(ended == 7, "seven AccessRevoked");
         uint256[] memory left = token.tokensOf(PATIENT, DOCTOR);
         require(fresh == 9 && left.length == 2 && left[0] == live && left[1] == fresh, "pruned");
         require(token.balanceOf(DOCTOR) == 2, "burnt");
@@ -287,13 +304,14 @@ contract TwinsTest {
 
     function test_emergency_access_opens_for_the_fixed_window() public {
         _nameCustodian(PATIENT, CUSTODIAN);
+        uint256 r = _addRecord(bytes32(0));
         vm.prank(DOCTOR);
         uint64 end = token.openEmergencyAccess(PATIENT, 1);
         require(end == T0 + 4 * HOUR && token.emergencyExpiry(PATIENT, DOCTOR) == end, "window");
-        require(token.hasAccess(PATIENT, DOCTOR, 999), "open");
+        require(token.hasAccess(PATIENT, DOCTOR, r), "open");
         vm.prank(PATIENT);
         token.closeEmergencyAccess(DOCTOR);
-        require(!token.hasAccess(PATIENT, DOCTOR, 999), "closed");
+        require(!token.hasAccess(PATIENT, DOCTOR, r), "closed");
 
         // The close barred the doctor on this patient; the patient lifts the bar.
         vm.prank(PATIENT);
@@ -301,15 +319,30 @@ contract TwinsTest {
         vm.prank(DOCTOR);
         token.openEmergencyAccess(PATIENT, 1);
         vm.warp(end - 1);
-        require(token.hasAccess(PATIENT, DOCTOR, 999), "still open");
+        require(token.hasAccess(PATIENT, DOCTOR, r), "still open");
         vm.warp(end);
-        require(!token.hasAccess(PATIENT, DOCTOR, 999), "over");
+        require(!token.hasAccess(PATIENT, DOCTOR, r), "over");
         vm.prank(PATIENT);
         vm.expectRevert(abi.encodeWithSelector(IAccessToken.NoEmergencyAccess.selector, PATIENT, DOCTOR));
         token.closeEmergencyAccess(DOCTOR);
         vm.prank(PENDING_DOCTOR);
         vm.expectRevert(abi.encodeWithSelector(IAccessToken.DoctorNotVerified.selector, PENDING_DOCTOR));
         token.openEmergencyAccess(PATIENT, 1);
+    }
+
+    function test_has_access_never_opens_another_patients_record() public {
+        uint256 mine = _addRecord(CAT_LAB);
+        address[] memory readers = _addrs(OTHER_PATIENT);
+        vm.prank(OTHER_PATIENT);
+        uint256 theirs = records.addRecord(hex"01551220aabbccdd", bytes32(uint256(1)), CAT_LAB, readers, _keys(new bytes(80)));
+        _grantAll(T0 + HOUR);
+        _grant(DOCTOR, T0 + HOUR, 1, bytes32(0), _ids(mine, theirs));
+        _grant(DOCTOR, T0 + HOUR, 2, CAT_LAB, new uint256[](0));
+        require(token.hasAccess(PATIENT, DOCTOR, mine), "own record");
+        require(!token.hasAccess(PATIENT, DOCTOR, theirs), "another patient's record");
+        require(!token.hasAccess(PATIENT, DOCTOR, theirs + 1), "no such record");
+        require(!token.hasAccess(PATIENT, PATIENT, theirs), "a patient reading another's");
+        require(token.hasAccess(OTHER_PATIENT, OTHER_PATIENT, theirs), "its own");
     }
 
     function test_link_is_once_and_the_registry_owners() public {
@@ -331,7 +364,8 @@ contract TwinsTest {
         vm.expectRevert(abi.encodeWithSelector(IAccessToken.RegistryUnavailable.selector, STRANGER));
         orphan.linkRecordRegistry(address(records));
         require(!orphan.hasAccess(PATIENT, DOCTOR, 1), "fails closed");
-        require(orphan.hasAccess(PATIENT, PATIENT, 1), "self needs no registry");
+        require(!orphan.hasAccess(PATIENT, PATIENT, 1), "nor self: no RecordRegistry says whose");
+        require(orphan.checkAccess(PATIENT, PATIENT, 1, bytes32(0)), "RecordRegistry's own question");
     }
 
     // ------------------------------------------------------------ RecordRegistry
@@ -906,6 +940,7 @@ contract TwinsTest {
 
     function test_a_pause_stops_new_grants_and_windows_only() public {
         _nameCustodian(PATIENT, CUSTODIAN);
+        _addRecord(bytes32(0));
         uint256 id = _grantAll(T0 + HOUR);
         _open(DOCTOR, PATIENT);
         vm.prank(OWNER);

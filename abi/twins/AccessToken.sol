@@ -186,12 +186,14 @@ contract AccessToken is IAccessToken {
 
     // ------------------------------------------------------------ access checks
 
-    /// Never reverts; a category scope is resolved through the linked RecordRegistry.
+    /// Never reverts; the linked RecordRegistry says whose the record is and, for a
+    /// category scope, its category. False while none is linked.
     function hasAccess(address patient, address doctor, uint256 record_id) external view returns (bool) {
         return _access(patient, doctor, record_id, false, bytes32(0));
     }
 
-    /// For a caller that already knows the record's category (RecordRegistry). Never reverts.
+    /// For a caller that already knows the record's patient and category
+    /// (RecordRegistry), which it vouches for. Never reverts.
     function checkAccess(address patient, address doctor, uint256 record_id, bytes32 category)
         external
         view
@@ -391,12 +393,16 @@ contract AccessToken is IAccessToken {
         _burn(doctor, tokenId);
     }
 
-    /// Burns the pair's expired grants, in list order. No AccessRevoked: nobody revoked them.
+    /// Burns the pair's expired grants, in list order, each with AccessRevoked so
+    /// that an indexer drops it.
     function _pruneExpired(address patient, address doctor) internal {
         uint256[] memory ids = _pairTokens[patient][doctor];
         for (uint256 i; i < ids.length;) {
             // The list is snapshotted first, so removals cannot skip an entry.
-            if (_grants[ids[i]].expiresAt <= block.timestamp) _removeGrant(patient, doctor, ids[i]);
+            if (_grants[ids[i]].expiresAt <= block.timestamp) {
+                _removeGrant(patient, doctor, ids[i]);
+                emit AccessRevoked(ids[i], patient, doctor);
+            }
             unchecked {
                 ++i;
             }
@@ -464,8 +470,9 @@ contract AccessToken is IAccessToken {
         returns (bool)
     {
         if (patient == address(0) || doctor == address(0)) return false;
-        if (patient == doctor) return true;
-        bool covered = _emergency[patient][doctor] > block.timestamp;
+        // `known` also says the caller vouched for the record's patient.
+        bool vouched = known;
+        bool covered = patient == doctor || _emergency[patient][doctor] > block.timestamp;
         if (!covered) {
             uint256[] storage ids = _pairTokens[patient][doctor];
             uint256 len = ids.length;
@@ -493,9 +500,21 @@ contract AccessToken is IAccessToken {
             }
         }
         if (!covered) return false;
-        // Verification is asked last: it is the one external call.
+        // A grant from one patient must not open another patient's record.
+        if (!vouched && _ownerOfRecord(recordId) != patient) return false;
+        if (patient == doctor) return true;
         (bool ok, bool verified) = _tryRegistry(doctor, true);
         return ok && verified;
+    }
+
+    /// The patient a record belongs to; zero when unknown, unlinked or not
+    /// answered with a well-formed address (where the Rust decode fails).
+    function _ownerOfRecord(uint256 recordId) internal view returns (address) {
+        address records = _recordRegistry;
+        if (records == address(0)) return address(0);
+        (bool ok, bytes32 word) = staticWord(records, abi.encodeCall(IRecordRegistryView.recordOwner, (recordId)));
+        if (!ok || uint256(word) >> 160 != 0) return address(0);
+        return address(uint160(uint256(word)));
     }
 
     /// The category of a record; zero when unknown, unlinked or not answered.

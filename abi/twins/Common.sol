@@ -25,8 +25,10 @@ interface IAccessTokenView {
     function hasEmergencyAccess(address patient, address doctor) external view returns (bool);
 }
 
-/// The view of RecordRegistry that AccessToken asks to resolve a category scope.
+/// The views of RecordRegistry that AccessToken.hasAccess asks: whose a record is,
+/// and its category when a category scope must be resolved.
 interface IRecordRegistryView {
+    function recordOwner(uint256 recordId) external view returns (address);
     function recordCategory(uint256 recordId) external view returns (bytes32);
 }
 

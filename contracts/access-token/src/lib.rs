@@ -53,7 +53,8 @@ sol! {
         bytes32 category,
         uint256[] recordIds
     );
-    /// A patient revoked a grant; the token is burnt.
+    /// A grant ended before its token was burnt: the patient revoked it, or it had
+    /// expired and a new grant to the same doctor cleared it away.
     event AccessRevoked(uint256 indexed tokenId, address indexed patient, address indexed doctor);
     /// The RecordRegistry used to resolve category scopes was linked (once).
     event RecordRegistryLinked(address recordRegistry);
@@ -170,8 +171,8 @@ impl AccessToken {
         Ok(())
     }
 
-    /// Links the RecordRegistry whose categories resolve category scopes in
-    /// `hasAccess`. Once only: deployment wires the three contracts, then the link
+    /// Links the RecordRegistry that `hasAccess` asks whose a record is and, for
+    /// category scopes, its category. Once only: deployment wires the three contracts, then the link
     /// is frozen.
     ///
     /// # Errors
@@ -218,7 +219,8 @@ impl AccessToken {
     /// # Events
     /// `Transfer(0, doctor, id)`, `Locked(id)`, `AccessGranted(...)`. When the pair
     /// already holds 8 grants, its expired ones are burnt first, each with
-    /// `Transfer(doctor, 0, id)` (no `AccessRevoked`: nobody revoked them).
+    /// `Transfer(doctor, 0, id)` and `AccessRevoked(id, patient, doctor)`, so that
+    /// an indexer following the events never keeps a burnt token.
     pub fn grant(
         &mut self,
         doctor: Address,
@@ -430,16 +432,21 @@ impl AccessToken {
 
     // ------------------------------------------------------------ access checks
 
-    /// Whether `doctor` may read `record_id` of `patient` now: it is the patient,
-    /// or it is verified and holds an open emergency window or a live grant whose
-    /// scope covers the record. A category scope is resolved through the linked
-    /// RecordRegistry. Never reverts.
+    /// Whether `doctor` may read `record_id` of `patient` now: the linked
+    /// RecordRegistry says the record is `patient`'s, and `doctor` is the patient,
+    /// or is verified and holds an open emergency window or a live grant whose
+    /// scope covers the record. A category scope is resolved through the same
+    /// registry. False while no RecordRegistry is linked or it cannot be asked.
+    /// Never reverts.
     pub fn has_access(&self, patient: Address, doctor: Address, record_id: U256) -> bool {
         self.access(patient, doctor, record_id, None)
     }
 
-    /// `hasAccess` for a caller that already knows the record's category (the
-    /// RecordRegistry itself, which cannot be re-entered). Never reverts.
+    /// `hasAccess` for a caller that already knows the record's patient and
+    /// category (the RecordRegistry itself, which cannot be re-entered): the
+    /// answer holds only if `record_id` is `patient`'s and has `category`, which
+    /// this call takes on the caller's word. Other callers ask `hasAccess`.
+    /// Never reverts.
     pub fn check_access(
         &self,
         patient: Address,
@@ -695,6 +702,11 @@ impl AccessToken {
             .collect();
         for id in expired {
             self.remove_grant(patient, doctor, id)?;
+            self.vm().log(AccessRevoked {
+                tokenId: id,
+                patient,
+                doctor,
+            });
         }
         Ok(())
     }
@@ -746,16 +758,14 @@ impl AccessToken {
         patient: Address,
         doctor: Address,
         record_id: U256,
-        mut category: Option<B256>,
+        known_category: Option<B256>,
     ) -> bool {
         if patient.is_zero() || doctor.is_zero() {
             return false;
         }
-        if patient == doctor {
-            return true;
-        }
         let now = self.vm().block_timestamp();
-        let mut covered = self.emergency.window(patient, doctor) > now;
+        let mut category = known_category;
+        let mut covered = patient == doctor || self.emergency.window(patient, doctor) > now;
         if !covered {
             let outer = self.pair_tokens.get(patient);
             let ids = outer.get(doctor);
@@ -780,8 +790,23 @@ impl AccessToken {
                 }
             }
         }
-        // Verification is asked last: it is the one external call.
-        covered && self.registry_says(doctor, true).unwrap_or(false)
+        // A grant from one patient must not open another patient's record, so
+        // `hasAccess` asks whose it is; `checkAccess`'s caller has vouched.
+        // The external calls come last, only for a covered record.
+        covered
+            && (known_category.is_some() || self.owner_of_record(record_id) == patient)
+            && (patient == doctor || self.registry_says(doctor, true).unwrap_or(false))
+    }
+
+    /// The patient a record belongs to, zero when unknown, unlinked or unanswerable.
+    fn owner_of_record(&self, record_id: U256) -> Address {
+        let records = self.record_registry.get();
+        if records.is_zero() {
+            return Address::ZERO;
+        }
+        IRecordRegistry::new(records)
+            .record_owner(self.vm(), Call::new(), record_id)
+            .unwrap_or_default()
     }
 
     /// The category of a record, zero when unknown or unlinked.

@@ -3,8 +3,8 @@
 //! state each call leaves behind, and the router's handling of raw (and
 //! malformed) calldata.
 //!
-//! No RecordRegistry is deployed here (its tests live with it): category scopes
-//! are checked through `checkAccess`, which takes the category directly.
+//! No RecordRegistry is deployed here (its tests live with it): a record book
+//! answers its two views from a fixed table (see [`record_book`]).
 
 use super::*;
 use crate::erc721::{Locked, Transfer};
@@ -34,6 +34,15 @@ const REGISTRY: Address = addr(0xa1);
 const TOKEN: Address = addr(0xa2);
 /// An address where no contract lives (stands in for a RecordRegistry).
 const NO_CODE: Address = addr(0xa3);
+/// Where the [`record_book`] stand-in for RecordRegistry lives.
+const RECORD_BOOK: Address = addr(0xa5);
+/// The first record id of `OTHER_PATIENT` in the record book; ids below it are
+/// `PATIENT`'s, ids from twice it nobody's.
+const OTHER_PATIENTS_RECORDS: u64 = 100_000;
+/// Records 700 to 799 of `PATIENT` are lab results, 800 to 899 X-rays; the rest
+/// have no category.
+const LAB_RECORDS: std::ops::Range<u64> = 700..800;
+const XRAY_RECORDS: std::ops::Range<u64> = 800..900;
 const CAT_LAB: B256 = B256::repeat_byte(0x1a);
 const CAT_XRAY: B256 = B256::repeat_byte(0x2b);
 const HOUR: u64 = 3600;
@@ -64,11 +73,51 @@ struct Fixture {
     token: AccessToken,
 }
 
+/// A stand-in for RecordRegistry's `recordOwner` and `recordCategory` views,
+/// answering from the fixed table the constants above describe.
+fn record_book(calldata: Vec<u8>, _vm: stylus_sdk::host::VM) -> stylus_sdk::ArbResult {
+    mod r {
+        alloy_sol_types::sol! {
+            function recordOwner(uint256 record_id) external view returns (address);
+            function recordCategory(uint256 record_id) external view returns (bytes32);
+        }
+    }
+    let n = |id: U256| u64::try_from(id).unwrap_or(u64::MAX);
+    let owner = |id: u64| match id {
+        1..OTHER_PATIENTS_RECORDS => PATIENT,
+        OTHER_PATIENTS_RECORDS..200_000 => OTHER_PATIENT,
+        _ => Address::ZERO,
+    };
+    if let Ok(c) = r::recordOwnerCall::abi_decode(&calldata) {
+        return Ok(owner(n(c.record_id)).abi_encode());
+    }
+    if let Ok(c) = r::recordCategoryCall::abi_decode(&calldata) {
+        let id = n(c.record_id);
+        let category = match id {
+            _ if LAB_RECORDS.contains(&id) => CAT_LAB,
+            _ if XRAY_RECORDS.contains(&id) => CAT_XRAY,
+            _ => B256::ZERO,
+        };
+        return Ok(category.abi_encode());
+    }
+    Err(vec![])
+}
+
+/// [`unlinked_fixture`] with the [`record_book`] linked as its RecordRegistry.
+fn fixture() -> Fixture {
+    let mut f = unlinked_fixture();
+    f.chain.place(RECORD_BOOK, record_book);
+    f.send(OWNER, |t| t.link_record_registry(RECORD_BOOK))
+        .unwrap();
+    f.chain.take_logs();
+    f
+}
+
 /// PatientRegistry and AccessToken deployed as a deployment does it (the
 /// constructors run through the router), with two patients who both name
 /// `CUSTODIAN` as their emergency custodian, two verified doctors and one
-/// pending doctor. Logs cleared.
-fn fixture() -> Fixture {
+/// pending doctor; no RecordRegistry linked. Logs cleared.
+fn unlinked_fixture() -> Fixture {
     let chain = Chain::new();
     let registry: PatientRegistry = chain.deploy(
         REGISTRY,
@@ -278,7 +327,7 @@ fn topic0s(logs: &[Log]) -> Vec<B256> {
 
 #[test]
 fn constructor_binds_the_patient_registry() {
-    let f = fixture();
+    let f = unlinked_fixture();
     assert_eq!(f.token.patient_registry(), REGISTRY);
     assert_eq!(f.token.record_registry(), Address::ZERO);
     assert_eq!(f.token.total_minted(), U256::ZERO);
@@ -317,7 +366,7 @@ fn constructor_cannot_run_a_second_time() {
 
 #[test]
 fn link_record_registry_links_once_and_logs() {
-    let mut f = fixture();
+    let mut f = unlinked_fixture();
     f.send(OWNER, |t| t.link_record_registry(NO_CODE)).unwrap();
     assert_eq!(f.token.record_registry(), NO_CODE);
     assert_eq!(
@@ -328,7 +377,7 @@ fn link_record_registry_links_once_and_logs() {
 
 #[test]
 fn link_record_registry_rejects_zero() {
-    let mut f = fixture();
+    let mut f = unlinked_fixture();
     let err = f
         .send(OWNER, |t| t.link_record_registry(Address::ZERO))
         .unwrap_err();
@@ -338,7 +387,7 @@ fn link_record_registry_rejects_zero() {
 
 #[test]
 fn link_record_registry_is_the_registry_owners_alone() {
-    let mut f = fixture();
+    let mut f = unlinked_fixture();
     for caller in [STRANGER, VERIFIER, PATIENT] {
         let err = f
             .send(caller, |t| t.link_record_registry(NO_CODE))
@@ -351,7 +400,7 @@ fn link_record_registry_is_the_registry_owners_alone() {
 
 #[test]
 fn link_record_registry_follows_a_registry_ownership_handover() {
-    let mut f = fixture();
+    let mut f = unlinked_fixture();
     f.on_registry(OWNER, |r| r.transfer_ownership(STRANGER))
         .unwrap();
     f.on_registry(STRANGER, |r| r.accept_ownership()).unwrap();
@@ -366,7 +415,7 @@ fn link_record_registry_follows_a_registry_ownership_handover() {
 
 #[test]
 fn link_record_registry_twice_reverts() {
-    let mut f = fixture();
+    let mut f = unlinked_fixture();
     f.send(OWNER, |t| t.link_record_registry(NO_CODE)).unwrap();
     f.logs();
     let err = f
@@ -641,9 +690,17 @@ fn a_full_pair_burns_its_expired_grants_to_make_room() {
         .collect();
     assert_eq!(burnt.len(), MAX_GRANTS_PER_PAIR - 1);
     assert!(burnt.iter().all(|t| *t < live));
-    assert!(
-        events::<AccessRevoked>(&logs).is_empty(),
-        "expiry is not a revocation"
+    // Each burnt grant says so, so that an indexer drops it.
+    let ended: Vec<(U256, Address, Address)> = events::<AccessRevoked>(&logs)
+        .into_iter()
+        .map(|r| (r.tokenId, r.patient, r.doctor))
+        .collect();
+    assert_eq!(
+        ended,
+        burnt
+            .iter()
+            .map(|t| (*t, PATIENT, DOCTOR))
+            .collect::<Vec<_>>()
     );
     let mut left = f.token.tokens_of(PATIENT, DOCTOR);
     left.sort();
@@ -863,21 +920,63 @@ fn a_category_grant_covers_records_of_that_category_through_check_access() {
 }
 
 #[test]
-fn has_access_with_a_category_grant_is_false_while_no_record_registry_is_linked() {
+fn has_access_resolves_a_category_grant_through_the_record_registry() {
     let mut f = fixture();
     f.grant_category(CAT_LAB);
+    assert!(f.doctor_reads(LAB_RECORDS.start));
+    assert!(f.doctor_reads(LAB_RECORDS.end - 1));
+    assert!(!f.doctor_reads(XRAY_RECORDS.start));
+    // A record without a category matches no category grant.
     assert!(!f.doctor_reads(1));
 }
 
 #[test]
-fn has_access_with_a_category_grant_is_false_when_the_record_registry_has_no_code() {
+fn has_access_never_opens_another_patients_record() {
     let mut f = fixture();
-    f.send(OWNER, |t| t.link_record_registry(NO_CODE)).unwrap();
+    let other = OTHER_PATIENTS_RECORDS;
+    // Every kind of scope PATIENT can give, naming OTHER_PATIENT's record too.
+    f.grant_all(DOCTOR);
+    f.grant_records(ids([1, other]));
+    f.grant_category(CAT_LAB);
+    assert!(f.doctor_reads(1));
+    assert!(
+        !f.doctor_reads(other),
+        "PATIENT's grant, OTHER_PATIENT's record"
+    );
+    assert!(!f.token.has_access(OTHER_PATIENT, DOCTOR, id(other)));
+    // Nor a record nobody holds, nor a patient reading another's record.
+    assert!(!f.doctor_reads(2 * other));
+    assert!(!f.token.has_access(PATIENT, PATIENT, id(other)));
+    assert!(f.token.has_access(OTHER_PATIENT, OTHER_PATIENT, id(other)));
+}
+
+#[test]
+fn has_access_never_opens_another_patients_record_in_an_emergency() {
+    let mut f = fixture();
+    f.open(DOCTOR, PATIENT).unwrap();
+    assert!(f.doctor_reads(1));
+    assert!(!f.doctor_reads(OTHER_PATIENTS_RECORDS));
+}
+
+#[test]
+fn has_access_is_false_while_no_record_registry_is_linked() {
+    let mut f = unlinked_fixture();
+    f.grant_all(DOCTOR);
     f.grant_category(CAT_LAB);
     assert!(!f.doctor_reads(1));
-    // A second grant of another kind is still found after the category miss.
+    assert!(!f.token.has_access(PATIENT, PATIENT, id(1)));
+    // The RecordRegistry's own question, which vouches for the record, still holds.
+    assert!(f.token.check_access(PATIENT, DOCTOR, id(1), CAT_LAB));
+}
+
+#[test]
+fn has_access_is_false_when_the_record_registry_has_no_code() {
+    let mut f = unlinked_fixture();
+    f.send(OWNER, |t| t.link_record_registry(NO_CODE)).unwrap();
+    f.grant_category(CAT_LAB);
     f.grant_records(ids([1]));
-    assert!(f.doctor_reads(1));
+    assert!(!f.doctor_reads(1), "fails closed");
+    assert!(!f.token.has_access(PATIENT, PATIENT, id(1)));
 }
 
 #[test]
@@ -928,8 +1027,8 @@ fn has_access_is_false_when_the_registry_cannot_be_asked() {
     let (_chain, token) = token_without_registry();
     assert!(!token.has_access(PATIENT, DOCTOR, id(1)));
     assert!(!token.check_access(PATIENT, DOCTOR, id(1), CAT_LAB));
-    // The patient-is-reader shortcut needs no registry.
-    assert!(token.has_access(PATIENT, PATIENT, id(1)));
+    // The patient reading its own record, as RecordRegistry asks it, needs no registry.
+    assert!(token.check_access(PATIENT, PATIENT, id(1), CAT_LAB));
 }
 
 // ---------------------------------------------------------------- emergency access
@@ -1971,6 +2070,7 @@ mod abi {
             error InvalidEmergencyLimit(uint8 limit);
             error EnforcedPause();
             error NotRegistryOwner(address account);
+            error AlreadyLinked(address recordRegistry);
         }
     }
 }
@@ -2201,15 +2301,14 @@ fn calldata_routes_to_every_function() {
         Ok(EMERGENCY_WINDOW_SECS)
     );
 
-    call(
-        &f,
-        OWNER,
-        I::linkRecordRegistryCall {
-            recordRegistry: NO_CODE,
-        },
-    )
-    .unwrap();
-    assert_eq!(call(&f, STRANGER, I::recordRegistryCall {}), Ok(NO_CODE));
+    assert!(matches!(
+        revert(&f, OWNER, I::linkRecordRegistryCall { recordRegistry: NO_CODE }),
+        I::IAccessTokenErrors::AlreadyLinked(ref e) if e.recordRegistry == RECORD_BOOK
+    ));
+    assert_eq!(
+        call(&f, STRANGER, I::recordRegistryCall {}),
+        Ok(RECORD_BOOK)
+    );
     assert_eq!(call(&f, STRANGER, I::patientRegistryCall {}), Ok(REGISTRY));
     assert_eq!(
         call(&f, STRANGER, I::nameCall {}),

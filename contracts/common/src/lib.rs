@@ -30,8 +30,10 @@ sol_interface! {
         function hasEmergencyAccess(address patient, address doctor) external view returns (bool);
     }
 
-    /// The view of RecordRegistry that AccessToken asks to resolve a category scope.
+    /// The views of RecordRegistry that `AccessToken.hasAccess` asks: whose record
+    /// it is, and its category when a category scope must be resolved.
     interface IRecordRegistry {
+        function recordOwner(uint256 record_id) external view returns (address);
         function recordCategory(uint256 record_id) external view returns (bytes32);
     }
 }

@@ -719,6 +719,15 @@ impl World {
                     let patient = self.model.records[record as usize - 1].0;
                     let has = self.token.has_access(patient, reader, U256::from(record));
                     assert_eq!(has, expect, "hasAccess({patient}, {reader}, {record})");
+                    // Whatever another patient gave the reader, it opens only its own records.
+                    let other = account((probe % usize::from(ACCOUNTS)) as u8);
+                    if other != patient {
+                        let has = self.token.has_access(other, reader, U256::from(record));
+                        assert!(
+                            !has,
+                            "hasAccess({other}, {reader}, {record}) on {patient}'s"
+                        );
+                    }
                 }
                 if full || (record, reader) == (1 + probe as u64 % (n + 1), readers[probe % 7]) {
                     self.check_own_key(reader, record);

@@ -89,11 +89,16 @@ impl Chain {
     where
         C: for<'a> From<&'a ChainHost>,
     {
+        self.place(address, entry);
+        C::from(&self.host(address))
+    }
+
+    /// Places code at `address` without a typed handle: a hand-written `entry`
+    /// stands in for a contract whose own tests live elsewhere.
+    pub fn place(&self, address: Address, entry: Entry) {
         let mut s = self.state.borrow_mut();
         s.contracts.insert(address, entry);
         s.storage.entry(address).or_default();
-        drop(s);
-        C::from(&self.host(address))
     }
 
     /// The host a contract at `address` sees.

@@ -353,3 +353,95 @@ fn the_owner_cannot_make_itself_a_verifier() {
     let err = owner.fails(&["verifier", "add", &owner.addr()]);
     assert!(err.contains("one account cannot do both"), "{err}");
 }
+
+// ---------------------------------------------------------------- 4. smaller holes
+
+alloy::sol! {
+    function hasAccess(address patient, address doctor, uint256 recordId) external view returns (bool);
+}
+
+/// `AccessToken.hasAccess`, as an integrator's contract or client asks it.
+fn has_access(world: &World, patient: &User, reader: &User, record: &str) -> bool {
+    use alloy::sol_types::SolCall;
+    let call = hasAccessCall {
+        patient: patient.addr().parse().unwrap(),
+        doctor: reader.addr().parse().unwrap(),
+        recordId: record.parse().unwrap(),
+    };
+    let token = &world.contracts()[1];
+    let out = world.net.rpc(
+        "eth_call",
+        json!([{"to": token, "data": alloy::hex::encode_prefixed(call.abi_encode())}, "latest"]),
+    );
+    let bytes = alloy::hex::decode(out.as_str().unwrap()).unwrap();
+    hasAccessCall::abi_decode_returns(&bytes).unwrap()
+}
+
+/// A rogue doctor's sock-puppet patient grants it everything; an integrator
+/// that gates on `hasAccess(puppet, doctor, victim's record)` must hear no.
+#[test]
+fn a_grant_from_a_sock_puppet_patient_does_not_open_another_patients_record() {
+    let net = Net::start();
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::deploy(&net, dir.path());
+    let rogue = world.doctor("GMC-ROGUE");
+    let puppet = world.patient();
+    let victim = world.patient();
+    let theirs = add(&victim, "victim.txt", b"the victim's synthetic note\n");
+    let own = add(&puppet, "puppet.txt", b"the puppet's synthetic note\n");
+    puppet.json(&["grant", &rogue.addr(), "--expires", "30d"]);
+    puppet.json(&[
+        "grant",
+        &rogue.addr(),
+        "--expires",
+        "30d",
+        "--scope",
+        &format!("records:{own},{theirs}"),
+    ]);
+    assert!(
+        has_access(&world, &puppet, &rogue, &own),
+        "the puppet's own record"
+    );
+    assert!(
+        !has_access(&world, &puppet, &rogue, &theirs),
+        "the victim's record"
+    );
+    assert!(!has_access(&world, &puppet, &puppet, &theirs));
+    assert!(!has_access(&world, &victim, &rogue, &theirs));
+    assert!(has_access(&world, &victim, &victim, &theirs));
+    assert!(rogue.refused(&theirs));
+}
+
+/// Expired grants burnt to make room for a new one each say so on chain: the
+/// patient's and the doctor's lists show them ended, none vanishes or fails.
+#[test]
+fn an_expired_grant_burnt_for_a_new_one_is_reported_ended() {
+    let net = Net::start();
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::deploy(&net, dir.path());
+    let patient = world.patient();
+    let doctor = world.doctor("GMC-1");
+    for _ in 0..8 {
+        patient.json(&["grant", &doctor.addr(), "--expires", "1h"]);
+    }
+    net.advance(Duration::from_secs(2 * 3600));
+    patient.json(&["grant", &doctor.addr(), "--expires", "30d"]);
+    for (who, args) in [
+        (&patient, vec!["grants", "list"]),
+        (&doctor, vec!["grants", "list", "--received"]),
+    ] {
+        let rows = who.json(&args)["grants"].as_array().unwrap().clone();
+        let status: Vec<&str> = rows.iter().map(|r| r["status"].as_str().unwrap()).collect();
+        assert_eq!(status.len(), 9, "{rows:?}");
+        assert_eq!(
+            status.iter().filter(|s| **s == "expired").count(),
+            8,
+            "{status:?}"
+        );
+        assert_eq!(
+            status.iter().filter(|s| **s == "active").count(),
+            1,
+            "{status:?}"
+        );
+    }
+}

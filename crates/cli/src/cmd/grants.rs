@@ -10,7 +10,7 @@ use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
 use crate::output::{steps, Report};
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use serde_json::json;
 
 pub async fn grant(ctx: &Ctx, doctor: &str, scope: &str, expires: &str) -> Result<Report> {
@@ -230,7 +230,7 @@ pub struct GrantRow {
     pub issued_at: u64,
     pub expires_at: u64,
     pub scope_kind: u8,
-    pub category: alloy::primitives::B256,
+    pub category: B256,
     pub record_ids: Vec<U256>,
     pub status: &'static str,
 }
@@ -243,7 +243,11 @@ pub async fn grant_rows(
 ) -> Result<Vec<GrantRow>> {
     let now = ctx.chain_time().await?;
     let mut granted = Vec::new();
-    let mut revoked = Vec::new();
+    // Each ended token, with whether a grant to the same doctor in the same
+    // transaction ended it: AccessToken burns a pair's expired grants to make
+    // room for a new one, and says so with AccessRevoked.
+    let mut revoked: Vec<(U256, B256, Address)> = Vec::new();
+    let mut grant_txs = std::collections::HashSet::new();
     for e in token_events(ctx, d).await? {
         let mine = if received {
             e.actor == Some(who)
@@ -254,16 +258,33 @@ pub async fn grant_rows(
             continue;
         }
         match e.kind {
-            "AccessGranted" => granted.push(e),
-            "AccessRevoked" => revoked.extend(e.token_id),
+            "AccessGranted" => {
+                grant_txs.insert((e.tx, e.actor));
+                granted.push(e)
+            }
+            "AccessRevoked" => {
+                revoked.extend(e.token_id.map(|t| (t, e.tx, e.actor.unwrap_or_default())))
+            }
             _ => {}
         }
     }
+    let ended = |token: U256| {
+        revoked
+            .iter()
+            .find(|r| r.0 == token)
+            .map(|(_, tx, doctor)| {
+                if grant_txs.contains(&(*tx, Some(*doctor))) {
+                    "expired"
+                } else {
+                    "revoked"
+                }
+            })
+    };
     let mut rows = Vec::new();
     for e in granted {
         let token = e.token_id.unwrap_or_default();
         let (patient, doctor) = (e.patient.unwrap_or_default(), e.actor.unwrap_or_default());
-        let row = if revoked.contains(&token) {
+        let row = if let Some(status) = ended(token) {
             GrantRow {
                 token_id: token,
                 patient,
@@ -273,7 +294,7 @@ pub async fn grant_rows(
                 scope_kind: 0,
                 category: Default::default(),
                 record_ids: vec![],
-                status: "revoked",
+                status,
             }
         } else {
             let info = match ctx.token(d).grantInfo(token).call().await {
