@@ -5,6 +5,7 @@
 import type { Address } from "viem";
 import { reasonText } from "./emergency";
 import type { LedgerEvent } from "./ledger";
+import { prunedGrants } from "./readers";
 import { formatTime, same, shortAddress } from "./scope";
 
 export type AuditKind =
@@ -43,6 +44,7 @@ function doctorsOf(events: LedgerEvent[], patient: Address): Set<string> {
 export function auditTrail(events: LedgerEvent[], patient: Address): AuditRow[] {
   const rows: AuditRow[] = [];
   const doctors = doctorsOf(events, patient);
+  const pruned = prunedGrants(events);
   for (const e of events) {
     const base = { block: e.blockNumber, tx: e.tx };
     const a = e.args;
@@ -67,7 +69,12 @@ export function auditTrail(events: LedgerEvent[], patient: Address): AuditRow[] 
         break;
       }
       case "AccessRevoked":
-        rows.push({ ...base, kind: "revoke", who: a.doctor as Address, detail: `grant ${a.tokenId} revoked` });
+        rows.push({
+          ...base,
+          kind: "revoke",
+          who: a.doctor as Address,
+          detail: pruned.has(String(a.tokenId)) ? `grant ${a.tokenId} ended: expired, cleared by a new grant` : `grant ${a.tokenId} revoked`,
+        });
         break;
       case "EmergencyAccess":
         rows.push({

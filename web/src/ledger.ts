@@ -25,7 +25,7 @@ import { UserFacingError } from "./errors";
 import { EventLog } from "./eventlog";
 import { Kubo } from "./ipfs";
 import { openings, type Opening } from "./emergency";
-import { grantCovers, keyRecipients, openersWithoutGrant, unrevokedGrants, type DoctorFacts, type GrantTerms } from "./readers";
+import { grantCovers, keyRecipients, openersWithoutGrant, prunedGrants, unrevokedGrants, type DoctorFacts, type GrantTerms } from "./readers";
 import { ZERO32, same, scopeArgs, type CategoryCoder, type Scope } from "./scope";
 import * as vault from "./vault";
 import type { Eip1193 } from "./wallet";
@@ -80,7 +80,16 @@ export interface GrantRow {
   scopeKind: number;
   category: Hex;
   recordIds: bigint[];
-  status: "active" | "expired" | "revoked";
+  /** "burnt": the token is gone without a revocation this history shows
+   * (grantInfo reverts with ERC721NonexistentToken); ended all the same. */
+  status: GrantStatus;
+}
+
+export type GrantStatus = "active" | "expired" | "revoked" | "burnt";
+
+/** A grant's status as the tables show it. */
+export function grantStatusText(status: GrantStatus): string {
+  return status === "burnt" ? "ended (token burnt)" : status;
 }
 
 export interface DoctorRow {
@@ -511,11 +520,15 @@ export class Ledger {
     return this.send(this.cfg.accessToken, accessTokenAbi, "revoke", [tokenId]);
   }
 
-  /** Grants given by (or, with `received`, to) `who`, as the chain tells them now. */
+  /** Grants given by (or, with `received`, to) `who`, as the chain tells them now.
+   * A grant that ended and whose token is burnt is a row of its own: revoked by the
+   * patient, expired (cleared away by a later grant to the same doctor), or burnt
+   * without an event seen here; it never fails the whole list. */
   async grants(who: Address, received: boolean, events?: LedgerEvent[]): Promise<GrantRow[]> {
     const all = events ?? (await this.events());
     const now = await this.chainTime();
     const revoked = new Set(all.filter((e) => e.name === "AccessRevoked").map((e) => String(e.args.tokenId)));
+    const pruned = prunedGrants(all);
     const granted = all.filter((e) => e.name === "AccessGranted" && same(received ? e.args.doctor : e.args.patient, who));
     return Promise.all(
       granted.map(async (e): Promise<GrantRow> => {
@@ -529,13 +542,23 @@ export class Ledger {
           category: e.args.category as Hex,
           recordIds: [...((e.args.recordIds as bigint[]) ?? [])],
         };
-        if (revoked.has(String(tokenId))) return { ...base, issuedAt: 0n, status: "revoked" };
-        const info = await this.read<readonly [Address, Address, bigint, bigint, number, Hex]>(
-          this.cfg.accessToken,
-          accessTokenAbi,
-          "grantInfo",
-          [tokenId],
-        );
+        if (revoked.has(String(tokenId))) {
+          const cleared = pruned.has(String(tokenId)) && base.expiresAt <= now;
+          return { ...base, issuedAt: 0n, status: cleared ? "expired" : "revoked" };
+        }
+        let info: readonly [Address, Address, bigint, bigint, number, Hex];
+        try {
+          info = await this.read<readonly [Address, Address, bigint, bigint, number, Hex]>(
+            this.cfg.accessToken,
+            accessTokenAbi,
+            "grantInfo",
+            [tokenId],
+          );
+        } catch (err) {
+          // Burnt after the events read here (or by a deployment that logged no event).
+          if (revertName(err) === "ERC721NonexistentToken") return { ...base, issuedAt: 0n, status: "burnt" };
+          throw err;
+        }
         return { ...base, issuedAt: info[2], expiresAt: info[3], status: info[3] <= now ? "expired" : "active" };
       }),
     );

@@ -32,6 +32,27 @@ export function unrevokedGrants(events: LedgerEvent[], patient: Address): GrantT
     }));
 }
 
+/** Token ids whose `AccessRevoked` came from a new grant clearing the pair's expired
+ * grants (AccessToken prunes them, each with AccessRevoked, before the new grant's
+ * AccessGranted in the same transaction), not from the patient revoking them. */
+export function prunedGrants(events: LedgerEvent[]): Set<string> {
+  const grantsIn = new Map<string, LedgerEvent[]>();
+  for (const e of events) {
+    if (e.name !== "AccessGranted") continue;
+    const key = `${e.blockNumber}:${e.tx}`;
+    grantsIn.set(key, [...(grantsIn.get(key) ?? []), e]);
+  }
+  const out = new Set<string>();
+  for (const e of events) {
+    if (e.name !== "AccessRevoked") continue;
+    const regrant = (grantsIn.get(`${e.blockNumber}:${e.tx}`) ?? []).some(
+      (g) => g.logIndex > e.logIndex && same(g.args.patient, e.args.patient) && same(g.args.doctor, e.args.doctor),
+    );
+    if (regrant) out.add(String(e.args.tokenId));
+  }
+  return out;
+}
+
 /** Whether a grant covers record `id` of `category` at chain time `now`, as
  * AccessToken decides it (the doctor's verification aside). */
 export function grantCovers(g: GrantTerms, id: bigint, category: Hex, now: bigint): boolean {

@@ -359,14 +359,31 @@ pub enum CustodianCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum NotifyCmd {
-    /// Have a notifier email your notices to EMAIL (replaces an earlier address).
+    /// Have a notifier email your notices to EMAIL: it mails a code there, and
+    /// the address is yours once `notify confirm CODE` sends it back (an earlier
+    /// confirmed address keeps the notices until then).
     Register {
         email: String,
         /// The notifier's base URL.
         #[arg(long, env = "CARELEDGER_NOTIFIER_URL")]
         notifier: String,
     },
-    /// Stop a notifier's emails to you.
+    /// Confirm your new address with the code the notifier mailed to it.
+    Confirm {
+        /// The code from the mail (case, spaces and dashes do not matter).
+        code: String,
+        #[arg(long, env = "CARELEDGER_NOTIFIER_URL")]
+        notifier: String,
+    },
+    /// Whether a notifier has an address for you: none, pending (a code was
+    /// mailed) or confirmed. Never shows the address.
+    Status {
+        /// Defaults to the signing account.
+        account: Option<String>,
+        #[arg(long, env = "CARELEDGER_NOTIFIER_URL")]
+        notifier: String,
+    },
+    /// Stop a notifier's emails to you (removes the confirmed and any pending address).
     Remove {
         #[arg(long, env = "CARELEDGER_NOTIFIER_URL")]
         notifier: String,

@@ -166,6 +166,12 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         Command::Notify(NotifyCmd::Register { email, notifier }) => {
             cmd::notify::contact(&ctx, notifier, Some(email)).await?
         }
+        Command::Notify(NotifyCmd::Confirm { code, notifier }) => {
+            cmd::notify::confirm(&ctx, notifier, code).await?
+        }
+        Command::Notify(NotifyCmd::Status { account, notifier }) => {
+            cmd::notify::status(&ctx, notifier, account.as_deref()).await?
+        }
         Command::Notify(NotifyCmd::Remove { notifier }) => {
             cmd::notify::contact(&ctx, notifier, None).await?
         }

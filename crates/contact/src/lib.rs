@@ -1,6 +1,10 @@
 //! The notifier directory's requests: EIP-712 typed data an account signs to
 //! register or remove the email address its notices go to. The notifier checks
 //! them; the CLI (and any wallet, through `eth_signTypedData_v4`) signs them.
+//!
+//! A registration is a double opt-in: the notifier mails a confirmation code to
+//! the address, and [`ConfirmRequest`] (unsigned: the code proves the mailbox and
+//! is bound to the account) makes it the account's address for notices.
 
 use alloy_primitives::{Address, Bytes, Signature, B256};
 use alloy_sol_types::{eip712_domain, Eip712Domain, SolStruct};
@@ -56,6 +60,30 @@ pub struct RemoveRequest {
     pub nonce: u64,
     pub expiry: u64,
     pub signature: Bytes,
+}
+
+/// `POST /v1/contacts/confirm`: the code mailed to the address being registered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfirmRequest {
+    pub account: Address,
+    pub code: String,
+}
+
+/// The characters of a confirmation code: no I, L, O, 0 or 1, which read alike.
+pub const CODE_ALPHABET: &str = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+/// A confirmation code's length: 31^8, about 2^39.6 codes.
+pub const CODE_LENGTH: usize = 8;
+
+/// A code as typed (any case, with spaces or dashes) in its canonical form, or
+/// `None` if it cannot be a code at all.
+pub fn normalize_code(typed: &str) -> Option<String> {
+    let code: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (code.len() == CODE_LENGTH && code.chars().all(|c| CODE_ALPHABET.contains(c))).then_some(code)
 }
 
 impl RegisterRequest {
@@ -178,6 +206,37 @@ mod tests {
             hash.to_string(),
             "0xb10fab138d770846bf3d86bc85313718e5dad123c6deb0e8be246e048dbf5912"
         );
+    }
+
+    #[test]
+    fn codes_are_read_in_any_case_with_spaces_and_dashes() {
+        assert_eq!(normalize_code("abcd-efgh").as_deref(), Some("ABCDEFGH"));
+        assert_eq!(
+            normalize_code(" AB CD\tEF-GH ").as_deref(),
+            Some("ABCDEFGH")
+        );
+        assert_eq!(normalize_code("23456789").as_deref(), Some("23456789"));
+        for bad in [
+            "",
+            "ABCDEFG",
+            "ABCDEFGHJ",
+            "ABCDEFG0",
+            "ABCDEFGI",
+            "ABCDEFGÄ",
+            "ABCD_EFGH",
+        ] {
+            assert_eq!(normalize_code(bad), None, "{bad}");
+        }
+        assert_eq!(CODE_ALPHABET.len(), 31);
+        let req: ConfirmRequest = serde_json::from_str(
+            "{\"account\":\"0x0000000000000000000000000000000000000001\",\"code\":\"x\"}",
+        )
+        .unwrap();
+        assert_eq!(req.account, Address::with_last_byte(1));
+        assert!(serde_json::from_str::<ConfirmRequest>(
+            "{\"account\":\"0x0000000000000000000000000000000000000001\",\"code\":\"x\",\"more\":1}"
+        )
+        .is_err());
     }
 
     #[test]

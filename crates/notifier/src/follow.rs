@@ -10,7 +10,7 @@ use crate::health::Metrics;
 use crate::notice::{Notice, What};
 use crate::store::{Batch, Store};
 use alloy::eips::BlockNumberOrTag;
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder, RootProvider, WsConnect};
 use alloy::rpc::types::{Filter, Log};
 use alloy::sol_types::SolEvent;
@@ -183,6 +183,10 @@ impl Follower {
             .await
             .into_iter()
             .collect::<Result<_>>()?;
+        // Every log checked and decoded first: a revocation's words depend on
+        // the logs after it in its transaction (see link_replacements).
+        let mut places = Vec::with_capacity(logs.len());
+        let mut events = Vec::with_capacity(logs.len());
         for log in &logs {
             let (Some(number), Some(tx), Some(index)) =
                 (log.block_number, log.transaction_hash, log.log_index)
@@ -200,6 +204,11 @@ impl Follower {
             let Some(what) = self.decode(log) else {
                 continue;
             };
+            places.push((log, number, timestamp, index));
+            events.push((tx, what));
+        }
+        link_replacements(&mut events);
+        for ((log, number, timestamp, index), (tx, what)) in places.into_iter().zip(events) {
             self.metrics.events.fetch_add(1, Ordering::Relaxed);
             let notice = Notice {
                 chain_id: d.chain_id,
@@ -267,6 +276,7 @@ impl Follower {
                     token: e.tokenId,
                     patient: e.patient,
                     doctor: e.doctor,
+                    replaced_by: None,
                 })
         } else if from_token && topic == IAccessToken::EmergencyAccess::SIGNATURE_HASH {
             IAccessToken::EmergencyAccess::decode_log(&log.inner)
@@ -348,6 +358,45 @@ impl Follower {
     }
 }
 
+/// Marks each AccessRevoked whose transaction also holds an AccessGranted (from
+/// the token: decode reads no other) of another token for the same patient and
+/// doctor: `grant` burns the pair's expired tokens to make room for a new one,
+/// logging their AccessRevoked before the new AccessGranted, and a patient may
+/// batch a revoke with a new grant. Either way the doctor's old token ended and
+/// was cleared for the new one, which is no "access revoked by the patient".
+/// A transaction's logs are all in one block, so all in the same range.
+fn link_replacements(events: &mut [(B256, What)]) {
+    let grants: Vec<(B256, Address, Address, U256)> = events
+        .iter()
+        .filter_map(|(tx, what)| match what {
+            What::Granted {
+                token,
+                patient,
+                doctor,
+                ..
+            } => Some((*tx, *patient, *doctor, *token)),
+            _ => None,
+        })
+        .collect();
+    if grants.is_empty() {
+        return;
+    }
+    for (tx, what) in events.iter_mut() {
+        if let What::Revoked {
+            token,
+            patient,
+            doctor,
+            replaced_by,
+        } = what
+        {
+            *replaced_by = grants
+                .iter()
+                .find(|(t, p, d, new)| t == tx && p == patient && d == doctor && new != token)
+                .map(|(.., new)| *new);
+        }
+    }
+}
+
 /// Wakes `heads` on every new block from a WebSocket subscription; reconnects
 /// with backoff, and the poller covers the gaps.
 pub async fn subscribe_heads(
@@ -395,10 +444,10 @@ pub async fn subscribe_heads(
 #[cfg(test)]
 mod tests {
     //! The reorg path against a scripted JSON-RPC node (the devnode cannot
-    //! reorganise): a grant's block is replaced by another branch.
+    //! reorganise): a grant's block is replaced by another branch. And the
+    //! words of a revocation beside a new grant in one transaction.
 
     use super::*;
-    use alloy::primitives::{B256, U256};
     use alloy::sol_types::SolEvent;
     use serde_json::{json, Value};
     use std::io::{BufRead, BufReader, Read, Write};
@@ -408,11 +457,14 @@ mod tests {
     const PATIENT: Address = Address::repeat_byte(0x02);
     const DOCTOR: Address = Address::repeat_byte(0x03);
 
-    /// One branch: block hashes by number and (block, tx hash) of each grant.
+    /// One branch: block hashes by number, (block, tx hash) of each grant (its
+    /// token is its place in `grants`, from 1) and (block, tx hash, token) of
+    /// each revocation, logged before the grants of its block.
     #[derive(Clone)]
     struct Branch {
         hashes: Vec<B256>,
         grants: Vec<(u64, B256)>,
+        revokes: Vec<(u64, B256, u64)>,
     }
 
     fn block_json(n: u64, b: &Branch) -> Value {
@@ -445,12 +497,27 @@ mod tests {
             }
             "eth_getLogs" => {
                 let (from, to) = (num(&params[0]["fromBlock"]), num(&params[0]["toBlock"]));
-                let logs: Vec<Value> = b
-                    .grants
-                    .iter()
-                    .filter(|(n, _)| (from..=to).contains(n))
-                    .enumerate()
-                    .map(|(i, (n, tx))| {
+                let log = |n: u64, tx: B256, index: usize, data: alloy::primitives::LogData| {
+                    json!({
+                        "address": TOKEN, "topics": data.topics(), "data": data.data,
+                        "blockNumber": format!("{n:#x}"), "blockHash": b.hashes[n as usize],
+                        "transactionHash": tx, "transactionIndex": "0x0",
+                        "logIndex": format!("{index:#x}"), "removed": false,
+                    })
+                };
+                let mut logs = Vec::new();
+                for n in from..=to {
+                    let mut index = 0;
+                    for (_, tx, token) in b.revokes.iter().filter(|(m, ..)| *m == n) {
+                        let event = IAccessToken::AccessRevoked {
+                            tokenId: U256::from(*token),
+                            patient: PATIENT,
+                            doctor: DOCTOR,
+                        };
+                        logs.push(log(n, *tx, index, event.encode_log_data()));
+                        index += 1;
+                    }
+                    for (i, (_, tx)) in b.grants.iter().enumerate().filter(|(_, (m, _))| *m == n) {
                         let event = IAccessToken::AccessGranted {
                             tokenId: U256::from(i + 1),
                             patient: PATIENT,
@@ -460,15 +527,10 @@ mod tests {
                             category: B256::ZERO,
                             recordIds: vec![],
                         };
-                        let data = event.encode_log_data();
-                        json!({
-                            "address": TOKEN, "topics": data.topics(), "data": data.data,
-                            "blockNumber": format!("{n:#x}"), "blockHash": b.hashes[*n as usize],
-                            "transactionHash": tx, "transactionIndex": "0x0", "logIndex": "0x0",
-                            "removed": false,
-                        })
-                    })
-                    .collect();
+                        logs.push(log(n, *tx, index, event.encode_log_data()));
+                        index += 1;
+                    }
+                }
                 json!(logs)
             }
             other => panic!("unexpected {other}"),
@@ -513,29 +575,10 @@ mod tests {
         url
     }
 
-    #[tokio::test]
-    async fn a_reorged_grant_is_withdrawn_and_the_new_branch_mailed() {
-        let hashes = |tag: u8, n: usize| {
-            (0..n)
-                .map(|i| B256::repeat_byte(tag ^ i as u8))
-                .collect::<Vec<_>>()
-        };
-        // Branch A: blocks 0..=4, the grant in block 3.
-        let a = Branch {
-            hashes: hashes(0x10, 5),
-            grants: vec![(3, B256::repeat_byte(0xaa))],
-        };
-        let chain = Arc::new(Mutex::new(a.clone()));
-        let url = serve(chain.clone());
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(&dir.path().join("n.sqlite")).unwrap());
-        store
-            .set_contact(DOCTOR, Some("d@example.org"), 0, 1)
-            .unwrap()
-            .unwrap();
-        let follower = Follower {
+    fn follower(url: &str, store: Arc<Store>) -> Follower {
+        Follower {
             provider: RootProvider::new_http(url.parse().unwrap()),
-            store: store.clone(),
+            store,
             metrics: Arc::new(Metrics::default()),
             deployment: Deployment {
                 chain_id: 1,
@@ -547,7 +590,124 @@ mod tests {
             confirmations: 0,
             window: 1,
             mailer: Arc::new(Notify::new()),
+        }
+    }
+
+    #[test]
+    fn a_revocation_beside_a_new_grant_of_the_same_pair_is_a_replacement() {
+        let granted = |token: u64, patient, doctor| What::Granted {
+            token: U256::from(token),
+            patient,
+            doctor,
+            expires_at: 9,
+            scope_kind: 0,
+            records: 0,
         };
+        let revoked = |token: u64, patient, doctor| What::Revoked {
+            token: U256::from(token),
+            patient,
+            doctor,
+            replaced_by: None,
+        };
+        let (a, b, c) = (
+            B256::repeat_byte(0x0a),
+            B256::repeat_byte(0x0b),
+            B256::repeat_byte(0x0c),
+        );
+        let (other_doctor, other_patient) = (Address::repeat_byte(9), Address::repeat_byte(8));
+        let mut events = vec![
+            // Pruned by the grant after it, in the same transaction.
+            (a, revoked(1, PATIENT, DOCTOR)),
+            (a, revoked(2, PATIENT, other_doctor)),
+            (a, granted(3, PATIENT, DOCTOR)),
+            // Another transaction: a revocation, whatever else is in the range.
+            (b, revoked(4, PATIENT, DOCTOR)),
+            (b, granted(5, other_patient, DOCTOR)),
+            // A grant, then the revocation of another token, batched.
+            (c, granted(6, PATIENT, DOCTOR)),
+            (c, revoked(5, PATIENT, DOCTOR)),
+            // A token revoked in the transaction that granted it: no replacement.
+            (c, revoked(6, PATIENT, DOCTOR)),
+        ];
+        link_replacements(&mut events);
+        let replaced: Vec<_> = events
+            .iter()
+            .filter_map(|(_, w)| match w {
+                What::Revoked { replaced_by, .. } => Some(replaced_by.map(|t| t.to::<u64>())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(replaced, vec![Some(3), None, None, Some(6), None]);
+    }
+
+    /// Through eth_getLogs: the token burnt inside `grant` is mailed as cleared
+    /// for the new one; a revocation in a transaction of its own stays a
+    /// revocation.
+    #[tokio::test]
+    async fn an_expired_token_pruned_by_a_grant_is_mailed_as_replaced() {
+        let (prune, plain) = (B256::repeat_byte(0xcc), B256::repeat_byte(0xdd));
+        let branch = Branch {
+            hashes: (0..4).map(|i| B256::repeat_byte(0x30 + i)).collect(),
+            // Token 1 granted in block 1; token 2 in block 2, pruning token 7.
+            grants: vec![(1, B256::repeat_byte(0xbb)), (2, prune)],
+            revokes: vec![(2, prune, 7), (3, plain, 2)],
+        };
+        let url = serve(Arc::new(Mutex::new(branch)));
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("n.sqlite")).unwrap());
+        store.confirm_for_tests(DOCTOR, "d@example.org");
+        let follower = follower(&url, store.clone());
+        while follower.step().await.unwrap() {}
+        let due = store.due(crate::now(), 10).unwrap();
+        let mail = |tx: B256, index: u64| {
+            let id = crate::notice::message_id(1, tx, index, DOCTOR);
+            due.iter()
+                .find(|m| m.message_id == id)
+                .expect("mailed")
+                .clone()
+        };
+        let replaced = mail(prune, 0);
+        assert!(
+            !replaced.subject.contains("revoked"),
+            "{}",
+            replaced.subject
+        );
+        assert!(
+            replaced.body.contains("#7") && replaced.body.contains("new access token #2"),
+            "{}",
+            replaced.body
+        );
+        assert!(!replaced.body.contains("revoked"), "{}", replaced.body);
+        assert!(mail(prune, 1).subject.contains("access granted"));
+        let revoked = mail(plain, 0);
+        assert!(
+            revoked.subject.contains("access revoked by patient"),
+            "{}",
+            revoked.subject
+        );
+        assert!(revoked.body.contains("revoked your access token #2"));
+        assert_eq!(due.len(), 4, "two grants, two ends");
+    }
+
+    #[tokio::test]
+    async fn a_reorged_grant_is_withdrawn_and_the_new_branch_mailed() {
+        let hashes = |tag: u8, n: usize| {
+            (0..n)
+                .map(|i| B256::repeat_byte(tag ^ i as u8))
+                .collect::<Vec<_>>()
+        };
+        // Branch A: blocks 0..=4, the grant in block 3.
+        let a = Branch {
+            hashes: hashes(0x10, 5),
+            grants: vec![(3, B256::repeat_byte(0xaa))],
+            revokes: vec![],
+        };
+        let chain = Arc::new(Mutex::new(a.clone()));
+        let url = serve(chain.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("n.sqlite")).unwrap());
+        store.confirm_for_tests(DOCTOR, "d@example.org");
+        let follower = follower(&url, store.clone());
         while follower.step().await.unwrap() {}
         let due = store.due(crate::now(), 10).unwrap();
         assert_eq!(due.len(), 1);
@@ -557,6 +717,7 @@ mod tests {
         let mut b = Branch {
             hashes: hashes(0x60, 6),
             grants: vec![(4, B256::repeat_byte(0xbb))],
+            revokes: vec![],
         };
         b.hashes[..3].copy_from_slice(&a.hashes[..3]);
         *chain.lock().unwrap() = b;

@@ -15,7 +15,10 @@ pub struct Metrics {
     pub smtp_errors: AtomicU64,
     pub rpc_errors: AtomicU64,
     pub reorgs: AtomicU64,
+    /// Registrations accepted (each pending its code).
     pub registrations: AtomicU64,
+    /// Registrations confirmed with their code.
+    pub confirmations: AtomicU64,
     pub rejected_requests: AtomicU64,
 }
 
@@ -44,6 +47,7 @@ pub struct Counters {
     pub rpc_errors: u64,
     pub reorgs: u64,
     pub registrations: u64,
+    pub confirmations: u64,
     pub rejected_requests: u64,
 }
 
@@ -71,6 +75,7 @@ impl Metrics {
                 rpc_errors: get(&self.rpc_errors),
                 reorgs: get(&self.reorgs),
                 registrations: get(&self.registrations),
+                confirmations: get(&self.confirmations),
                 rejected_requests: get(&self.rejected_requests),
             },
         })

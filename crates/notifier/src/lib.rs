@@ -1,6 +1,7 @@
 //! careledger-notifier: follows CareLedger's contracts and emails doctors (and
 //! patients, for break-glass access) about grants, revocations, emergency
-//! access and new records they may read; each event once, across crashes.
+//! access and new records they may read; each event once, across crashes, and
+//! only to addresses confirmed with a mailed code (double opt-in, optin.rs).
 //!
 //! Tasks: the follower (chain → outbox, follow.rs), the mailer (outbox → SMTP,
 //! mailer.rs), the directory and health endpoint (HTTP, directory.rs) and, if
@@ -14,6 +15,7 @@ pub mod follow;
 pub mod health;
 pub mod mailer;
 pub mod notice;
+pub mod optin;
 pub mod store;
 
 use config::Config;
@@ -66,6 +68,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         domain: directory::domain(deployment.chain_id, deployment.patient_registry),
         chain_id: deployment.chain_id,
         max_ttl: config.max_request_ttl_secs,
+        mailer: wake_mailer.clone(),
     });
     let cors_origins = config.cors_origins.clone();
     let mut http_stop = stop.clone();

@@ -30,6 +30,11 @@ pub enum What {
         token: U256,
         patient: Address,
         doctor: Address,
+        /// The token the same transaction granted the same doctor for the same
+        /// patient, if any: then `token` was not revoked as such but cleared for
+        /// it (an expired token `grant` burns to make room, or a batched
+        /// revoke and grant). See follow::link_replacements.
+        replaced_by: Option<U256>,
     },
     Emergency {
         patient: Address,
@@ -66,7 +71,7 @@ pub fn message_id(chain_id: u64, tx: B256, log_index: u64, recipient: Address) -
 
 /// `2026-11-25 12:30:45 UTC`. Any u64 renders (an expiry is whatever the
 /// granting client chose), with the vault's calendar arithmetic.
-fn when(secs: u64) -> String {
+pub(crate) fn when(secs: u64) -> String {
     careledger_vault::fhir::instant(secs)
         .replacen('T', " ", 1)
         .replace('Z', " UTC")
@@ -142,6 +147,21 @@ impl Notice {
                      careledger record get <RECORD_ID> -o <FILE>",
                     scope(*scope_kind, *records),
                     when(*expires_at)
+                ),
+            ),
+            What::Revoked {
+                token,
+                patient,
+                replaced_by: Some(new),
+                ..
+            } => (
+                format!("CareLedger: access token #{token} from patient {patient} cleared for a new one"),
+                format!(
+                    "Your access token #{token} from patient {patient} ended and was cleared at {at}, \
+                     when the patient granted you the new access token #{new}.\n\
+                     What you may read now is what the new token allows: its own notice \
+                     gives its scope and end.\n\n\
+                     To see your grants:\n  careledger grants list --received"
                 ),
             ),
             What::Revoked { token, patient, .. } => (
@@ -238,6 +258,7 @@ mod tests {
                 token: U256::from(7),
                 patient: Address::repeat_byte(2),
                 doctor: Address::repeat_byte(1),
+                replaced_by: None,
             },
         };
         let a = n.mail(Address::repeat_byte(1));
@@ -258,6 +279,50 @@ mod tests {
             log_index: 4,
             what,
         }
+    }
+
+    /// A token cleared by the grant of a new one (an expired token burnt inside
+    /// `grant`, or a revoke batched with a grant) is no revocation by the patient.
+    #[test]
+    fn a_token_cleared_for_a_new_one_is_not_called_revoked() {
+        let (patient, doctor) = (Address::repeat_byte(2), Address::repeat_byte(1));
+        let ended = |replaced_by| {
+            notice(What::Revoked {
+                token: U256::from(4),
+                patient,
+                doctor,
+                replaced_by,
+            })
+        };
+        let n = ended(Some(U256::from(9)));
+        assert_eq!(n.direct_recipients(), vec![doctor]);
+        assert_eq!(n.kind(), "revoke");
+        let m = n.mail(doctor);
+        assert_eq!(
+            m.subject,
+            format!("CareLedger: access token #4 from patient {patient} cleared for a new one")
+        );
+        for words in [
+            format!("Your access token #4 from patient {patient} ended and was cleared"),
+            "at 2026-11-25 12:30:45 UTC".into(),
+            "granted you the new access token #9".into(),
+            "careledger grants list --received".into(),
+        ] {
+            assert!(m.body.contains(&words), "{words:?} not in {}", m.body);
+        }
+        assert!(!m.subject.contains("revoked") && !m.body.contains("revoked"));
+        let plain = ended(None).mail(doctor);
+        assert_eq!(
+            plain.subject,
+            format!("CareLedger: access revoked by patient {patient}")
+        );
+        assert!(plain
+            .body
+            .contains(&format!("Patient {patient} revoked your access token #4")));
+        assert_eq!(
+            m.message_id, plain.message_id,
+            "the same event, the same Message-ID"
+        );
     }
 
     /// careledger_common::scope: 0 all, 1 the listed records, 2 one category.

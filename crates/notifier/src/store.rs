@@ -2,6 +2,14 @@
 //! hashes that detect a reorg, the grants it has seen, the outbox (which is also
 //! the sent log) and the contact directory.
 //!
+//! The directory has two tables. `contacts` holds confirmed addresses only:
+//! notices are queued for, and sent to, nothing else. `pending_contacts` holds
+//! at most one registration per account waiting for its code (see optin.rs): a
+//! salted hash of the code, the expiry, the attempts left and the Message-ID
+//! of its confirmation mail. A new registration replaces the pending one and
+//! leaves the confirmed address as it is, so notices go on to the old address
+//! until the new one is confirmed.
+//!
 //! Exactly-once rests on two rules. A block range's mails and the cursor that
 //! passes it are committed in one transaction, so a crash re-reads the range and
 //! the outbox's primary key (the Message-ID) drops what is already queued. And a
@@ -10,6 +18,7 @@
 //! Message-ID (receivers drop a Message-ID they already hold) and counted.
 
 use crate::error::Result;
+use crate::optin;
 use alloy::primitives::{Address, B256};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -32,12 +41,19 @@ CREATE TABLE IF NOT EXISTS outbox (
     message_id TEXT PRIMARY KEY, block INTEGER NOT NULL, recipient BLOB NOT NULL,
     kind TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
     status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-    next_at INTEGER NOT NULL, queued_at INTEGER NOT NULL, sent_at INTEGER);
+    next_at INTEGER NOT NULL, queued_at INTEGER NOT NULL, sent_at INTEGER, email TEXT);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_at);
 CREATE TABLE IF NOT EXISTS contacts (
     account BLOB PRIMARY KEY, email TEXT NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_contacts (
+    account BLOB PRIMARY KEY, email TEXT NOT NULL, salt BLOB NOT NULL, code_hash BLOB NOT NULL,
+    expires_at INTEGER NOT NULL, attempts_left INTEGER NOT NULL, mail_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (account BLOB PRIMARY KEY, last_nonce INTEGER NOT NULL);
 ";
+
+/// The schema's version (`PRAGMA user_version`): 0 before double opt-in, 1 with it.
+const SCHEMA_VERSION: i64 = 1;
 
 /// One mail to queue: rendered when its event is read, sent later.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +66,8 @@ pub struct Mail {
     pub body: String,
 }
 
-/// A mail due now, with the recipient's current address.
+/// A mail due now, with the address it goes to: the recipient's confirmed
+/// address for a notice, the address being registered for a confirmation.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub message_id: String,
@@ -88,23 +105,101 @@ pub enum NonceError {
     Replayed { last: u64 },
 }
 
+/// Where an account stands in the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactStatus {
+    /// No address: nothing is mailed.
+    None,
+    /// A registration waits for its code. Notices still go to the confirmed
+    /// address, if the account has one from before.
+    Pending,
+    /// A confirmed address and nothing pending.
+    Confirmed,
+}
+
+impl ContactStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Pending => "pending",
+            Self::Confirmed => "confirmed",
+        }
+    }
+}
+
+/// What one confirmation attempt came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The code was right: the address is the account's confirmed address.
+    Confirmed,
+    /// A wrong code; the registration survives this many more wrong ones
+    /// (the last of them deletes it).
+    Wrong { attempts_left: u32 },
+    /// A wrong code and no attempt left: the registration is deleted.
+    Exhausted,
+    /// No registration waits (none was made, or it expired and is now deleted).
+    NotPending,
+}
+
 pub struct Store {
     conn: Mutex<Connection>,
 }
 
 impl Store {
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         // WAL + NORMAL: a commit survives the process being killed (it is in the
         // OS's cache); only a power loss can take the last commits, and then the
         // range is read again and the outbox key keeps it exactly-once.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // What is deleted or overwritten (a confirmation mail's code) is zeroed
+        // in the pages SQLite writes anyway.
+        conn.pragma_update(None, "secure_delete", "FAST")?;
         conn.execute_batch(SCHEMA)?;
+        Self::migrate(&mut conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
+    }
+
+    /// Brings a database written by an earlier version to [`SCHEMA_VERSION`].
+    ///
+    /// Version 1 (double opt-in) adds the outbox's `email` column and the
+    /// pending registrations (created by SCHEMA), and empties `contacts`:
+    /// addresses registered before it were never proven to be their owners'
+    /// mailboxes (anyone holding the account's key could name any address), and
+    /// `contacts` now means "confirmed". Rather than keep mailing such addresses,
+    /// with account names and times of access, the notifier stops: each account
+    /// registers again and confirms the code (its nonces are kept, so no request
+    /// signed before can be replayed). Notices already queued to them are
+    /// dropped when due. The count is logged at the upgrade.
+    fn migrate(conn: &mut Connection) -> Result<()> {
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = conn.transaction()?;
+        let has_email: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'email'",
+            [],
+            |r| r.get(0),
+        )?;
+        if has_email == 0 {
+            tx.execute("ALTER TABLE outbox ADD COLUMN email TEXT", [])?;
+        }
+        let unconfirmed = tx.execute("DELETE FROM contacts", [])?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        if unconfirmed > 0 {
+            tracing::warn!(
+                unconfirmed,
+                "addresses registered before double opt-in were removed: \
+                 their accounts must register again and confirm the mailed code"
+            );
+        }
+        Ok(())
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -229,16 +324,10 @@ impl Store {
             .collect()
     }
 
+    /// Whether `account` has a confirmed address: notices are queued for no one
+    /// else (a pending registration does not count).
     pub fn has_contact(&self, account: Address) -> Result<bool> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM contacts WHERE account = ?1",
-                [account.as_slice()],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        Self::confirmed(&self.conn(), account)
     }
 
     /// Sets `sending` mails back to `pending` (after a crash): returns how many.
@@ -269,21 +358,30 @@ impl Store {
             .unwrap_or(0) as u64)
     }
 
-    /// Mails due at `now`, oldest first. A mail whose recipient has left the
-    /// directory since it was queued is dropped here.
+    /// Mails due at `now`, oldest first (confirmations, block 0, before
+    /// notices). A notice whose recipient has no confirmed address any more is
+    /// dropped here, and so is a confirmation whose registration is gone
+    /// (confirmed, replaced, removed or expired).
     pub fn due(&self, now: u64, limit: usize) -> Result<Vec<Outgoing>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "UPDATE outbox SET status = 'dropped' WHERE status = 'pending'
+            "UPDATE outbox SET status = 'dropped' WHERE status = 'pending' AND email IS NULL
              AND recipient NOT IN (SELECT account FROM contacts)",
             [],
         )?;
+        tx.execute(
+            "UPDATE outbox SET status = 'dropped', body = ?2
+             WHERE status = 'pending' AND email IS NOT NULL
+             AND message_id NOT IN (SELECT mail_id FROM pending_contacts WHERE expires_at > ?1)",
+            params![now as i64, optin::SCRUBBED],
+        )?;
         let out = {
             let mut stmt = tx.prepare_cached(
-                "SELECT o.message_id, c.email, o.subject, o.body, o.attempts
-                 FROM outbox o JOIN contacts c ON c.account = o.recipient
+                "SELECT o.message_id, COALESCE(o.email, c.email), o.subject, o.body, o.attempts
+                 FROM outbox o LEFT JOIN contacts c ON o.email IS NULL AND c.account = o.recipient
                  WHERE o.status = 'pending' AND o.next_at <= ?1
+                 AND COALESCE(o.email, c.email) IS NOT NULL
                  ORDER BY o.block, o.message_id LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![now as i64, limit as i64], |r| {
@@ -313,11 +411,15 @@ impl Store {
             .map(|v| v as u64))
     }
 
+    /// Sets a mail's status. A confirmation's code leaves its body once the
+    /// mail is `sent` (or `failed`): only the mailbox keeps it.
     pub fn mark(&self, message_id: &str, status: &str, at: u64) -> Result<()> {
         let sent_at = (status == "sent").then_some(at as i64);
         self.conn().execute(
-            "UPDATE outbox SET status = ?2, sent_at = COALESCE(?3, sent_at) WHERE message_id = ?1",
-            params![message_id, status, sent_at],
+            "UPDATE outbox SET status = ?2, sent_at = COALESCE(?3, sent_at),
+             body = CASE WHEN email IS NOT NULL AND ?2 IN ('sent', 'failed') THEN ?4 ELSE body END
+             WHERE message_id = ?1",
+            params![message_id, status, sent_at, optin::SCRUBBED],
         )?;
         Ok(())
     }
@@ -365,18 +467,10 @@ impl Store {
             .map(|v| v as u64))
     }
 
-    /// Registers or replaces `account`'s address if `nonce` is above every nonce
-    /// it used before (checked and recorded in one transaction).
-    pub fn set_contact(
-        &self,
-        account: Address,
-        email: Option<&str>,
-        nonce: u64,
-        now: u64,
-    ) -> Result<Result<(), NonceError>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        if let Some(last) = Self::last_nonce(&tx, account)? {
+    /// Checks that `nonce` is above every nonce `account` used and records it
+    /// (inside the caller's transaction).
+    fn use_nonce(tx: &Connection, account: Address, nonce: u64) -> Result<Result<(), NonceError>> {
+        if let Some(last) = Self::last_nonce(tx, account)? {
             if nonce <= last {
                 return Ok(Err(NonceError::Replayed { last }));
             }
@@ -385,18 +479,221 @@ impl Store {
             "INSERT OR REPLACE INTO nonces (account, last_nonce) VALUES (?1, ?2)",
             params![account.as_slice(), nonce as i64],
         )?;
-        match email {
-            Some(email) => tx.execute(
+        Ok(Ok(()))
+    }
+
+    /// Withdraws the confirmation mail `mail_id` (if it still waits) and blanks
+    /// its code. One in an SMTP transaction is left to the mailer, which blanks
+    /// it once sent.
+    fn scrub_confirmation(tx: &Connection, mail_id: &str) -> Result<()> {
+        tx.execute(
+            "UPDATE outbox SET body = ?2,
+             status = CASE status WHEN 'pending' THEN 'dropped' ELSE status END
+             WHERE message_id = ?1 AND email IS NOT NULL AND status != 'sending'",
+            params![mail_id, optin::SCRUBBED],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes `account`'s pending registration, if any, with its mail's code.
+    fn drop_pending(tx: &Connection, account: Address) -> Result<()> {
+        let mail_id: Option<String> = tx
+            .query_row(
+                "SELECT mail_id FROM pending_contacts WHERE account = ?1",
+                [account.as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(mail_id) = mail_id {
+            Self::scrub_confirmation(tx, &mail_id)?;
+            tx.execute(
+                "DELETE FROM pending_contacts WHERE account = ?1",
+                [account.as_slice()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Deletes every registration expired at `now`, with its mail's code.
+    fn purge_expired(tx: &Connection, now: u64) -> Result<()> {
+        tx.execute(
+            "UPDATE outbox SET body = ?2,
+             status = CASE status WHEN 'pending' THEN 'dropped' ELSE status END
+             WHERE email IS NOT NULL AND status != 'sending'
+             AND message_id IN (SELECT mail_id FROM pending_contacts WHERE expires_at <= ?1)",
+            params![now as i64, optin::SCRUBBED],
+        )?;
+        tx.execute(
+            "DELETE FROM pending_contacts WHERE expires_at <= ?1",
+            [now as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Registers `email` for `account`, pending its code, if `nonce` is above
+    /// every nonce the account used (checked and recorded in the same
+    /// transaction): the registration (the code's salted hash, never the code),
+    /// replacing a pending one, and its confirmation `mail` in the outbox. A
+    /// confirmed address is left as it is until the code comes back. Returns
+    /// the registration's expiry.
+    pub fn register_pending(
+        &self,
+        account: Address,
+        email: &str,
+        nonce: u64,
+        code: &str,
+        now: u64,
+        mail: &Mail,
+    ) -> Result<Result<u64, NonceError>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if let Err(e) = Self::use_nonce(&tx, account, nonce)? {
+            return Ok(Err(e));
+        }
+        Self::purge_expired(&tx, now)?;
+        Self::drop_pending(&tx, account)?;
+        let salt = optin::new_salt();
+        let expires_at = now + optin::TTL_SECS;
+        tx.execute(
+            "INSERT INTO pending_contacts
+             (account, email, salt, code_hash, expires_at, attempts_left, mail_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                account.as_slice(),
+                email,
+                salt.as_slice(),
+                optin::hash(&salt, account, code).as_slice(),
+                expires_at as i64,
+                optin::ATTEMPTS,
+                mail.message_id,
+                now as i64
+            ],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO outbox
+             (message_id, block, recipient, kind, subject, body, status, next_at, queued_at, email)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?8)",
+            params![
+                mail.message_id,
+                mail.block as i64,
+                account.as_slice(),
+                mail.kind,
+                mail.subject,
+                mail.body,
+                now as i64,
+                email
+            ],
+        )?;
+        tx.commit()?;
+        Ok(Ok(expires_at))
+    }
+
+    /// Checks `code` (normalized: see careledger_contact::normalize_code)
+    /// against `account`'s pending registration. A right code makes its address
+    /// the confirmed one (replacing an earlier one); a wrong one uses an
+    /// attempt, and the last attempt deletes the registration.
+    pub fn confirm(&self, account: Address, code: &str, now: u64) -> Result<Confirmation> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        Self::purge_expired(&tx, now)?;
+        let pending = tx
+            .query_row(
+                "SELECT email, salt, code_hash, attempts_left FROM pending_contacts
+                 WHERE account = ?1",
+                [account.as_slice()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((email, salt, code_hash, attempts_left)) = pending else {
+            tx.commit()?;
+            return Ok(Confirmation::NotPending);
+        };
+        // Hashes are compared, never codes: the time a comparison takes says
+        // nothing about the code.
+        let outcome = if optin::hash(&salt, account, code).as_slice() == code_hash.as_slice() {
+            tx.execute(
                 "INSERT OR REPLACE INTO contacts (account, email, updated_at) VALUES (?1, ?2, ?3)",
                 params![account.as_slice(), email, now as i64],
-            )?,
-            None => tx.execute(
-                "DELETE FROM contacts WHERE account = ?1",
-                [account.as_slice()],
-            )?,
+            )?;
+            Self::drop_pending(&tx, account)?;
+            Confirmation::Confirmed
+        } else if attempts_left <= 1 {
+            Self::drop_pending(&tx, account)?;
+            Confirmation::Exhausted
+        } else {
+            tx.execute(
+                "UPDATE pending_contacts SET attempts_left = ?2 WHERE account = ?1",
+                params![account.as_slice(), attempts_left - 1],
+            )?;
+            Confirmation::Wrong {
+                attempts_left: (attempts_left - 1) as u32,
+            }
         };
         tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Removes `account`'s addresses, confirmed and pending, if `nonce` is above
+    /// every nonce it used (checked and recorded in one transaction).
+    pub fn remove_contact(
+        &self,
+        account: Address,
+        nonce: u64,
+        now: u64,
+    ) -> Result<Result<(), NonceError>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if let Err(e) = Self::use_nonce(&tx, account, nonce)? {
+            return Ok(Err(e));
+        }
+        Self::purge_expired(&tx, now)?;
+        Self::drop_pending(&tx, account)?;
+        tx.execute(
+            "DELETE FROM contacts WHERE account = ?1",
+            [account.as_slice()],
+        )?;
+        tx.commit()?;
         Ok(Ok(()))
+    }
+
+    /// `account`'s standing at `now`: pending while an unexpired registration
+    /// waits for its code (even if an earlier address is confirmed and still
+    /// receives the notices), else confirmed or none. Reads only.
+    pub fn contact_status(&self, account: Address, now: u64) -> Result<ContactStatus> {
+        let conn = self.conn();
+        let pending = conn
+            .query_row(
+                "SELECT 1 FROM pending_contacts WHERE account = ?1 AND expires_at > ?2",
+                params![account.as_slice(), now as i64],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        Ok(if pending {
+            ContactStatus::Pending
+        } else if Self::confirmed(&conn, account)? {
+            ContactStatus::Confirmed
+        } else {
+            ContactStatus::None
+        })
+    }
+
+    fn confirmed(conn: &Connection, account: Address) -> Result<bool> {
+        Ok(conn
+            .query_row(
+                "SELECT 1 FROM contacts WHERE account = ?1",
+                [account.as_slice()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 
     /// The smallest nonce `account`'s next request may use; `None` once it used
@@ -406,6 +703,24 @@ impl Store {
             None => Some(0),
             Some(last) => last.checked_add(1),
         })
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// Gives `account` the confirmed address `email` the way the directory
+    /// does: a registration, its mail sent, the right code.
+    pub(crate) fn confirm_for_tests(&self, account: Address, email: &str) {
+        let nonce = self.next_nonce(account).unwrap().unwrap();
+        let mail = optin::mail(1, account, nonce, "ABCDEFGH", 0);
+        self.register_pending(account, email, nonce, "ABCDEFGH", crate::now(), &mail)
+            .unwrap()
+            .unwrap();
+        self.mark(&mail.message_id, "sent", 1).unwrap();
+        assert_eq!(
+            self.confirm(account, "ABCDEFGH", crate::now()).unwrap(),
+            Confirmation::Confirmed
+        );
     }
 }
 
@@ -430,13 +745,56 @@ mod tests {
         (dir, s)
     }
 
+    /// A registration of `email` for `account` with `code` and `nonce` at `now`;
+    /// returns its confirmation mail.
+    fn register(
+        s: &Store,
+        account: Address,
+        email: &str,
+        code: &str,
+        nonce: u64,
+        now: u64,
+    ) -> Mail {
+        let m = optin::mail(1, account, nonce, code, now + optin::TTL_SECS);
+        assert_eq!(
+            s.register_pending(account, email, nonce, code, now, &m)
+                .unwrap(),
+            Ok(now + optin::TTL_SECS)
+        );
+        m
+    }
+
+    /// A notice to `to` queued in block 1.
+    fn notice(s: &Store, id: &str, to: Address) {
+        s.apply(
+            &Batch {
+                to_block: 1,
+                mails: vec![mail(id, 1, to)],
+                ..Batch::default()
+            },
+            1,
+        )
+        .unwrap();
+    }
+
+    /// (status, body) of one outbox row.
+    fn row(s: &Store, id: &str) -> (String, String) {
+        s.conn()
+            .query_row(
+                "SELECT status, body FROM outbox WHERE message_id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    }
+
+    const NOW: u64 = 1_000_000;
+
     #[test]
     fn a_range_read_twice_queues_each_mail_once() {
         let (_d, s) = store();
         let doc = Address::repeat_byte(1);
-        s.set_contact(doc, Some("d@example.org"), 0, 1)
-            .unwrap()
-            .unwrap();
+        s.confirm_for_tests(doc, "d@example.org");
         let batch = Batch {
             to_block: 5,
             to_hash: B256::repeat_byte(5),
@@ -453,9 +811,7 @@ mod tests {
     fn a_crash_while_sending_leaves_the_mail_in_doubt_and_due_again() {
         let (_d, s) = store();
         let doc = Address::repeat_byte(1);
-        s.set_contact(doc, Some("d@example.org"), 0, 1)
-            .unwrap()
-            .unwrap();
+        s.confirm_for_tests(doc, "d@example.org");
         let batch = Batch {
             to_block: 1,
             mails: vec![mail("<a>", 1, doc), mail("<b>", 1, doc)],
@@ -476,9 +832,7 @@ mod tests {
     fn a_rewind_withdraws_unsent_mails_and_restores_grants() {
         let (_d, s) = store();
         let (p, doc) = (Address::repeat_byte(2), Address::repeat_byte(1));
-        s.set_contact(doc, Some("d@example.org"), 0, 1)
-            .unwrap()
-            .unwrap();
+        s.confirm_for_tests(doc, "d@example.org");
         s.apply(
             &Batch {
                 to_block: 3,
@@ -505,6 +859,8 @@ mod tests {
         assert_eq!(s.cursor().unwrap(), Some(4));
         assert_eq!(s.candidates(p).unwrap(), vec![doc]);
         assert_eq!(s.recent_blocks(10).unwrap(), vec![(3, B256::ZERO)]);
+        // The confirmation mail (block 0) is no block's: a rewind leaves it.
+        assert_eq!(s.outbox_counts().unwrap().sent, 2);
     }
 
     #[test]
@@ -512,26 +868,27 @@ mod tests {
         let (_d, s) = store();
         let doc = Address::repeat_byte(1);
         assert_eq!(s.next_nonce(doc).unwrap(), Some(0));
-        s.set_contact(doc, Some("d@example.org"), 4, 1)
-            .unwrap()
-            .unwrap();
+        register(&s, doc, "d@example.org", "ABCDEFGH", 4, NOW);
+        let replay = optin::mail(1, doc, 4, "ZZZZZZZZ", NOW);
         assert_eq!(
-            s.set_contact(doc, Some("evil@example.org"), 4, 1).unwrap(),
+            s.register_pending(doc, "evil@example.org", 4, "ZZZZZZZZ", NOW, &replay)
+                .unwrap(),
             Err(NonceError::Replayed { last: 4 })
         );
+        assert_eq!(
+            s.confirm(doc, "ABCDEFGH", NOW).unwrap(),
+            Confirmation::Confirmed
+        );
         assert_eq!(s.next_nonce(doc).unwrap(), Some(5));
-        s.apply(
-            &Batch {
-                to_block: 1,
-                mails: vec![mail("<a>", 1, doc)],
-                ..Batch::default()
-            },
-            1,
-        )
-        .unwrap();
-        s.set_contact(doc, None, 5, 2).unwrap().unwrap();
-        assert!(s.due(10, 10).unwrap().is_empty());
-        assert_eq!(s.outbox_counts().unwrap().dropped, 1);
+        notice(&s, "<a>", doc);
+        assert_eq!(
+            s.remove_contact(doc, 4, NOW).unwrap(),
+            Err(NonceError::Replayed { last: 4 })
+        );
+        s.remove_contact(doc, 5, NOW).unwrap().unwrap();
+        assert!(s.due(NOW, 10).unwrap().is_empty());
+        // The notice, and the confirmation never sent (confirmed meanwhile).
+        assert_eq!(s.outbox_counts().unwrap().dropped, 2);
     }
 
     /// Nonces are u64: above 2^53 (where a JSON number stops being exact in
@@ -542,41 +899,350 @@ mod tests {
         let (dir, s) = store();
         let doc = Address::repeat_byte(1);
         let big = (1u64 << 53) + 1;
-        s.set_contact(doc, Some("d@example.org"), big, 1)
-            .unwrap()
-            .unwrap();
+        register(&s, doc, "d@example.org", "ABCDEFGH", big, NOW);
         assert_eq!(s.next_nonce(doc).unwrap(), Some(big + 1));
         assert_eq!(
-            s.set_contact(doc, None, big, 2).unwrap(),
+            s.remove_contact(doc, big, NOW).unwrap(),
             Err(NonceError::Replayed { last: big })
         );
         // Across i64::MAX: a signed comparison would take u64::MAX - 1 as -2.
         for n in [i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX - 1] {
-            s.set_contact(doc, Some("d@example.org"), n, 3)
-                .unwrap()
-                .unwrap();
+            register(&s, doc, "d@example.org", "ABCDEFGH", n, NOW);
             assert_eq!(s.next_nonce(doc).unwrap(), Some(n + 1));
             for old in [0, big, n] {
+                let m = optin::mail(1, doc, old, "ZZZZZZZZ", NOW);
                 assert_eq!(
-                    s.set_contact(doc, Some("evil@example.org"), old, 4)
+                    s.register_pending(doc, "evil@example.org", old, "ZZZZZZZZ", NOW, &m)
                         .unwrap(),
                     Err(NonceError::Replayed { last: n }),
                     "{old} after {n}"
                 );
             }
         }
-        s.set_contact(doc, Some("d@example.org"), u64::MAX, 5)
-            .unwrap()
-            .unwrap();
+        register(&s, doc, "d@example.org", "ABCDEFGH", u64::MAX, NOW);
+        assert_eq!(
+            s.confirm(doc, "ABCDEFGH", NOW).unwrap(),
+            Confirmation::Confirmed
+        );
         assert_eq!(s.next_nonce(doc).unwrap(), None, "no nonce is left");
         assert_eq!(
-            s.set_contact(doc, None, u64::MAX, 6).unwrap(),
+            s.remove_contact(doc, u64::MAX, NOW).unwrap(),
             Err(NonceError::Replayed { last: u64::MAX })
         );
         // A reopened database reads the same.
         drop(s);
         let s = Store::open(&dir.path().join("n.sqlite")).unwrap();
         assert_eq!(s.next_nonce(doc).unwrap(), None);
+        assert!(s.has_contact(doc).unwrap());
+    }
+
+    /// Pending, the address gets its confirmation and no notice; the right
+    /// code makes it the account's address; the code is never stored.
+    #[test]
+    fn a_registration_is_pending_until_its_code_comes_back() {
+        let (_d, s) = store();
+        let doc = Address::repeat_byte(1);
+        assert_eq!(s.contact_status(doc, NOW).unwrap(), ContactStatus::None);
+        let m = register(&s, doc, "d@example.org", "K7MPQ2XZ", 0, NOW);
+        assert_eq!(s.contact_status(doc, NOW).unwrap(), ContactStatus::Pending);
+        assert!(!s.has_contact(doc).unwrap(), "no notice is queued for it");
+        notice(&s, "<n1>", doc);
+        let due = s.due(NOW, 10).unwrap();
+        assert_eq!(due.len(), 1, "the confirmation only: {due:?}");
+        assert_eq!(
+            (due[0].message_id.as_str(), due[0].email.as_str()),
+            (m.message_id.as_str(), "d@example.org")
+        );
+        assert!(due[0].body.contains("K7MPQ2XZ"));
+        assert_eq!(row(&s, "<n1>").0, "dropped");
+        // The registration holds a salted hash, not the code.
+        let (hash, salt): (Vec<u8>, Vec<u8>) = s
+            .conn()
+            .query_row(
+                "SELECT code_hash, salt FROM pending_contacts WHERE account = ?1",
+                [doc.as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(hash, optin::hash(&salt, doc, "K7MPQ2XZ").as_slice());
+        // Sent, the mail's body loses the code.
+        s.mark(&m.message_id, "sending", NOW).unwrap();
+        s.mark(&m.message_id, "sent", NOW).unwrap();
+        assert_eq!(
+            row(&s, &m.message_id),
+            ("sent".into(), optin::SCRUBBED.into())
+        );
+        let dump: String = s
+            .conn()
+            .query_row(
+                "SELECT group_concat(quote(email) || quote(salt) || quote(code_hash) || mail_id)
+                 FROM pending_contacts",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!dump.contains("K7MPQ2XZ"), "{dump}");
+
+        assert_eq!(
+            s.confirm(doc, "K7MPQ2XA", NOW + 1).unwrap(),
+            Confirmation::Wrong { attempts_left: 4 }
+        );
+        assert_eq!(
+            s.confirm(doc, "K7MPQ2XZ", NOW + 2).unwrap(),
+            Confirmation::Confirmed
+        );
+        assert_eq!(
+            s.contact_status(doc, NOW + 2).unwrap(),
+            ContactStatus::Confirmed
+        );
+        assert!(s.has_contact(doc).unwrap());
+        assert_eq!(
+            s.confirm(doc, "K7MPQ2XZ", NOW + 3).unwrap(),
+            Confirmation::NotPending,
+            "a code works once"
+        );
+        notice(&s, "<n2>", doc);
+        let due = s.due(NOW, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            (due[0].message_id.as_str(), due[0].email.as_str()),
+            ("<n2>", "d@example.org")
+        );
+    }
+
+    #[test]
+    fn the_fifth_wrong_code_deletes_the_registration() {
+        let (_d, s) = store();
+        let doc = Address::repeat_byte(1);
+        let m = register(&s, doc, "d@example.org", "ABCDEFGH", 0, NOW);
+        for left in (1..optin::ATTEMPTS).rev() {
+            assert_eq!(
+                s.confirm(doc, "HGFEDCBA", NOW).unwrap(),
+                Confirmation::Wrong {
+                    attempts_left: left
+                }
+            );
+        }
+        assert_eq!(
+            s.confirm(doc, "HGFEDCBA", NOW).unwrap(),
+            Confirmation::Exhausted
+        );
+        assert_eq!(
+            s.confirm(doc, "ABCDEFGH", NOW).unwrap(),
+            Confirmation::NotPending
+        );
+        assert_eq!(s.contact_status(doc, NOW).unwrap(), ContactStatus::None);
+        assert!(!s.has_contact(doc).unwrap());
+        // Its mail, not yet sent, is withdrawn with its code.
+        assert_eq!(
+            row(&s, &m.message_id),
+            ("dropped".into(), optin::SCRUBBED.into())
+        );
+        assert!(s.due(NOW, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_expired_registration_is_gone() {
+        let (_d, s) = store();
+        let doc = Address::repeat_byte(1);
+        let m = register(&s, doc, "d@example.org", "ABCDEFGH", 0, NOW);
+        let end = NOW + optin::TTL_SECS;
+        assert_eq!(
+            s.contact_status(doc, end - 1).unwrap(),
+            ContactStatus::Pending
+        );
+        assert_eq!(s.contact_status(doc, end).unwrap(), ContactStatus::None);
+        // SMTP was down all day: the mail is no longer sent.
+        assert!(s.due(end, 10).unwrap().is_empty());
+        assert_eq!(
+            row(&s, &m.message_id),
+            ("dropped".into(), optin::SCRUBBED.into())
+        );
+        assert_eq!(
+            s.confirm(doc, "ABCDEFGH", end).unwrap(),
+            Confirmation::NotPending
+        );
+        let left: i64 = s
+            .conn()
+            .query_row("SELECT COUNT(*) FROM pending_contacts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "deleted");
+        // A registration elsewhere purges expired ones too.
+        register(&s, doc, "d@example.org", "ABCDEFGH", 1, NOW);
+        register(
+            &s,
+            Address::repeat_byte(2),
+            "e@example.org",
+            "ABCDEFGH",
+            0,
+            end + 5,
+        );
+        let left: i64 = s
+            .conn()
+            .query_row("SELECT COUNT(*) FROM pending_contacts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 1);
+    }
+
+    #[test]
+    fn the_confirmed_address_keeps_the_notices_until_a_new_one_is_confirmed() {
+        let (_d, s) = store();
+        let doc = Address::repeat_byte(1);
+        register(&s, doc, "old@example.org", "ABCDEFGH", 0, NOW);
+        assert_eq!(
+            s.confirm(doc, "ABCDEFGH", NOW).unwrap(),
+            Confirmation::Confirmed
+        );
+        let m = register(&s, doc, "new@example.org", "JKMNPQRS", 1, NOW);
+        assert_eq!(s.contact_status(doc, NOW).unwrap(), ContactStatus::Pending);
+        assert!(s.has_contact(doc).unwrap());
+        notice(&s, "<n1>", doc);
+        let mut due = s.due(NOW, 10).unwrap();
+        due.sort_by(|a, b| a.message_id.cmp(&b.message_id));
+        let to: Vec<_> = due
+            .iter()
+            .map(|o| (o.message_id.as_str(), o.email.as_str()))
+            .collect();
+        assert_eq!(
+            to,
+            vec![
+                (m.message_id.as_str(), "new@example.org"),
+                ("<n1>", "old@example.org")
+            ]
+        );
+        for o in &due {
+            s.mark(&o.message_id, "sent", NOW).unwrap();
+        }
+        // A wrong code for the new one changes nothing for the old.
+        assert_eq!(
+            s.confirm(doc, "ABCDEFGH", NOW).unwrap(),
+            Confirmation::Wrong { attempts_left: 4 }
+        );
+        assert!(s.has_contact(doc).unwrap());
+        assert_eq!(
+            s.confirm(doc, "JKMNPQRS", NOW).unwrap(),
+            Confirmation::Confirmed
+        );
+        notice(&s, "<n2>", doc);
+        let due = s.due(NOW, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            (due[0].message_id.as_str(), due[0].email.as_str()),
+            ("<n2>", "new@example.org")
+        );
+    }
+
+    #[test]
+    fn a_second_registration_replaces_the_pending_one_and_its_mail() {
+        let (_d, s) = store();
+        let doc = Address::repeat_byte(1);
+        let first = register(&s, doc, "a@example.org", "ABCDEFGH", 0, NOW);
+        let second = register(&s, doc, "b@example.org", "JKMNPQRS", 1, NOW);
+        assert_eq!(
+            row(&s, &first.message_id),
+            ("dropped".into(), optin::SCRUBBED.into())
+        );
+        let due = s.due(NOW, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].message_id, second.message_id);
+        assert_eq!(
+            s.confirm(doc, "ABCDEFGH", NOW).unwrap(),
+            Confirmation::Wrong { attempts_left: 4 },
+            "the first code is void"
+        );
+        assert_eq!(
+            s.confirm(doc, "JKMNPQRS", NOW).unwrap(),
+            Confirmation::Confirmed
+        );
+        notice(&s, "<n>", doc);
+        let due = s.due(NOW, 10).unwrap();
+        assert_eq!(due[0].email, "b@example.org");
+    }
+
+    #[test]
+    fn a_removal_clears_the_confirmed_and_the_pending_address() {
+        let (_d, s) = store();
+        let doc = Address::repeat_byte(1);
+        register(&s, doc, "old@example.org", "ABCDEFGH", 0, NOW);
+        assert_eq!(
+            s.confirm(doc, "ABCDEFGH", NOW).unwrap(),
+            Confirmation::Confirmed
+        );
+        let m = register(&s, doc, "new@example.org", "JKMNPQRS", 1, NOW);
+        notice(&s, "<n1>", doc);
+        s.remove_contact(doc, 2, NOW).unwrap().unwrap();
+        assert_eq!(s.contact_status(doc, NOW).unwrap(), ContactStatus::None);
+        assert!(!s.has_contact(doc).unwrap());
+        assert_eq!(
+            s.confirm(doc, "JKMNPQRS", NOW).unwrap(),
+            Confirmation::NotPending
+        );
+        assert!(s.due(NOW, 10).unwrap().is_empty());
+        assert_eq!(
+            row(&s, &m.message_id),
+            ("dropped".into(), optin::SCRUBBED.into())
+        );
+        assert_eq!(row(&s, "<n1>").0, "dropped");
+    }
+
+    /// A database from before double opt-in: its addresses, never confirmed,
+    /// get no more notices (the notices queued to them are dropped); its nonces
+    /// and outbox stay.
+    #[test]
+    fn a_database_from_before_double_opt_in_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let doc = Address::repeat_byte(1);
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                 CREATE TABLE outbox (
+                    message_id TEXT PRIMARY KEY, block INTEGER NOT NULL, recipient BLOB NOT NULL,
+                    kind TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
+                    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                    next_at INTEGER NOT NULL, queued_at INTEGER NOT NULL, sent_at INTEGER);
+                 CREATE TABLE contacts (
+                    account BLOB PRIMARY KEY, email TEXT NOT NULL, updated_at INTEGER NOT NULL);
+                 CREATE TABLE nonces (account BLOB PRIMARY KEY, last_nonce INTEGER NOT NULL);
+                 INSERT INTO meta VALUES ('cursor', 7);",
+            )
+            .unwrap();
+            old.execute(
+                "INSERT INTO contacts VALUES (?1, 'd@example.org', 1)",
+                [doc.as_slice()],
+            )
+            .unwrap();
+            old.execute("INSERT INTO nonces VALUES (?1, 3)", [doc.as_slice()])
+                .unwrap();
+            old.execute(
+                "INSERT INTO outbox (message_id, block, recipient, kind, subject, body, status, next_at, queued_at)
+                 VALUES ('<old>', 7, ?1, 'grant', 's', 'b', 'pending', 0, 1)",
+                [doc.as_slice()],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.cursor().unwrap(), Some(7));
+        assert!(!s.has_contact(doc).unwrap());
+        assert_eq!(s.contact_status(doc, NOW).unwrap(), ContactStatus::None);
+        assert_eq!(
+            s.next_nonce(doc).unwrap(),
+            Some(4),
+            "old signatures stay spent"
+        );
+        assert!(s.due(NOW, 10).unwrap().is_empty());
+        assert_eq!(row(&s, "<old>").0, "dropped");
+        // Registering again works on the migrated tables.
+        register(&s, doc, "d@example.org", "ABCDEFGH", 4, NOW);
+        assert_eq!(s.due(NOW, 10).unwrap().len(), 1);
+        assert_eq!(
+            s.confirm(doc, "ABCDEFGH", NOW).unwrap(),
+            Confirmation::Confirmed
+        );
+        drop(s);
+        // Opened again: nothing more is migrated away.
+        let s = Store::open(&path).unwrap();
         assert!(s.has_contact(doc).unwrap());
     }
 }

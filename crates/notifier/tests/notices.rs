@@ -17,15 +17,25 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
     let world = World::start().await;
     let smtp = Smtp::start(world.dir.path());
     let mut notifier = Notifier::start(&world, smtp.port, &[]);
-    // Through the CLI's `notify register`, as a user would.
+    // Through the CLI's `notify register` and `notify confirm`, as a user would.
+    let mut codes = Vec::new();
     for (i, email) in [
         (2, "patient@example.org"),
         (3, "doctor3@example.org"),
         (4, "doctor4@example.org"),
     ] {
-        careledger_cli::cmd::notify::contact(&world.as_user(i), &notifier.url, Some(email))
-            .await
-            .unwrap();
+        let pending =
+            careledger_cli::cmd::notify::contact(&world.as_user(i), &notifier.url, Some(email))
+                .await
+                .unwrap();
+        assert_eq!(pending.json["status"], "pending", "{}", pending.json);
+        let code = smtp.take_code(email);
+        let confirmed =
+            careledger_cli::cmd::notify::confirm(&world.as_user(i), &notifier.url, &code)
+                .await
+                .unwrap();
+        assert_eq!(confirmed.json["status"], "confirmed");
+        codes.push(code);
     }
     let refused =
         careledger_cli::cmd::notify::contact(&world.as_user(3), &notifier.url, Some("nope"))
@@ -110,7 +120,11 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
     let mails = smtp.wait_for(5, Duration::from_secs(30));
     let h = notifier.wait_idle(5, Duration::from_secs(30));
     assert_eq!(mails.len(), 5, "{h}");
-    assert_eq!(h["outbox"]["sent"], 5);
+    assert_eq!(
+        h["outbox"]["sent"],
+        5 + 3,
+        "five notices, three confirmations: {h}"
+    );
     assert_eq!(h["websocket"], true, "{h}");
     let mut ids: Vec<_> = mails.iter().map(|m| m.message_id.clone()).collect();
     ids.sort();
@@ -130,6 +144,12 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
         !log.contains("doctor3@example.org"),
         "addresses stay out of the log"
     );
+    for code in &codes {
+        assert!(
+            !log.contains(code.as_str()),
+            "a confirmation code in the log"
+        );
+    }
 }
 
 /// A custodian's `wrapKeys` for an emergency opener: the patient hears, once,
@@ -146,8 +166,7 @@ async fn a_custodians_key_release_mails_the_patient_once_without_the_cid() {
         (4, "doctor4@example.org"),
         (5, "custodian@example.org"),
     ] {
-        let (status, body) = notifier.register(&world, &keys[i], email);
-        assert_eq!(status, 200, "{body}");
+        notifier.subscribe(&world, &smtp, &keys[i], email);
     }
     let (patient, doctor4, custodian) = (
         world.chain.address(2),
@@ -256,9 +275,11 @@ async fn the_directory_refuses_forged_replayed_and_expired_requests() {
         0,
         now + 300,
     );
-    assert_eq!(post_json(&url, &good).0, 200);
+    assert_eq!(post_json(&url, &good).0, 202);
     let (status, body) = post_json(&url, &good);
     assert_eq!(status, 409, "a replay is refused: {body}");
+    let code = smtp.take_code("doctor3@example.org");
+    assert_eq!(notifier.confirm(doctor, &code).0, 200);
 
     // Signed by doctor 4 in doctor 3's name: the hijack of someone's notices.
     let forged = register_request(&world, &keys[4], doctor, "thief@example.org", 1, now + 300);
@@ -334,7 +355,7 @@ async fn the_directory_refuses_forged_replayed_and_expired_requests() {
         big,
         now + 300,
     );
-    assert_eq!(post_json(&url, &req).0, 200);
+    assert_eq!(post_json(&url, &req).0, 202);
     assert_eq!(notifier.next_nonce(doctor), big + 1);
     let near = u64::MAX - 1;
     let mut req = register_request(
@@ -346,7 +367,7 @@ async fn the_directory_refuses_forged_replayed_and_expired_requests() {
         now + 300,
     );
     req["nonce"] = near.to_string().into();
-    assert_eq!(post_json(&url, &req).0, 200);
+    assert_eq!(post_json(&url, &req).0, 202);
     assert_eq!(notifier.next_nonce(doctor), u64::MAX);
     let older = register_request(
         &world,
@@ -423,8 +444,41 @@ async fn the_directory_answers_cors_for_the_configured_origins_only() {
         now + 300,
     );
     let (status, headers, body) = request("POST", &url, &[("Origin", app)], Some(&req));
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 202, "{body}");
     assert_eq!(allow(&headers).as_deref(), Some(app));
+    // The double opt-in's routes: confirm (POST, preflighted) and status (GET).
+    let confirm = format!("{url}/confirm");
+    let (status, headers, _) = request(
+        "OPTIONS",
+        &confirm,
+        &[
+            ("Origin", app),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ],
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(allow(&headers).as_deref(), Some(app));
+    let code = smtp.take_code("doctor3@example.org");
+    let body = serde_json::json!({ "account": doctor.address(), "code": code });
+    let (status, headers, answer) = request("POST", &confirm, &[("Origin", app)], Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(allow(&headers).as_deref(), Some(app));
+    let status_url = format!("{}/v1/contacts/{}/status", notifier.url, doctor.address());
+    let (status, headers, answer) = request("GET", &status_url, &[("Origin", app)], None);
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("confirmed"))
+    );
+    assert_eq!(allow(&headers).as_deref(), Some(app));
+    let (_, headers, _) = request(
+        "GET",
+        &status_url,
+        &[("Origin", "http://evil.example")],
+        None,
+    );
+    assert_eq!(allow(&headers), None, "{headers:?}");
     let nonce = format!("{}/v1/contacts/{}/nonce", notifier.url, doctor.address());
     let (status, headers, body) =
         request("GET", &nonce, &[("Origin", "http://localhost:5173")], None);
@@ -444,6 +498,96 @@ async fn the_directory_answers_cors_for_the_configured_origins_only() {
         "a signed request is served; the browser hides the answer"
     );
     assert_eq!(allow(&headers), None, "{headers:?}");
+}
+
+/// Double opt-in: an address gets its confirmation mail and nothing else until
+/// the code comes back; a wrong code changes nothing; a new address takes over
+/// the notices only once confirmed.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_a_confirmed_address_receives_notices() {
+    let world = World::start().await;
+    let smtp = Smtp::start(world.dir.path());
+    let notifier = Notifier::start(&world, smtp.port, &[]);
+    let signer = &world.chain.keys[3];
+    let doctor = signer.address();
+    assert_eq!(notifier.status(doctor), "none");
+    let (status, body) = notifier.register(&world, signer, "doctor3@example.org");
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(notifier.status(doctor), "pending");
+
+    // A grant while the address is pending: the confirmation arrives, no notice.
+    world.grant(2, 3, 3600).await;
+    let h = notifier.wait_idle(1, Duration::from_secs(30));
+    let mails = smtp.wait_for(1, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(smtp.mails().len(), 1, "{h}");
+    let confirmation = &mails[0];
+    assert_eq!(confirmation.to, "doctor3@example.org");
+    assert!(
+        confirmation.subject.contains("confirm"),
+        "{}",
+        confirmation.subject
+    );
+    let text = readable(&confirmation.raw);
+    assert!(text.contains("careledger notify confirm"), "{text}");
+    assert!(!text.contains("access granted") && !text.contains("access token"));
+    assert_eq!(h["outbox"]["sent"], 1, "{h}");
+    let code = common::smtp::code_in(&text).expect("a code");
+
+    // A wrong code is refused; the right one, typed loosely, confirms.
+    let wrong = if code == "AAAAAAAA" {
+        "BBBBBBBB"
+    } else {
+        "AAAAAAAA"
+    };
+    let (status, body) = notifier.confirm(doctor, wrong);
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(notifier.status(doctor), "pending");
+    let (status, body) = notifier.confirm(
+        doctor,
+        &format!("{}-{}", &code[..4], code[4..].to_lowercase()),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(notifier.status(doctor), "confirmed");
+    assert_eq!(notifier.confirm(doctor, &code).0, 404, "a code works once");
+
+    // The next grant's notice arrives.
+    world.grant(2, 3, 7200).await;
+    let mails = smtp.wait_for(2, Duration::from_secs(30));
+    let notice = mails
+        .iter()
+        .find(|m| m.subject.contains("access granted"))
+        .expect("the notice");
+    assert_eq!(notice.to, "doctor3@example.org");
+    assert!(
+        readable(&notice.raw).contains("access token #2"),
+        "{}",
+        notice.raw
+    );
+
+    // A new address: the old one keeps the notices until the new one is confirmed.
+    let (status, _) = notifier.register(&world, signer, "doctor3-new@example.org");
+    assert_eq!(status, 202);
+    let new_code = smtp.take_code("doctor3-new@example.org");
+    world.grant(2, 3, 10_800).await;
+    let old = smtp.wait_for_to("doctor3@example.org", 3);
+    assert_eq!(
+        old.iter()
+            .filter(|m| m.subject.contains("access granted"))
+            .count(),
+        2
+    );
+    assert_eq!(notifier.confirm(doctor, &new_code).0, 200);
+    world.grant(2, 3, 14_400).await;
+    let new = smtp.wait_for_to("doctor3-new@example.org", 1);
+    assert!(
+        readable(&new[0].raw).contains("access token #4"),
+        "{}",
+        new[0].raw
+    );
+    let h = notifier.wait_idle(4, Duration::from_secs(30));
+    assert_eq!(smtp.wait_for_to("doctor3@example.org", 3).len(), 3, "{h}");
+    assert_eq!(h["counters"]["confirmations"], 2, "{h}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

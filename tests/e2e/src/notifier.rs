@@ -1,5 +1,6 @@
 //! The `careledger-notifier` binary following a world's deployment, mailing to
-//! aiosmtpd, its log kept for the privacy scan.
+//! aiosmtpd, its log kept for the privacy scan. Its addresses are double
+//! opt-in: [`Notifier::register`] completes both steps with the code mailed.
 
 use crate::cli::{binary, User, World};
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ pub struct Notifier {
     child: Child,
     pub url: String,
     pub log: PathBuf,
+    /// The Maildir of the aiosmtpd it mails to, where the codes are read.
+    maildir: Option<PathBuf>,
 }
 
 impl Notifier {
@@ -42,7 +45,12 @@ impl Notifier {
         }
         let child = cmd.spawn().expect("the notifier starts");
         let url = format!("http://127.0.0.1:{port}");
-        let n = Self { child, url, log };
+        let n = Self {
+            child,
+            url,
+            log,
+            maildir: crate::smtp::maildir_of(smtp_port),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -55,10 +63,43 @@ impl Notifier {
         n
     }
 
-    /// `careledger notify register EMAIL` as `user`: its address for the notices.
+    /// `careledger notify register EMAIL` as `user`, then `careledger notify
+    /// confirm CODE` with the code mailed to EMAIL: its address for the notices.
+    /// The confirmation mail leaves the Maildir's new/ (see
+    /// [`crate::smtp::take_code`]), so the tests' waits see notices only.
     pub fn register(&self, user: &User, email: &str) {
+        self.register_pending(user, email);
+        let code = self.take_code(email);
+        self.confirm(user, &code);
+    }
+
+    /// `careledger notify register EMAIL` only: the address waits for its code.
+    pub fn register_pending(&self, user: &User, email: &str) -> serde_json::Value {
         let r = user.json(&["notify", "register", email, "--notifier", &self.url]);
-        assert_eq!(r["registered"], true, "{r}");
+        assert_eq!(r["status"], "pending", "{r}");
+        r
+    }
+
+    /// The code of the confirmation mail to `email`, taken from the Maildir.
+    pub fn take_code(&self, email: &str) -> String {
+        let maildir = self
+            .maildir
+            .as_ref()
+            .expect("the notifier mails to an Smtp started by this process");
+        crate::smtp::take_code(maildir, email, Duration::from_secs(60))
+    }
+
+    /// `careledger notify confirm CODE` as `user`; panics if refused.
+    pub fn confirm(&self, user: &User, code: &str) -> serde_json::Value {
+        let r = user.json(&["notify", "confirm", code, "--notifier", &self.url]);
+        assert_eq!(r["status"], "confirmed", "{r}");
+        r
+    }
+
+    /// `careledger notify status` as `user`: none, pending or confirmed.
+    pub fn status(&self, user: &User) -> String {
+        let r = user.json(&["notify", "status", "--notifier", &self.url]);
+        r["status"].as_str().expect("a status").to_string()
     }
 
     pub fn health(&self) -> serde_json::Value {

@@ -1,4 +1,5 @@
-// The doctor: register (a salted licence commitment, contact email), see grants received, open
+// The doctor: register (a salted licence commitment, a contact email confirmed with
+// the code the notifier mails to it), see grants received, open
 // granted records (the read is logged on chain, then decrypted here), and
 // break-glass emergency access with a reason (keys then come from the patient's
 // emergency custodians).
@@ -6,14 +7,15 @@ import { useEffect, useState } from "react";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { registerContact } from "../contact";
 import { EMERGENCY_REASONS, doctorOpenings, reasonText } from "../emergency";
-import { UserFacingError } from "../errors";
-import type { GrantRow } from "../ledger";
+import { UserFacingError, describeError } from "../errors";
+import { grantStatusText, type GrantRow } from "../ledger";
 import { licenceCommitment, newLicenceSalt, normaliseLicence } from "../licence";
 import { formatTime, shortAddress } from "../scope";
 import { useSession } from "../session";
 import { createKey } from "./KeyPanel";
 import { scopeText } from "./PatientView";
 import { OpenButton } from "./OpenButton";
+import { NoticeContact, registeredText, type Mailed } from "./NoticeContact";
 
 /** The licence and salt of a registration, shown once to the doctor. */
 interface IssuedSalt {
@@ -25,12 +27,14 @@ export function DoctorView() {
   const s = useSession();
   // Kept here, not in the form: the form goes away once the registration is on chain.
   const [issued, setIssued] = useState<IssuedSalt | null>(null);
+  // The address the registration form had a code mailed to, for the notices panel.
+  const [mailed, setMailed] = useState<Mailed | null>(null);
   const saltPanel = issued && <LicenceSalt issued={issued} done={() => setIssued(null)} />;
   if (s.role.doctorStatus === "none") {
     return (
       <>
         {saltPanel}
-        <RegisterDoctor onIssued={setIssued} />
+        <RegisterDoctor onIssued={setIssued} onMailed={setMailed} />
       </>
     );
   }
@@ -41,6 +45,7 @@ export function DoctorView() {
         Status: <span className={`badge ${s.role.doctorStatus}`} data-testid="doctor-status">{s.role.doctorStatus}</span>
         {s.role.doctorStatus === "pending" && " — a verifier must verify your licence before patients can grant you access."}
       </p>
+      <NoticeContact audience="doctor" mailed={mailed} setMailed={setMailed} />
       <Received />
       <OpenRecord />
       <Emergency />
@@ -67,7 +72,7 @@ function LicenceSalt({ issued, done }: { issued: IssuedSalt; done: () => void })
   );
 }
 
-function RegisterDoctor({ onIssued }: { onIssued: (issued: IssuedSalt) => void }) {
+function RegisterDoctor({ onIssued, onMailed }: { onIssued: (issued: IssuedSalt) => void; onMailed: (m: Mailed | null) => void }) {
   const s = useSession();
   const [pass, setPass] = useState("");
   const [licence, setLicence] = useState("");
@@ -81,11 +86,20 @@ function RegisterDoctor({ onIssued }: { onIssued: (issued: IssuedSalt) => void }
       const salt = newLicenceSalt();
       await s.ledger.registerDoctor(pub, licenceCommitment(salt, licence));
       onIssued({ licence: normaliseLicence(licence), salt });
+      const salted = "Save your licence salt and hand it with your licence number to the verifiers, who must now verify you.";
       if (email.trim() && s.cfg.notifier) {
-        await registerContact(s.cfg.notifier, s.ledger.wallet, s.account, s.cfg.chainId, s.cfg.patientRegistry, email.trim());
-        return "Registered as a doctor; notices will be mailed to you. Save your licence salt and hand it with your licence number to the verifiers, who must now verify you.";
+        const address = email.trim();
+        // The registration is on chain already: a notifier that refuses the address
+        // is reported, not turned into a failed registration.
+        try {
+          const r = await registerContact(s.cfg.notifier, s.ledger.wallet, s.account, s.cfg.chainId, s.cfg.patientRegistry, address);
+          onMailed(r.status === "pending" ? { email: address, expiresAt: r.expiresAt } : null);
+          return `Registered as a doctor. ${registeredText("doctor", address, r)} ${salted}`;
+        } catch (e) {
+          return `Registered as a doctor, but your address is not registered for notices: ${describeError(e).message} Register it again under "Notices by mail". ${salted}`;
+        }
       }
-      return "Registered as a doctor. Save your licence salt and hand it with your licence number to the verifiers, who must now verify you.";
+      return `Registered as a doctor. ${salted}`;
     });
   return (
     <section className="view" data-testid="doctor-register">
@@ -129,7 +143,7 @@ function Received() {
           {rows.map((g) => (
             <tr key={String(g.tokenId)} data-testid={`received-${g.tokenId}`}>
               <td>{String(g.tokenId)}</td><td className="mono" title={g.patient}>{shortAddress(g.patient)}</td>
-              <td>{scopeText(g)}</td><td>{formatTime(g.expiresAt)}</td><td>{g.status}</td>
+              <td>{scopeText(g)}</td><td>{formatTime(g.expiresAt)}</td><td>{grantStatusText(g.status)}</td>
             </tr>
           ))}
         </tbody>

@@ -1,16 +1,18 @@
 // The patient: register, upload records, grant and revoke doctors, name the
 // emergency custodians and watch break-glass openings, share keys (with a doctor
-// who opened break-glass only after a confirmation naming them), and read the
-// audit trail.
+// who opened break-glass only after a confirmation naming them), register an
+// address for the notifier's alerts (break-glass openings, custodian key releases),
+// and read the audit trail.
 import { useEffect, useState } from "react";
 import { getAddress, isAddress, type Address } from "viem";
 import { auditTrail } from "../audit";
 import { CUSTODIAN_SENTENCE, MAX_CUSTODIANS, openerConfirmText, openingStatus, parseCustodians, reasonText } from "../emergency";
 import { UserFacingError } from "../errors";
-import { categoryCoder, type EmergencyRow, type GrantRow, type RecordRow } from "../ledger";
+import { categoryCoder, grantStatusText, type EmergencyRow, type GrantRow, type RecordRow } from "../ledger";
 import { categoryCode, categoryLabel, formatTime, parseExpiry, parseScope, shortAddress, type CategoryCoder } from "../scope";
 import { useSession } from "../session";
 import { createKey } from "./KeyPanel";
+import { NoticeContact, type Mailed } from "./NoticeContact";
 import { OpenButton } from "./OpenButton";
 
 /** What re-encryption can and cannot do, wherever the page offers it. */
@@ -22,6 +24,7 @@ export const MAX_UPLOAD = 64 << 20;
 
 export function PatientView() {
   const s = useSession();
+  const [mailed, setMailed] = useState<Mailed | null>(null);
   if (!s.role.isPatient) return <RegisterPatient />;
   return (
     <div className="view" data-testid="patient-view">
@@ -30,6 +33,7 @@ export function PatientView() {
       <Grant />
       <Grants />
       <EmergencyPanel />
+      <NoticeContact audience="patient" mailed={mailed} setMailed={setMailed} />
       <Doctors />
       <Audit />
     </div>
@@ -197,7 +201,7 @@ function Grants() {
           {rows.map((g) => (
             <tr key={String(g.tokenId)} data-testid={`grant-${g.tokenId}`}>
               <td>{String(g.tokenId)}</td><td className="mono" title={g.doctor}>{shortAddress(g.doctor)}</td>
-              <td>{scopeText(g, s.secret ? categoryCoder(s.secret) : undefined)}</td><td>{formatTime(g.expiresAt)}</td><td data-testid={`grant-status-${g.tokenId}`}>{g.status}</td>
+              <td>{scopeText(g, s.secret ? categoryCoder(s.secret) : undefined)}</td><td>{formatTime(g.expiresAt)}</td><td data-testid={`grant-status-${g.tokenId}`}>{grantStatusText(g.status)}</td>
               <td>{g.status === "active" && <button onClick={() => revoke(g.tokenId)} data-testid={`revoke-${g.tokenId}`}>Revoke</button>}</td>
             </tr>
           ))}

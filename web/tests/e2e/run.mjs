@@ -215,6 +215,48 @@ function mails(maildir) {
   return out;
 }
 
+/** A mail's body as text (base64 and quoted-printable undone). */
+function mailBody(text) {
+  const split = text.search(/\r?\n\r?\n/);
+  const head = split < 0 ? text : text.slice(0, split);
+  let body = split < 0 ? "" : text.slice(split).trim();
+  if (/^Content-Transfer-Encoding:\s*base64/im.test(head)) body = Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
+  else if (/^Content-Transfer-Encoding:\s*quoted-printable/im.test(head)) {
+    body = body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  }
+  return body;
+}
+
+// A confirmation code: 8 of "ABCDEFGHJKMNPQRSTUVWXYZ23456789".
+const CODE = "[A-HJKMNP-Z2-9]{8}";
+
+/** The code in the confirmation mail to `to`: on a line of its own, or after "code". */
+async function mailedCode(maildir, to) {
+  const m = await waitForMail(maildir, to, /code/i);
+  const body = mailBody(m);
+  const code = (body.match(new RegExp(`^\\s*(${CODE})\\s*$`, "m")) ?? body.match(new RegExp(`[Cc]ode\\b[^\\n]{0,80}?\\b(${CODE})\\b`)))?.[1];
+  if (!code) throw new Error(`no confirmation code in the mail to ${to}: ${body.slice(0, 1000)}`);
+  return code;
+}
+
+/** Enters the wrong code once (optional), then the mailed one, in the notices panel. */
+async function confirmMailedCode(page, maildir, to, { tryWrong = false } = {}) {
+  await page.waitForSelector(`${byId("contact-status")}:has-text("pending")`);
+  const code = await mailedCode(maildir, to);
+  if (tryWrong) {
+    const alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    const wrong = alphabet[(alphabet.indexOf(code[0]) + 1) % alphabet.length] + code.slice(1);
+    await page.fill(byId("contact-code"), wrong);
+    await page.click(byId("contact-confirm"));
+    await expectError(page, /That code is not the one mailed to you/);
+    await page.waitForSelector(`${byId("contact-status")}:has-text("pending")`);
+  }
+  await page.fill(byId("contact-code"), code.toLowerCase());
+  await page.click(byId("contact-confirm"));
+  await expectStatus(page, /Your address is confirmed: (notices|alerts) are mailed to you/);
+  await page.waitForSelector(`${byId("contact-status")}:has-text("confirmed")`);
+}
+
 async function waitForMail(maildir, to, re) {
   const until = Date.now() + 30_000;
   for (;;) {
@@ -230,6 +272,7 @@ try {
   const ready = await startDemo(`http://127.0.0.1:${notifierPort}`);
   const mail = await startMail(ready, notifierPort);
   const doctorEmail = "dr.grey@clinic.test";
+  const patientEmail = "pat.jones@home.test";
   const free = ready.accounts.filter((a) => a.role === "free");
   const verifierKey = ready.accounts.find((a) => a.role === "verifier");
   if (free.length < 5 || !verifierKey?.privateKey) throw new Error("demo --web --print-keys gave too few accounts");
@@ -247,7 +290,7 @@ try {
   const doctorAddr = doctor.wallet.address;
   let licenceSalt = "";
 
-  await check("the doctor registers with a licence and an email (a signed request to the notifier)", async () => {
+  await check("the doctor registers with a licence and an email (a signed request to the notifier), then confirms the mailed code", async () => {
     const p = doctor.page;
     await connect(p);
     await p.click(byId("tab-doctor"));
@@ -255,8 +298,12 @@ try {
     await p.fill(byId("doctor-email"), doctorEmail);
     await p.fill(byId("doctor-passphrase"), "doctor passphrase");
     await p.click(byId("register-doctor"));
-    await expectStatus(p, /notices will be mailed to you/);
+    await expectStatus(p, new RegExp(`Registered as a doctor\\. A code was mailed to ${doctorEmail.replace(/\./g, "\\.")}`));
     await p.waitForSelector(`${byId("doctor-status")}:has-text("pending")`);
+    // Double opt-in: nothing is mailed to the address until the mailed code is entered.
+    await p.waitForSelector(`${byId("contact-status-text")}:has-text("A code was mailed to ${doctorEmail}")`);
+    await shot(p, "1a-doctor-code-mailed");
+    await confirmMailedCode(p, mail.maildir, doctorEmail, { tryWrong: true });
     // The salt is shown once, for the doctor to hand to the verifiers off chain.
     licenceSalt = (await p.textContent(byId("licence-salt"))).trim();
     if (!/^0x[0-9a-f]{64}$/.test(licenceSalt)) throw new Error(`no licence salt shown: ${licenceSalt}`);
@@ -307,8 +354,17 @@ try {
     await shot(p, "3-patient-view");
   });
 
+  await check("the patient registers for alerts by mail and confirms the mailed code", async () => {
+    const p = patient.page;
+    await p.waitForSelector(`${byId("contact-status")}:has-text("none")`);
+    await p.fill(byId("contact-email"), patientEmail);
+    await p.click(byId("contact-register"));
+    await expectStatus(p, new RegExp(`A code was mailed to ${patientEmail.replace(/\./g, "\\.")}`));
+    await confirmMailedCode(p, mail.maildir, patientEmail);
+  });
+
   await check("the notifier mails the doctor about the grant, without the record's content or CID", async () => {
-    const m = await waitForMail(mail.maildir, doctorEmail, /grant|access/i);
+    const m = await waitForMail(mail.maildir, doctorEmail, /^Subject: CareLedger: access granted/m);
     if (m.includes(canary)) throw new Error("the mail holds the record's canary");
     // The record's own CID, and any CIDv1 (base32, "bafy…"/"bafk…": the k or y
     // keeps a hex transaction hash in a Message-ID from looking like one).
@@ -424,6 +480,9 @@ try {
     // The patient's panel shows the opening with its reason; closing it bars the
     // doctor for 30 days, until the patient lifts the bar.
     await pp.waitForSelector(`${byId(`emergency-${me}`)}:has-text("unconscious or unable to consent")`);
+    // The patient confirmed an address: the opening is mailed to them.
+    const alert = await waitForMail(mail.maildir, patientEmail, /^Subject: CareLedger: emergency access opened/m);
+    if (!/unconscious or unable to consent/.test(mailBody(alert))) throw new Error("the patient's break-glass mail does not give the reason");
     await pp.click(byId(`close-emergency-${me}`));
     await expectStatus(pp, /closed; that doctor is barred from break-glass on your records until/);
     await pp.waitForSelector(`${byId(`emergency-status-${me}`)}:has-text("barred until")`);

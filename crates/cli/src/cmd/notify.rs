@@ -1,48 +1,115 @@
-//! `notify register EMAIL` and `notify remove`: EIP-712 requests, signed with
-//! the account's key, to a careledger-notifier's contact directory.
+//! `notify register EMAIL`, `notify confirm CODE`, `notify status` and `notify
+//! remove`: the account's address in a careledger-notifier's contact directory.
+//!
+//! Registering and removing are EIP-712 requests signed with the account's key.
+//! A registration is a double opt-in: the notifier mails a code to the address,
+//! and notices go to it only once `notify confirm CODE` sent the code back
+//! (until then an earlier confirmed address keeps them). Confirming and asking
+//! the status need no signature: the code is bound to the account.
 
+use crate::chain::{parse_address, time};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::Report;
+use alloy::primitives::Address;
 use alloy::signers::SignerSync;
 use alloy::transports::http::reqwest;
-use careledger_contact::{domain, RegisterRequest, RemoveRequest};
+use careledger_contact::{
+    domain, normalize_code, ConfirmRequest, RegisterRequest, RemoveRequest, CODE_LENGTH,
+};
 use serde_json::{json, Value};
 
 /// How long a signed request stays valid: long enough for a slow network,
 /// short enough that a captured one is soon useless (it is also single-use).
 const REQUEST_TTL_SECS: u64 = 300;
 
-/// Registers `email` (or removes the address when `None`) for the signing account.
+/// How long one call to the notifier may take, answer included.
+const CALL_TIMEOUT_SECS: u64 = 30;
+
+/// The most of an answer read: the directory's answers are a few hundred bytes.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// A notifier's base URL and an HTTP client with a deadline.
+struct Notifier {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Notifier {
+    fn new(notifier: &str) -> Result<Self> {
+        let base = notifier.trim_end_matches('/').to_string();
+        if reqwest::Url::parse(&base).is_err() {
+            return Err(Error::Usage(format!(
+                "--notifier {notifier:?} is not a URL"
+            )));
+        }
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(CALL_TIMEOUT_SECS))
+            .build()
+            .map_err(|e| Error::Usage(format!("HTTP client: {e}")))?;
+        Ok(Self { base, client })
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> Error {
+        Error::Unreachable {
+            url: self.base.clone(),
+            reason: e.without_url().to_string(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Result<(u16, Value)> {
+        let response = self
+            .client
+            .get(format!("{}/{path}", self.base))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        read_answer(response).await
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value)> {
+        let response = self
+            .client
+            .post(format!("{}/{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        read_answer(response).await
+    }
+
+    fn not_a_notifier(&self) -> Error {
+        Error::Usage(format!(
+            "{} does not answer like a careledger-notifier",
+            self.base
+        ))
+    }
+}
+
+/// The notifier's reason for a refusal, or a stand-in.
+fn reason(answer: &Value) -> &str {
+    answer["error"].as_str().unwrap_or("no reason given")
+}
+
+fn refused(status: u16, answer: &Value) -> Error {
+    Error::Usage(format!(
+        "the notifier refused the request (HTTP {status}): {}",
+        reason(answer)
+    ))
+}
+
+/// Registers `email` (or removes the addresses when `None`) for the signing account.
 pub async fn contact(ctx: &Ctx, notifier: &str, email: Option<&str>) -> Result<Report> {
     let signer = ctx.signer.as_ref().ok_or(Error::NoKey)?;
     let account = signer.address();
     let d = ctx.deployment().await?;
-    let base = notifier.trim_end_matches('/');
-    if reqwest::Url::parse(base).is_err() {
-        return Err(Error::Usage(format!(
-            "--notifier {notifier:?} is not a URL"
-        )));
-    }
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(|e| Error::Usage(format!("HTTP client: {e}")))?;
-    let unreachable = |e: reqwest::Error| Error::Unreachable {
-        url: base.to_string(),
-        reason: e.without_url().to_string(),
-    };
-    let (_, nonce_answer) = read_answer(
-        client
-            .get(format!("{base}/v1/contacts/{account}/nonce"))
-            .send()
-            .await
-            .map_err(unreachable)?,
-    )
-    .await?;
-    let nonce = nonce_answer["nextNonce"].as_u64().ok_or_else(|| {
-        Error::Usage(format!("{base} does not answer like a careledger-notifier"))
-    })?;
+    let n = Notifier::new(notifier)?;
+    let base = n.base.as_str();
+    let (_, nonce_answer) = n.get(&format!("v1/contacts/{account}/nonce")).await?;
+    let nonce = nonce_answer["nextNonce"]
+        .as_u64()
+        .ok_or_else(|| n.not_a_notifier())?;
     let expiry = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|t| t.as_secs())
@@ -75,30 +142,106 @@ pub async fn contact(ctx: &Ctx, notifier: &str, email: Option<&str>) -> Result<R
         }
     };
     let body = body.expect("plain data serialises");
-    let (status, answer) = read_answer(
-        client
-            .post(format!("{base}/{path}"))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(unreachable)?,
-    )
-    .await?;
-    if status != 200 {
-        let reason = answer["error"].as_str().unwrap_or("no reason given");
-        return Err(Error::Usage(format!(
-            "the notifier refused the request (HTTP {status}): {reason}"
-        )));
-    }
-    Ok(match email {
-        Some(_) => Report::new(json!({"account": account, "registered": true, "notifier": base}))
+    let (status, answer) = n.post(path, &body).await?;
+    match (email, status) {
+        // Double opt-in: pending until the mailed code comes back.
+        (Some(email), 202) => {
+            let expires_at = answer["expiresAt"].as_u64();
+            let mut report = Report::new(json!({
+                "account": account, "email": email, "status": "pending",
+                "expiresAt": expires_at, "notifier": base,
+            }))
+            .line(format!("{base} mailed a confirmation code to {email}."))
             .line(format!(
-                "{base} will email {account}'s notices to the address given"
-            )),
-        None => Report::new(json!({"account": account, "registered": false, "notifier": base}))
-            .line(format!("{base} will no longer email {account}")),
-    })
+                "Notices go to it once you run: careledger notify confirm CODE --notifier {base}"
+            ));
+            if let Some(at) = expires_at {
+                report = report.line(format!("The code works until {}.", time(at)));
+            }
+            Ok(report)
+        }
+        // A notifier from before double opt-in: active at once.
+        (Some(_), 200) => Ok(Report::new(json!({
+            "account": account, "status": "confirmed", "notifier": base,
+        }))
+        .line(format!(
+            "{base} will email {account}'s notices to the address given"
+        ))),
+        (None, 200) => Ok(Report::new(json!({
+            "account": account, "status": "none", "notifier": base,
+        }))
+        .line(format!("{base} will no longer email {account}"))),
+        _ => Err(refused(status, &answer)),
+    }
+}
+
+/// Sends back the code mailed for the signing account's pending registration.
+pub async fn confirm(ctx: &Ctx, notifier: &str, code: &str) -> Result<Report> {
+    let signer = ctx.signer.as_ref().ok_or(Error::NoKey)?;
+    let account = signer.address();
+    let Some(code) = normalize_code(code) else {
+        return Err(Error::Usage(format!(
+            "a confirmation code is {CODE_LENGTH} letters and digits, as in the mail \
+             (no I, L, O, 0 or 1; case, spaces and dashes do not matter)"
+        )));
+    };
+    let n = Notifier::new(notifier)?;
+    let base = n.base.as_str();
+    let req =
+        serde_json::to_value(ConfirmRequest { account, code }).expect("plain data serialises");
+    let (status, answer) = n.post("v1/contacts/confirm", &req).await?;
+    let register = format!("careledger notify register EMAIL --notifier {base}");
+    match status {
+        200 if answer["status"] == "confirmed" => Ok(Report::new(json!({
+            "account": account, "status": "confirmed", "notifier": base,
+        }))
+        .line(format!(
+            "Confirmed: {base} emails {account}'s notices to the address the code was mailed to"
+        ))),
+        200 => Err(n.not_a_notifier()),
+        403 => Err(Error::Usage(format!(
+            "the notifier refused the code ({}): check the mail and try again",
+            reason(&answer)
+        ))),
+        404 => Err(Error::Usage(format!(
+            "{base} has no registration of {account} waiting for a code: it expired \
+             (codes last 24 hours), was confirmed already or was never made; \
+             for a new code run `{register}`"
+        ))),
+        429 => Err(Error::Usage(format!(
+            "too many wrong codes: {base} deleted the registration; for a new code run `{register}`"
+        ))),
+        _ => Err(refused(status, &answer)),
+    }
+}
+
+/// Where `account` (default: the signing account) stands in the directory.
+pub async fn status(ctx: &Ctx, notifier: &str, account: Option<&str>) -> Result<Report> {
+    let account: Address = match account {
+        Some(a) => parse_address("account", a)?,
+        None => ctx.signer.as_ref().ok_or(Error::NoKey)?.address(),
+    };
+    let n = Notifier::new(notifier)?;
+    let base = n.base.as_str();
+    let (code, answer) = n.get(&format!("v1/contacts/{account}/status")).await?;
+    if code != 200 {
+        return Err(refused(code, &answer));
+    }
+    let status = answer["status"]
+        .as_str()
+        .ok_or_else(|| n.not_a_notifier())?;
+    let line = match status {
+        "none" => format!(
+            "{base} has no address for {account}: `careledger notify register EMAIL` to get notices"
+        ),
+        "pending" => format!(
+            "{base} mailed a code for {account}'s new address: `careledger notify confirm CODE` \
+             (an address confirmed before keeps the notices until then)"
+        ),
+        "confirmed" => format!("{base} emails {account}'s notices to a confirmed address"),
+        _ => return Err(n.not_a_notifier()),
+    };
+    Ok(Report::new(json!({ "account": account, "status": status, "notifier": base })).line(line))
 }
 
 fn sign(
@@ -111,11 +254,159 @@ fn sign(
     Ok(sig.as_bytes().to_vec().into())
 }
 
-async fn read_answer(response: reqwest::Response) -> Result<(u16, Value)> {
+/// The status and the JSON of an answer, read up to [`MAX_ANSWER_BYTES`]: a
+/// server that is not a notifier cannot make the CLI buffer without end.
+async fn read_answer(mut response: reqwest::Response) -> Result<(u16, Value)> {
     let status = response.status().as_u16();
-    let text = response
-        .text()
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| Error::Rpc(e.without_url().to_string()))?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+        .map_err(|e| Error::Rpc(e.without_url().to_string()))?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(Error::Usage(format!(
+                "the notifier's answer is over {MAX_ANSWER_BYTES} bytes: not a careledger-notifier"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+}
+
+#[cfg(test)]
+mod tests {
+    //! `confirm` and `status` against a scripted notifier: each answer in words,
+    //! and an answer too long to be a notifier's is cut off.
+
+    use super::*;
+    use alloy::signers::local::PrivateKeySigner;
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    /// A server answering every request with `status` and `body`; returns its
+    /// URL and the requests it got (request line and body).
+    fn scripted(
+        status: u16,
+        body: String,
+    ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                }
+                let mut request = vec![0; length];
+                reader.read_exact(&mut request).unwrap();
+                log.lock().unwrap().push(format!(
+                    "{} {}",
+                    first.trim(),
+                    String::from_utf8_lossy(&request)
+                ));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (url, seen)
+    }
+
+    fn ctx(dir: &std::path::Path, signer: &PrivateKeySigner) -> Ctx {
+        Ctx::new(
+            "http://127.0.0.1:1",
+            Some(signer.clone()),
+            dir.join("deployment.json"),
+            dir.join("store"),
+            None,
+            false,
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn confirm_posts_the_normalized_code_and_words_each_refusal() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = PrivateKeySigner::random();
+        let account = signer.address();
+        let ctx = ctx(dir.path(), &signer);
+
+        let ok = json!({"account": account, "status": "confirmed"}).to_string();
+        let (url, seen) = scripted(200, ok);
+        let report = confirm(&ctx, &url, "abcd-efgh ").await.unwrap();
+        assert_eq!(report.json["status"], "confirmed");
+        assert_eq!(report.json["account"], json!(account));
+        let request = seen.lock().unwrap()[0].clone();
+        assert!(
+            request.starts_with("POST /v1/contacts/confirm "),
+            "{request}"
+        );
+        assert!(request.contains("\"code\":\"ABCDEFGH\""), "{request}");
+
+        for (status, words) in [
+            (403, "refused the code (wrong code: 3 attempt(s) left)"),
+            (404, "no registration"),
+            (429, "too many wrong codes"),
+            (500, "HTTP 500"),
+        ] {
+            let body = json!({"error": "wrong code: 3 attempt(s) left"}).to_string();
+            let (url, _) = scripted(status, body);
+            let e = confirm(&ctx, &url, "ABCDEFGH")
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(words), "{status}: {e}");
+            if status == 404 || status == 429 {
+                assert!(e.contains("careledger notify register EMAIL"), "{e}");
+            }
+        }
+
+        // A malformed code never leaves the machine.
+        let (url, seen) = scripted(200, String::new());
+        let e = confirm(&ctx, &url, "0OIL1").await.unwrap_err().to_string();
+        assert!(e.contains("8 letters and digits"), "{e}");
+        assert!(seen.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn status_reads_the_three_states_and_bounds_the_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = PrivateKeySigner::random();
+        let ctx = ctx(dir.path(), &signer);
+        for state in ["none", "pending", "confirmed"] {
+            let (url, seen) = scripted(200, json!({"status": state}).to_string());
+            let report = status(&ctx, &url, None).await.unwrap();
+            assert_eq!(report.json["status"], state);
+            assert!(seen.lock().unwrap()[0]
+                .starts_with(&format!("GET /v1/contacts/{}/status ", signer.address())));
+        }
+        let other = Address::repeat_byte(7);
+        let (url, seen) = scripted(200, json!({"status": "none"}).to_string());
+        status(&ctx, &url, Some(&other.to_string())).await.unwrap();
+        assert!(seen.lock().unwrap()[0].contains(&other.to_string()));
+        let (url, _) = scripted(200, json!({"status": "maybe"}).to_string());
+        let e = status(&ctx, &url, None).await.unwrap_err().to_string();
+        assert!(
+            e.contains("does not answer like a careledger-notifier"),
+            "{e}"
+        );
+        // Over 64 KiB: not read to the end.
+        let (url, _) = scripted(200, format!("\"{}\"", "x".repeat(MAX_ANSWER_BYTES + 10)));
+        let e = status(&ctx, &url, None).await.unwrap_err().to_string();
+        assert!(e.contains("over 65536 bytes"), "{e}");
+    }
 }

@@ -180,6 +180,49 @@ impl World {
     }
 }
 
+impl World {
+    /// The latest block's number.
+    pub fn head(&self) -> u64 {
+        let n = self.rpc("eth_blockNumber", serde_json::json!([]));
+        u64::from_str_radix(
+            n["result"]
+                .as_str()
+                .expect("a block number")
+                .trim_start_matches("0x"),
+            16,
+        )
+        .unwrap()
+    }
+
+    /// How many AccessGranted and AccessRevoked logs the token wrote so far:
+    /// each is one notice to its doctor. A grant that finds its pair's 8 places
+    /// taken burns the expired tokens first, each with an AccessRevoked (mailed
+    /// as "cleared for a new one"), so a bulk of grants is more than one notice
+    /// each.
+    pub async fn access_events(&self) -> (usize, usize) {
+        use alloy::providers::{Provider, ProviderBuilder};
+        use alloy::rpc::types::Filter;
+        use alloy::sol_types::SolEvent;
+        use careledger_notifier::abi::IAccessToken;
+        let provider = ProviderBuilder::new().connect_http(self.chain.url.parse().unwrap());
+        let mut counts = [0; 2];
+        for (i, signature) in [
+            IAccessToken::AccessGranted::SIGNATURE_HASH,
+            IAccessToken::AccessRevoked::SIGNATURE_HASH,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let filter = Filter::new()
+                .address(self.deployment.access_token)
+                .event_signature(signature)
+                .from_block(0);
+            counts[i] = provider.get_logs(&filter).await.unwrap().len();
+        }
+        (counts[0], counts[1])
+    }
+}
+
 /// Sends `n` grants of everything from `patient` to `doctor`, each lasting a
 /// minute, without waiting for receipts (the devnode mines each on arrival):
 /// bulk load for the exactly-once tests. The clock jumps past the live grants
@@ -230,13 +273,14 @@ impl World {
 }
 
 /// The start of most tests: a deployed world, aiosmtpd, and a notifier (with
-/// `extra` configuration) that has doctor 3's address.
+/// `extra` configuration) that has doctor 3's address, confirmed. The
+/// confirmation mail is taken out of the Maildir's new/: what the tests count
+/// there are notices only (the outbox's `sent` counts the confirmation too).
 pub async fn doctor3_subscribed(extra: &[(&str, &str)]) -> (World, smtp::Smtp, Notifier) {
     let world = World::start().await;
     let smtp = smtp::Smtp::start(world.dir.path());
     let notifier = Notifier::start(&world, smtp.port, extra);
-    let (status, body) = notifier.register(&world, &world.chain.keys[3], "doctor3@example.org");
-    assert_eq!(status, 200, "{body}");
+    notifier.subscribe(&world, &smtp, &world.chain.keys[3], "doctor3@example.org");
     (world, smtp, notifier)
 }
 
@@ -420,6 +464,43 @@ impl Notifier {
         post_json(&format!("{}/v1/contacts", self.url), &req)
     }
 
+    /// Registers `signer`'s `email` and confirms it with the code mailed to it
+    /// (taken from `smtp`'s new/): the address then receives the notices.
+    pub fn subscribe(
+        &self,
+        world: &World,
+        smtp: &smtp::Smtp,
+        signer: &PrivateKeySigner,
+        email: &str,
+    ) -> String {
+        let (status, body) = self.register(world, signer, email);
+        assert_eq!(status, 202, "{body}");
+        assert_eq!(body["status"], "pending", "{body}");
+        let code = smtp.take_code(email);
+        let (status, body) = self.confirm(signer.address(), &code);
+        assert_eq!(status, 200, "{body}");
+        code
+    }
+
+    /// `POST /v1/contacts/confirm`.
+    pub fn confirm(&self, account: Address, code: &str) -> (u16, serde_json::Value) {
+        post_json(
+            &format!("{}/v1/contacts/confirm", self.url),
+            &serde_json::json!({ "account": account, "code": code }),
+        )
+    }
+
+    /// `GET /v1/contacts/{account}/status`: none, pending or confirmed.
+    pub fn status(&self, account: Address) -> String {
+        let (status, j) = http(
+            "GET",
+            &format!("{}/v1/contacts/{account}/status", self.url),
+            None,
+        );
+        assert_eq!(status, 200, "{j}");
+        j["status"].as_str().expect("a status").to_string()
+    }
+
     pub fn next_nonce(&self, account: Address) -> u64 {
         let (_, j) = http(
             "GET",
@@ -427,6 +508,22 @@ impl Notifier {
             None,
         );
         j["nextNonce"].as_u64().expect("a nonce")
+    }
+
+    /// Waits until /health says the notifier read the chain up to `block` and
+    /// every queued mail left the outbox.
+    pub fn wait_read(&self, block: u64, timeout: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let h = self.health();
+            let o = &h["outbox"];
+            if h["cursor"].as_u64().unwrap_or(0) >= block && o["pending"] == 0 && o["sending"] == 0
+            {
+                return h;
+            }
+            assert!(Instant::now() < deadline, "not caught up in time: {h}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Waits until /health says every queued mail left the outbox.
