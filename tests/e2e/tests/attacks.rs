@@ -4,6 +4,20 @@
 //!
 //! The attacker is a rogue doctor (a stolen doctor key), a rogue verifier or a
 //! rogue owner. What must hold: the patient decides who reads.
+//!
+//! The attacks this file does not hold, because they need their own harness:
+//! - a dictionary over public chain data (categories, licence numbers):
+//!   `dictionary.rs` `enumerated_licence_numbers_do_not_reveal_a_doctors_licence`
+//!   and `privacy.rs` `no_trace_of_a_record_outside_its_readers`;
+//! - an owner that is a contract: `contract_owner.rs`
+//!   `a_two_of_three_multisig_owns_careledger`;
+//! - notices to an address nobody confirmed: `opt_in.rs`
+//!   `notices_go_to_an_address_only_once_its_code_came_back`;
+//! - keystores, the page's headers, `cat`'s bound: `crates/cli/tests`
+//!   (`keystores_are_costly_private_and_bounded`,
+//!   `ipfs_serve_web_sends_the_security_headers`,
+//!   `ipfs_serve_cat_refuses_a_file_over_its_bound`); u64 nonces and the scope
+//!   words of mails: `crates/notifier` unit tests.
 
 use careledger_e2e::cli::{User, World};
 use careledger_e2e::notifier::Notifier;
