@@ -1,8 +1,8 @@
 //! EVM ↔ Stylus calls on a real devnode, both ways:
 //! - a forge-built Solidity contract (abi/consumers/Hospital.sol) calling the
 //!   AccessToken program;
-//! - the AccessToken program calling an EVM contract that stands in for
-//!   PatientRegistry.
+//! - the AccessToken program calling EVM contracts that stand in for
+//!   PatientRegistry and RecordRegistry.
 
 mod common;
 
@@ -116,6 +116,26 @@ async fn solidity_hospital_follows_the_stylus_access_token() {
     let hospital = Hospital::new(hospital_address, c.as_(&c.doctor));
     assert_eq!(hospital.accessToken().call().await.unwrap(), c.token);
 
+    // The patient's record 1 (hasAccess asks RecordRegistry whose it is).
+    let cid: alloy::primitives::Bytes = [0x01, 0x70, 0x12, 0x20]
+        .into_iter()
+        .chain([7u8; 32])
+        .collect::<Vec<_>>()
+        .into();
+    call_ok(
+        &c.as_(&c.patient),
+        c.records,
+        common::abi::IRecordRegistry::addRecordCall {
+            cid,
+            content_hash: B256::repeat_byte(9),
+            category: B256::repeat_byte(4),
+            readers: vec![],
+            wrapped_keys: vec![],
+        }
+        .abi_encode()
+        .into(),
+    )
+    .await;
     let record_id = U256::from(1);
     let note = B256::repeat_byte(0x5a);
     let token = IAccessToken::new(c.token, c.as_(&c.patient));
@@ -235,6 +255,22 @@ async fn stylus_access_token_follows_an_evm_patient_registry() {
         &p,
         token_address,
         constructor_call(&stub_address.abi_encode()),
+    )
+    .await;
+    // An EVM stand-in for RecordRegistry that says every record is the patient's:
+    // PUSH20 patient, PUSH0, MSTORE, PUSH1 32, PUSH0, RETURN.
+    let mut book = vec![0x73];
+    book.extend_from_slice(patient.address().as_slice());
+    book.extend_from_slice(&[0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3]);
+    let book_address = deploy(&p, init_code_for(&book)).await;
+    call_ok(
+        &p,
+        token_address,
+        common::abi::IAccessToken::linkRecordRegistryCall {
+            record_registry: book_address,
+        }
+        .abi_encode()
+        .into(),
     )
     .await;
     let token = IAccessToken::new(token_address, connect(&url, patient.clone()));
