@@ -243,10 +243,11 @@ pub async fn grant_rows(
 ) -> Result<Vec<GrantRow>> {
     let now = ctx.chain_time().await?;
     let mut granted = Vec::new();
-    // Each ended token, with whether a grant to the same doctor in the same
-    // transaction ended it: AccessToken burns a pair's expired grants to make
-    // room for a new one, and says so with AccessRevoked.
-    let mut revoked: Vec<(U256, B256, Address)> = Vec::new();
+    // Each ended token's transaction, and the transactions that granted each
+    // pair: AccessToken burns a pair's expired grants to make room for a new
+    // one, with AccessRevoked in the new grant's transaction. Such a token is
+    // listed as expired, as the notifier and the web app tell it apart.
+    let mut revoked: std::collections::HashMap<U256, B256> = Default::default();
     let mut grant_txs = std::collections::HashSet::new();
     for e in token_events(ctx, d).await? {
         let mine = if received {
@@ -259,32 +260,26 @@ pub async fn grant_rows(
         }
         match e.kind {
             "AccessGranted" => {
-                grant_txs.insert((e.tx, e.actor));
+                grant_txs.insert((e.tx, e.patient, e.actor));
                 granted.push(e)
             }
-            "AccessRevoked" => {
-                revoked.extend(e.token_id.map(|t| (t, e.tx, e.actor.unwrap_or_default())))
-            }
+            "AccessRevoked" => revoked.extend(e.token_id.map(|t| (t, e.tx))),
             _ => {}
         }
     }
-    let ended = |token: U256| {
-        revoked
-            .iter()
-            .find(|r| r.0 == token)
-            .map(|(_, tx, doctor)| {
-                if grant_txs.contains(&(*tx, Some(*doctor))) {
-                    "expired"
-                } else {
-                    "revoked"
-                }
-            })
-    };
     let mut rows = Vec::new();
     for e in granted {
         let token = e.token_id.unwrap_or_default();
         let (patient, doctor) = (e.patient.unwrap_or_default(), e.actor.unwrap_or_default());
-        let row = if let Some(status) = ended(token) {
+        let ended = revoked.get(&token).map(|tx| {
+            let cleared = grant_txs.contains(&(*tx, e.patient, e.actor));
+            if cleared && e.expires_at.unwrap_or_default() <= now {
+                "expired"
+            } else {
+                "revoked"
+            }
+        });
+        let row = if let Some(status) = ended {
             GrantRow {
                 token_id: token,
                 patient,
