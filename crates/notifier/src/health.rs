@@ -32,7 +32,9 @@ pub struct Health {
     pub lag_blocks: u64,
     pub websocket: bool,
     pub outbox: OutboxCounts,
-    /// Mails found `sending` after a crash and sent again (same Message-ID).
+    /// Mails sent again (same Message-ID) because the server may already hold
+    /// them: found `sending` after a crash, or their connection broke after
+    /// their end of data.
     pub in_doubt_resent: u64,
     pub counters: Counters,
 }

@@ -1,11 +1,31 @@
 //! careledger-notifier: follows CareLedger's contracts and emails doctors (and
 //! patients, for break-glass access) about grants, revocations, emergency
-//! access and new records they may read; each event once, across crashes, and
-//! only to addresses confirmed with a mailed code (double opt-in, optin.rs).
+//! access and new records they may read, only to addresses confirmed with a
+//! mailed code (double opt-in, optin.rs).
 //!
 //! Tasks: the follower (chain → outbox, follow.rs), the mailer (outbox → SMTP,
 //! mailer.rs), the directory and health endpoint (HTTP, directory.rs) and, if
 //! configured, a WebSocket head subscription. The SQLite store ties them.
+//!
+//! # What is guaranteed
+//!
+//! - One Message-ID per notice and one notice per Message-ID: the ID is fixed
+//!   by (chain, transaction, log index, recipient) and queued once, however
+//!   often a range is read again (store.rs).
+//! - No notice is lost to a crash: it stays due until the server's 250 to its
+//!   end of data is committed. (It is dropped if its recipient no longer has a
+//!   confirmed address, and `failed` on a 5xx.)
+//! - A Message-ID reaches the SMTP server twice only if the notifier died, or
+//!   lost the connection, between that mail's end of data and the commit of
+//!   the server's reply. One mail at a time is in that window (mailer.rs), so
+//!   a crash re-sends at most one mail the server may already hold, with the
+//!   same Message-ID and text, counted in `/health` (`inDoubtResent`).
+//! - These hold while the database keeps its commits: a process crash keeps
+//!   them, a power loss may lose the last few (WAL, `synchronous = NORMAL`);
+//!   then more mails may be re-sent, none lost.
+//!
+//! The database holds email addresses in clear and is kept 0600 (store.rs,
+//! docs/security.md).
 
 pub mod abi;
 pub mod config;
@@ -44,7 +64,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     if in_doubt > 0 {
         tracing::warn!(
             in_doubt,
-            "mails were in an SMTP transaction at the last stop: sending them again with the same Message-ID"
+            "a mail's end of data had gone to the SMTP server at the last stop, its reply unrecorded: \
+             sending it again with the same Message-ID"
         );
     }
     let metrics = Arc::new(health::Metrics::default());

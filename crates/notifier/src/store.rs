@@ -10,18 +10,25 @@
 //! leaves the confirmed address as it is, so notices go on to the old address
 //! until the new one is confirmed.
 //!
-//! Exactly-once rests on two rules. A block range's mails and the cursor that
-//! passes it are committed in one transaction, so a crash re-reads the range and
-//! the outbox's primary key (the Message-ID) drops what is already queued. And a
-//! mail is marked `sending` before its SMTP transaction and `sent` after it, so a
+//! No notice is lost and none gets two Message-IDs. A block range's mails and
+//! the cursor that passes it are committed in one transaction, so a crash
+//! re-reads the range and the outbox's primary key (the Message-ID, fixed by the
+//! event) drops what is already queued. A mail is marked `sending` just before
+//! the end of its SMTP data and `sent` when the server's 250 comes back, so a
 //! crash in between leaves it "in doubt": it is sent again with the same
-//! Message-ID (receivers drop a Message-ID they already hold) and counted.
+//! Message-ID (receivers drop a Message-ID they already hold) and counted. The
+//! mailer lets one mail at a time be in that state (see mailer.rs).
+//!
+//! The file holds email addresses in clear, so it and SQLite's files beside it
+//! (`-wal`, `-shm`, `-journal`) are the owner's only (0600); see
+//! docs/security.md for what it holds.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::optin;
 use alloy::primitives::{Address, B256};
 use rusqlite::{params, Connection, OptionalExtension};
-use std::path::Path;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 /// Block hashes kept for reorg detection: deeper reorgs stop the notifier.
@@ -147,6 +154,7 @@ pub struct Store {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Self> {
+        make_private(path)?;
         let mut conn = Connection::open(path)?;
         // WAL + NORMAL: a commit survives the process being killed (it is in the
         // OS's cache); only a power loss can take the last commits, and then the
@@ -159,6 +167,11 @@ impl Store {
         conn.pragma_update(None, "secure_delete", "FAST")?;
         conn.execute_batch(SCHEMA)?;
         Self::migrate(&mut conn)?;
+        // SQLite gives the files it creates the database's mode; this catches
+        // anything that did not come from it.
+        for file in sidecars(path) {
+            tighten(&file)?;
+        }
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -332,22 +345,21 @@ impl Store {
 
     /// Sets `sending` mails back to `pending` (after a crash): returns how many.
     pub fn recover_in_doubt(&self) -> Result<u64> {
-        let conn = self.conn();
-        let n = conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE outbox SET status = 'pending', next_at = 0 WHERE status = 'sending'",
             [],
         )? as u64;
         if n > 0 {
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('in_doubt', ?1)
-                 ON CONFLICT (key) DO UPDATE SET value = value + ?1",
-                [n as i64],
-            )?;
+            Self::count_in_doubt(&tx, n)?;
         }
+        tx.commit()?;
         Ok(n)
     }
 
-    /// Mails in doubt after crashes, over the database's life.
+    /// Mails sent again while in doubt (after a crash, or a connection lost
+    /// after the end of their data), over the database's life.
     pub fn in_doubt_total(&self) -> Result<u64> {
         Ok(self
             .conn()
@@ -424,10 +436,28 @@ impl Store {
         Ok(())
     }
 
-    pub fn retry_at(&self, message_id: &str, next_at: u64) -> Result<()> {
-        self.conn().execute(
+    /// Puts a mail back in line for `next_at`. `in_doubt`: the attempt ended
+    /// after the end of its data (a broken connection, no reply), so the server
+    /// may hold it; the retry is counted with the re-sends after a crash.
+    pub fn retry_at(&self, message_id: &str, next_at: u64, in_doubt: bool) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_at = ?2 WHERE message_id = ?1",
             params![message_id, next_at as i64],
+        )?;
+        if in_doubt {
+            Self::count_in_doubt(&tx, 1)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn count_in_doubt(conn: &Connection, n: u64) -> Result<()> {
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('in_doubt', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = value + ?1",
+            [n as i64],
         )?;
         Ok(())
     }
@@ -706,6 +736,61 @@ impl Store {
     }
 }
 
+/// The files SQLite may keep beside the database: they hold its pages too.
+fn sidecars(path: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    ["-wal", "-shm", "-journal"].into_iter().map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
+/// Creates the database 0600, or tightens an existing one (and its sidecars)
+/// to 0600, before SQLite opens it: SQLite gives its -wal, -shm and -journal
+/// files the database's mode, so they follow.
+fn make_private(path: &Path) -> Result<()> {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        // The umask may have taken bits away from 0600 (even the owner's): set
+        // the mode itself, so it is 0600 whatever the umask.
+        Ok(file) => file
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::file(path, e))?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::file(path, e)),
+    }
+    tighten(path)?;
+    for file in sidecars(path) {
+        tighten(&file)?;
+    }
+    Ok(())
+}
+
+/// Sets `path` to 0600 if anyone but its owner may read or write it (an
+/// earlier version created the database 0644), and says so.
+fn tighten(path: &Path) -> Result<()> {
+    let mode = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions().mode() & 0o777,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::file(path, e)),
+    };
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| Error::file(path, e))?;
+    tracing::warn!(
+        path = %path.display(),
+        was = %format!("{mode:04o}"),
+        "the notifier's database file was readable by others (it holds email addresses): now 0600"
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 impl Store {
     /// Gives `account` the confirmed address `email` the way the directory
@@ -826,6 +911,26 @@ mod tests {
         let due = s.due(10, 10).unwrap();
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].message_id, "<a>");
+    }
+
+    /// A connection lost after the end of data: the server may hold the mail,
+    /// so its retry is counted with the re-sends after a crash; a refusal
+    /// (4xx) or a failure before the end of data is not.
+    #[test]
+    fn a_retry_after_the_end_of_data_is_counted_in_doubt() {
+        let (_d, s) = store();
+        let doc = Address::repeat_byte(1);
+        s.confirm_for_tests(doc, "d@example.org");
+        notice(&s, "<a>", doc);
+        s.retry_at("<a>", 5, false).unwrap();
+        assert_eq!(s.in_doubt_total().unwrap(), 0);
+        assert!(s.due(4, 10).unwrap().is_empty(), "not before its time");
+        s.mark("<a>", "sending", 5).unwrap();
+        s.retry_at("<a>", 6, true).unwrap();
+        assert_eq!(s.in_doubt_total().unwrap(), 1);
+        assert_eq!(s.outbox_counts().unwrap().sending, 0);
+        let due = s.due(6, 10).unwrap();
+        assert_eq!((due[0].message_id.as_str(), due[0].attempts), ("<a>", 2));
     }
 
     #[test]
