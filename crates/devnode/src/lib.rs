@@ -8,5 +8,5 @@ pub mod rpc;
 mod spawned;
 
 pub use devnode::{Devnode, DevnodeError};
-pub use node::{Node, NodeConfig, CHAIN_ID};
+pub use node::{Node, NodeConfig, CHAIN_ID, RPC_EVM_TIMEOUT, RPC_GAS_CAP};
 pub use spawned::SpawnedDevnode;

@@ -1,6 +1,10 @@
 //! `stylus-devnode --data-dir`: the binary is killed with SIGKILL in the middle of
 //! a stream of transactions, restarted on the same directory, and must hold every
 //! transaction whose receipt came back, in the same block, with the same state.
+//! Then (`data_dir`, in-process): a damaged `blocks.log` refuses to start and is
+//! left as it is, unless only a torn final record or bytes after it are damaged;
+//! a log missing beside a snapshot refuses; snapshots restore the same chain as a
+//! full replay, and a corrupt one loses nothing.
 
 mod common;
 
@@ -361,4 +365,480 @@ async fn receipted_transactions_survive_kill_9_and_restart() {
     drop(node2);
     drop(node);
     let _ = std::fs::remove_dir_all(&root);
+}
+
+// --- The data dir's files: damage, a missing log, snapshots -------------------------
+//
+// These run a `Node` in-process on a temporary data dir, through the `Backend` the
+// JSON-RPC server calls, and restart it by dropping it and opening the dir again.
+
+mod data_dir {
+    use super::common::{ether, stylus_init_code, ArbWasm, ARB_WASM};
+    use super::temp_dir;
+    use alloy::network::TransactionBuilder;
+    use alloy::primitives::{Address, Bytes, B256, U256};
+    use alloy::rpc::types::{BlockId, TransactionReceipt, TransactionRequest};
+    use alloy::sol_types::SolCall;
+    use careledger_devnode::node::{NodeError, Restored};
+    use careledger_devnode::rpc::Backend;
+    use careledger_devnode::{Node, NodeConfig};
+    use std::path::{Path, PathBuf};
+
+    const LOG: &str = "blocks.log";
+    const SNAPSHOT: &str = "snapshot.bin";
+    const LOCK_FILE: &str = "LOCK";
+    /// CLB2 record header: magic, body length, body check, header check.
+    const HEADER: usize = 16;
+
+    /// A program that stores its 32-byte argument in slot 0, and returns slot 0
+    /// when called without one.
+    const STORE_PROGRAM: &str = r#"(module
+        (import "vm_hooks" "read_args" (func $read_args (param i32)))
+        (import "vm_hooks" "write_result" (func $write_result (param i32 i32)))
+        (import "vm_hooks" "storage_load_bytes32" (func $load (param i32 i32)))
+        (import "vm_hooks" "storage_cache_bytes32" (func $cache (param i32 i32)))
+        (import "vm_hooks" "storage_flush_cache" (func $flush (param i32)))
+        (memory (export "memory") 1 1)
+        (func (export "user_entrypoint") (param $len i32) (result i32)
+            (call $read_args (i32.const 32))
+            (if (i32.eq (local.get $len) (i32.const 32))
+                (then
+                    (call $cache (i32.const 0) (i32.const 32))
+                    (call $flush (i32.const 0)))
+                (else
+                    (call $load (i32.const 0) (i32.const 64))
+                    (call $write_result (i32.const 64) (i32.const 32))))
+            i32.const 0))"#;
+
+    struct Dir(PathBuf);
+
+    impl Dir {
+        fn new(name: &str) -> Self {
+            Self(temp_dir(name))
+        }
+
+        fn log(&self) -> PathBuf {
+            self.0.join(LOG)
+        }
+
+        fn snapshot(&self) -> PathBuf {
+            self.0.join(SNAPSHOT)
+        }
+
+        /// File names and contents, to prove a refusal changed nothing.
+        /// Every file but the (empty) lock file, with its bytes.
+        fn contents(&self) -> Vec<(String, Vec<u8>)> {
+            let mut files: Vec<_> = std::fs::read_dir(&self.0)
+                .unwrap()
+                .filter(|e| e.as_ref().unwrap().file_name() != LOCK_FILE)
+                .map(|e| {
+                    let e = e.unwrap();
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read(e.path()).unwrap(),
+                    )
+                })
+                .collect();
+            files.sort();
+            files
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn open(dir: &Path, snapshot_every: u64) -> Result<Node, NodeError> {
+        Node::new(NodeConfig {
+            data_dir: Some(dir.to_owned()),
+            snapshot_every,
+            ..NodeConfig::default()
+        })
+    }
+
+    fn send(node: &Node, request: TransactionRequest) -> TransactionReceipt {
+        let hash = node
+            .send_transaction(request.with_gas_limit(5_000_000))
+            .unwrap();
+        let receipt = node.transaction_receipt(hash).expect("mined at once");
+        assert!(receipt.status(), "{receipt:?}");
+        receipt
+    }
+
+    /// What must survive a restart.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Seen {
+        number: u64,
+        head: B256,
+        state: B256,
+    }
+
+    fn seen(node: &Node) -> Seen {
+        let head = node.block(BlockId::latest(), false).unwrap();
+        Seen {
+            number: head.header.number,
+            head: head.header.hash,
+            state: node.state_digest(),
+        }
+    }
+
+    /// Deploys and activates the store program and stores `value` in it.
+    fn deploy_program(node: &Node, value: B256) -> Address {
+        let wasm = wat::parse_str(STORE_PROGRAM).unwrap();
+        let program = send(
+            node,
+            TransactionRequest::default().with_deploy_code(stylus_init_code(&wasm)),
+        )
+        .contract_address
+        .unwrap();
+        send(
+            node,
+            TransactionRequest::default()
+                .with_to(ARB_WASM)
+                .with_input(ArbWasm::activateProgramCall { program }.abi_encode())
+                .with_value(ether(1)),
+        );
+        store(node, program, value);
+        program
+    }
+
+    fn store(node: &Node, program: Address, value: B256) {
+        send(
+            node,
+            TransactionRequest::default()
+                .with_to(program)
+                .with_input(Bytes::copy_from_slice(value.as_slice())),
+        );
+    }
+
+    /// What the program holds, through eth_call (runs the WASM).
+    fn stored(node: &Node, program: Address) -> B256 {
+        let out = node
+            .call(
+                TransactionRequest::default().with_to(program),
+                BlockId::latest(),
+                None,
+            )
+            .unwrap();
+        B256::from_slice(&out)
+    }
+
+    /// `n` blocks: transfers to fresh addresses, with an empty block now and then.
+    fn transfers(node: &Node, from: u64, n: u64) {
+        for i in from..from + n {
+            if i % 3 == 2 {
+                node.mine(None).unwrap();
+            } else {
+                let to = Address::left_padding_from(&(0x1000 + i).to_be_bytes());
+                send(
+                    node,
+                    TransactionRequest::default()
+                        .with_to(to)
+                        .with_value(U256::from(i + 1)),
+                );
+            }
+        }
+    }
+
+    /// A chain of about ten blocks with a Stylus program in it; no snapshot.
+    fn small_chain(dir: &Dir) -> Seen {
+        let node = open(&dir.0, 0).unwrap();
+        transfers(&node, 0, 4);
+        deploy_program(&node, B256::repeat_byte(7));
+        transfers(&node, 4, 3);
+        seen(&node)
+    }
+
+    /// Where each record of a CLB2 log starts.
+    fn record_offsets(log: &[u8]) -> Vec<usize> {
+        let mut at = 0;
+        let mut offsets = Vec::new();
+        while at < log.len() {
+            assert_eq!(&log[at..at + 4], b"CLB2");
+            offsets.push(at);
+            at += HEADER + u32::from_be_bytes(log[at + 4..at + 8].try_into().unwrap()) as usize;
+        }
+        offsets
+    }
+
+    /// Flips one bit of the log at `byte`, checks that the node refuses to start
+    /// naming the file and `record`'s offset and leaves every file as it was, then
+    /// flips the bit back.
+    fn refuses_after_flipping(dir: &Dir, byte: usize, record: usize) {
+        let intact = std::fs::read(dir.log()).unwrap();
+        let mut bytes = intact.clone();
+        bytes[byte] ^= 0x10;
+        std::fs::write(dir.log(), &bytes).unwrap();
+        let before = dir.contents();
+        let err = open(&dir.0, 0)
+            .err()
+            .expect("must refuse to start")
+            .to_string();
+        assert!(
+            err.contains(&dir.log().display().to_string()),
+            "names the file: {err}"
+        );
+        assert!(
+            err.contains(&format!("damaged at byte {record}:")),
+            "names the offset {record}: {err}"
+        );
+        assert_eq!(dir.contents(), before, "the data dir was changed");
+        std::fs::write(dir.log(), &intact).unwrap();
+    }
+
+    #[test]
+    fn a_flipped_bit_in_the_first_record_refuses_to_start_and_leaves_the_file() {
+        let dir = Dir::new("careledger-flip-first");
+        let before = small_chain(&dir);
+        // A bit of the first record's body, of its length field, of its magic.
+        for byte in [HEADER + 10, 6, 1] {
+            refuses_after_flipping(&dir, byte, 0);
+        }
+        // Flipped back, the log is whole again.
+        assert_eq!(seen(&open(&dir.0, 0).unwrap()), before);
+    }
+
+    #[test]
+    fn a_flipped_bit_in_a_middle_record_refuses_to_start_and_leaves_the_file() {
+        let dir = Dir::new("careledger-flip-middle");
+        small_chain(&dir);
+        let offsets = record_offsets(&std::fs::read(dir.log()).unwrap());
+        let middle = offsets[offsets.len() / 2];
+        refuses_after_flipping(&dir, middle + HEADER + 9, middle);
+    }
+
+    #[test]
+    fn a_flipped_bit_in_the_last_record_refuses_to_start_too() {
+        // Complete, so its receipt may have been given: not a torn record.
+        let dir = Dir::new("careledger-flip-last");
+        small_chain(&dir);
+        let offsets = record_offsets(&std::fs::read(dir.log()).unwrap());
+        let last = *offsets.last().unwrap();
+        // Its body, its length field, its header check.
+        for byte in [last + HEADER + 3, last + 5, last + 13] {
+            refuses_after_flipping(&dir, byte, last);
+        }
+    }
+
+    #[test]
+    fn a_torn_final_record_is_cut_off_and_the_rest_kept() {
+        let dir = Dir::new("careledger-torn");
+        let before = small_chain(&dir);
+        let bytes = std::fs::read(dir.log()).unwrap();
+        let last = *record_offsets(&bytes).last().unwrap();
+        // The crash came while the last block was being appended.
+        for torn_at in [last + 3, last + HEADER + 5] {
+            std::fs::write(dir.log(), &bytes[..torn_at]).unwrap();
+            let node = open(&dir.0, 0).unwrap();
+            assert_eq!(node.block_number(), before.number - 1);
+            assert_eq!(std::fs::read(dir.log()).unwrap(), &bytes[..last]);
+        }
+    }
+
+    #[test]
+    fn garbage_after_the_last_record_is_cut_off() {
+        let dir = Dir::new("careledger-garbage");
+        let before = small_chain(&dir);
+        let mut bytes = std::fs::read(dir.log()).unwrap();
+        let len = bytes.len();
+        bytes.extend_from_slice(&[0; 4096]); // a power cut after the size grew
+        std::fs::write(dir.log(), &bytes).unwrap();
+        assert_eq!(seen(&open(&dir.0, 0).unwrap()), before);
+        assert_eq!(std::fs::read(dir.log()).unwrap().len(), len);
+        bytes.truncate(len);
+        bytes.extend_from_slice(b"not a record, and not shaped like one either");
+        std::fs::write(dir.log(), &bytes).unwrap();
+        assert_eq!(seen(&open(&dir.0, 0).unwrap()), before);
+        assert_eq!(std::fs::read(dir.log()).unwrap().len(), len);
+    }
+
+    #[test]
+    fn a_deleted_block_log_beside_a_snapshot_refuses_to_start() {
+        let dir = Dir::new("careledger-no-log");
+        let node = open(&dir.0, 0).unwrap();
+        transfers(&node, 0, 3);
+        node.write_snapshot().unwrap();
+        drop(node);
+        std::fs::remove_file(dir.log()).unwrap();
+        let before = dir.contents();
+        let err = open(&dir.0, 0).err().expect("must refuse").to_string();
+        assert!(
+            err.contains("blocks.log is missing beside snapshot.bin"),
+            "{err}"
+        );
+        assert!(err.contains(&dir.0.display().to_string()), "{err}");
+        assert_eq!(dir.contents(), before);
+    }
+
+    #[test]
+    fn an_empty_or_new_data_dir_starts_a_new_chain() {
+        let dir = Dir::new("careledger-new");
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let node = open(&dir.0, 0).unwrap();
+        assert_eq!(node.block_number(), 0);
+        assert_eq!(dir.contents(), vec![(LOG.to_owned(), vec![])]);
+        drop(node);
+        let inner = Dir(dir.0.join("a/b"));
+        assert_eq!(open(&inner.0, 0).unwrap().block_number(), 0);
+    }
+
+    #[test]
+    fn a_second_node_on_the_same_data_dir_is_refused_while_the_first_runs() {
+        let dir = Dir::new("careledger-locked");
+        let first = open(&dir.0, 0).unwrap();
+        transfers(&first, 0, 2);
+        let before = dir.contents();
+        let err = open(&dir.0, 0).err().expect("must refuse").to_string();
+        assert!(err.contains("another node is running"), "{err}");
+        assert_eq!(dir.contents(), before);
+        drop(first);
+        assert_eq!(open(&dir.0, 0).unwrap().block_number(), 2);
+    }
+
+    #[test]
+    fn a_log_shorter_than_its_snapshot_refuses_to_start() {
+        let dir = Dir::new("careledger-short-log");
+        let node = open(&dir.0, 0).unwrap();
+        transfers(&node, 0, 5);
+        node.write_snapshot().unwrap();
+        drop(node);
+        // Cut at a record boundary: a log that lost its last two blocks.
+        let bytes = std::fs::read(dir.log()).unwrap();
+        let offsets = record_offsets(&bytes);
+        std::fs::write(dir.log(), &bytes[..offsets[3]]).unwrap();
+        let before = dir.contents();
+        let err = open(&dir.0, 0).err().expect("must refuse").to_string();
+        assert!(err.contains("covers 5 blocks"), "{err}");
+        assert!(err.contains("holds only 3"), "{err}");
+        assert_eq!(dir.contents(), before);
+    }
+
+    #[test]
+    fn a_restart_from_a_snapshot_and_the_log_tail_gives_the_same_chain() {
+        let dir = Dir::new("careledger-snapshot-tail");
+        let node = open(&dir.0, 0).unwrap();
+        transfers(&node, 0, 3);
+        let program = deploy_program(&node, B256::repeat_byte(1));
+        let early = send(
+            &node,
+            TransactionRequest::default()
+                .with_to(Address::repeat_byte(0x55))
+                .with_value(U256::from(3)),
+        );
+        node.write_snapshot().unwrap();
+        let at_snapshot = node.block_number();
+        // The tail: more blocks after the snapshot, then a crash (no snapshot).
+        transfers(&node, 3, 4);
+        store(&node, program, B256::repeat_byte(2));
+        let late = send(
+            &node,
+            TransactionRequest::default()
+                .with_to(Address::repeat_byte(0x66))
+                .with_value(U256::from(4)),
+        );
+        let before = seen(&node);
+        drop(node);
+
+        // The same dir without its snapshot: a full replay, for comparison.
+        let full = Dir::new("careledger-snapshot-full");
+        std::fs::create_dir_all(&full.0).unwrap();
+        std::fs::copy(dir.log(), full.log()).unwrap();
+
+        let node = open(&dir.0, 0).unwrap();
+        assert_eq!(
+            node.restored(),
+            Some(Restored {
+                snapshot_block: Some(at_snapshot),
+                replayed: before.number - at_snapshot,
+            })
+        );
+        let replayed = open(&full.0, 0).unwrap();
+        assert_eq!(replayed.restored().unwrap().snapshot_block, None);
+        assert_eq!(seen(&node), before);
+        assert_eq!(seen(&replayed), before);
+        for receipt in [&early, &late] {
+            let again = node.transaction_receipt(receipt.transaction_hash).unwrap();
+            assert_eq!(again.block_hash, receipt.block_hash);
+            assert_eq!(again.gas_used, receipt.gas_used);
+            assert_eq!(
+                again.inner.logs().len(),
+                receipt.inner.logs().len(),
+                "{again:?}"
+            );
+        }
+        // The Stylus program runs after the restart: read, write, read.
+        assert_eq!(stored(&node, program), B256::repeat_byte(2));
+        store(&node, program, B256::repeat_byte(3));
+        assert_eq!(stored(&node, program), B256::repeat_byte(3));
+        assert_eq!(
+            node.balance(Address::repeat_byte(0x66), BlockId::latest())
+                .unwrap(),
+            U256::from(4)
+        );
+    }
+
+    #[test]
+    fn a_corrupt_snapshot_loses_no_data() {
+        let dir = Dir::new("careledger-corrupt-snapshot");
+        let node = open(&dir.0, 0).unwrap();
+        transfers(&node, 0, 3);
+        let program = deploy_program(&node, B256::repeat_byte(9));
+        node.write_snapshot().unwrap();
+        transfers(&node, 3, 2);
+        let before = seen(&node);
+        drop(node);
+        let mut snapshot = std::fs::read(dir.snapshot()).unwrap();
+        let middle = snapshot.len() / 2;
+        snapshot[middle] ^= 1;
+        std::fs::write(dir.snapshot(), &snapshot).unwrap();
+
+        // (Snapshots every 4 blocks: the full replay is longer, so the start writes one.)
+        let node = open(&dir.0, 4).unwrap();
+        assert_eq!(node.restored().unwrap().snapshot_block, None);
+        assert_eq!(seen(&node), before);
+        assert_eq!(stored(&node, program), B256::repeat_byte(9));
+        // Kept aside for inspection, not deleted.
+        assert_eq!(
+            std::fs::read(dir.0.join("snapshot.bin.corrupt")).unwrap(),
+            snapshot
+        );
+        drop(node);
+        // The start after the full replay wrote a fresh snapshot.
+        let node = open(&dir.0, 4).unwrap();
+        assert_eq!(
+            node.restored().unwrap(),
+            Restored {
+                snapshot_block: Some(before.number),
+                replayed: 0,
+            }
+        );
+        assert_eq!(seen(&node), before);
+    }
+
+    #[test]
+    fn snapshots_are_written_every_n_blocks_and_at_a_clean_stop() {
+        let dir = Dir::new("careledger-snapshot-every");
+        let node = open(&dir.0, 4).unwrap();
+        transfers(&node, 0, 10);
+        drop(node);
+        let node = open(&dir.0, 4).unwrap();
+        let restored = node.restored().unwrap();
+        let block = restored.snapshot_block.expect("a periodic snapshot");
+        assert!(block.is_multiple_of(4) && block >= 4, "{restored:?}");
+        assert_eq!(block + restored.replayed, 10);
+        let before = seen(&node);
+        node.write_snapshot().unwrap();
+        drop(node);
+        let node = open(&dir.0, 4).unwrap();
+        assert_eq!(
+            node.restored().unwrap(),
+            Restored {
+                snapshot_block: Some(10),
+                replayed: 0,
+            }
+        );
+        assert_eq!(seen(&node), before);
+    }
 }

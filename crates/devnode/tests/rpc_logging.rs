@@ -90,8 +90,8 @@ impl Backend for Refuses {
     ) -> BackendResult<FeeHistory> {
         refused()
     }
-    fn increase_time(&self, seconds: u64) -> u64 {
-        seconds
+    fn increase_time(&self, seconds: u64) -> BackendResult<u64> {
+        Ok(seconds)
     }
     fn mine(&self, _: Option<u64>) -> BackendResult<()> {
         Ok(())

@@ -574,30 +574,208 @@ async fn oversized_body_is_refused_and_the_server_keeps_serving() {
 }
 
 #[tokio::test]
-async fn cors_allows_any_origin_and_can_be_turned_off() {
-    let (_fake, server) = start().await;
-    let preflight = [
-        ("Origin", "http://localhost:5173"),
-        ("Access-Control-Request-Method", "POST"),
-        ("Access-Control-Request-Headers", "content-type"),
-    ];
-    let (status, head) = http_raw_head(server.local_addr(), "OPTIONS", "", &preflight).await;
-    assert!((200..300).contains(&status), "{status} {head}");
-    assert!(head.contains("access-control-allow-origin: *"), "{head}");
+async fn cors_is_answered_only_for_the_origins_a_developer_allows() {
+    let preflight = |origin| {
+        [
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ]
+    };
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#;
+
+    // By default no web page may call the node: no CORS header for any origin.
+    let (_fake, server) = start().await;
+    let addr = server.local_addr();
+    let (_, head) = http_raw_head(addr, "OPTIONS", "", &preflight("http://localhost:5173")).await;
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
     let origin = [("Origin", "http://localhost:5173")];
-    let (_, head) = http_raw_head(server.local_addr(), "POST", body, &origin).await;
+    let (status, head) = http_raw_head(addr, "POST", body, &origin).await;
+    assert_eq!(
+        status, 200,
+        "non-browser clients sending an Origin still get answers"
+    );
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
+    server.stop().await;
+
+    // An allowed origin gets CORS; another does not.
+    let config = RpcConfig {
+        allow_origins: vec!["http://localhost:5173/".into()],
+        ..test_config()
+    };
+    let server = serve(Fake::new(), config).await.unwrap();
+    let addr = server.local_addr();
+    let (status, head) =
+        http_raw_head(addr, "OPTIONS", "", &preflight("http://localhost:5173")).await;
+    assert!((200..300).contains(&status), "{status} {head}");
+    assert!(
+        head.contains("access-control-allow-origin: http://localhost:5173"),
+        "{head}"
+    );
+    let (_, head) = http_raw_head(addr, "POST", body, &origin).await;
+    assert!(
+        head.contains("access-control-allow-origin: http://localhost:5173"),
+        "{head}"
+    );
+    let (_, head) = http_raw_head(addr, "OPTIONS", "", &preflight("https://evil.example")).await;
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
+    server.stop().await;
+
+    // `*` opens it to every page, as anvil's default does.
+    let config = RpcConfig {
+        allow_origins: vec!["*".into()],
+        ..test_config()
+    };
+    let server = serve(Fake::new(), config).await.unwrap();
+    let (_, head) = http_raw_head(
+        server.local_addr(),
+        "OPTIONS",
+        "",
+        &preflight("https://any.example"),
+    )
+    .await;
     assert!(head.contains("access-control-allow-origin: *"), "{head}");
     server.stop().await;
 
-    let fake = Fake::new();
+    // Something that is not an origin is a start-up error, not a silent no.
     let config = RpcConfig {
-        cors: false,
+        allow_origins: vec!["localhost:5173".into()],
         ..test_config()
     };
-    let server = serve(fake, config).await.unwrap();
-    let (_, head) = http_raw_head(server.local_addr(), "POST", body, &origin).await;
-    assert!(!head.contains("access-control-allow-origin"), "{head}");
+    let err = serve(Fake::new(), config).await.unwrap_err();
+    assert!(err.to_string().contains("not an origin"), "{err}");
+}
+
+#[tokio::test]
+async fn a_host_header_naming_another_domain_is_refused_against_dns_rebinding() {
+    let (_fake, server) = start().await;
+    let addr = server.local_addr();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#;
+    let port = addr.port();
+    for host in [
+        format!("evil.example:{port}"),
+        format!("127.0.0.1.nip.example:{port}"),
+    ] {
+        let (status, text) = http_raw(addr, "POST", body, &[("Host", &host)]).await;
+        assert_eq!(status, 403, "{host}: {text}");
+        let json: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("invalid host"),
+            "{text}"
+        );
+    }
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+        format!("192.168.1.20:{port}"),
+    ] {
+        let (status, text) = http_raw(addr, "POST", body, &[("Host", &host)]).await;
+        assert_eq!(status, 200, "{host}: {text}");
+    }
+    server.stop().await;
+
+    let config = RpcConfig {
+        allow_hosts: vec!["devnode.lan".into()],
+        ..test_config()
+    };
+    let server = serve(Fake::new(), config).await.unwrap();
+    let addr = server.local_addr();
+    let (status, _) = http_raw(addr, "POST", body, &[("Host", "devnode.lan:8547")]).await;
+    assert_eq!(status, 200);
+    let (status, _) = http_raw(addr, "POST", body, &[("Host", "other.lan:8547")]).await;
+    assert_eq!(status, 403);
+    server.stop().await;
+}
+
+/// The status code of a WebSocket handshake with these extra headers.
+async fn ws_handshake_status(addr: std::net::SocketAddr, headers: &[(&str, &str)]) -> u16 {
+    use std::io::{Read, Write};
+    let host = headers
+        .iter()
+        .find(|(name, _)| *name == "Host")
+        .map_or_else(|| addr.to_string(), |(_, value)| value.to_string());
+    let mut request = format!(
+        "GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    );
+    for (name, value) in headers.iter().filter(|(name, _)| *name != "Host") {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        head.split(' ').nth(1).unwrap().parse().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_websocket_from_a_web_page_of_an_origin_not_allowed_is_refused() {
+    let config = RpcConfig {
+        allow_origins: vec!["http://127.0.0.1:5173".into()],
+        ..test_config()
+    };
+    let server = serve(Fake::new(), config).await.unwrap();
+    let addr = server.local_addr();
+    // Browsers apply no CORS to WebSockets: the Origin is checked at the handshake.
+    assert_eq!(
+        ws_handshake_status(addr, &[("Origin", "https://evil.example")]).await,
+        403
+    );
+    assert_eq!(
+        ws_handshake_status(addr, &[("Origin", "http://127.0.0.1:5173")]).await,
+        101
+    );
+    // Tools send no Origin and are not affected.
+    assert_eq!(ws_handshake_status(addr, &[]).await, 101);
+    assert_eq!(
+        ws_handshake_status(addr, &[("Host", "evil.example:8547")]).await,
+        403,
+        "the Host check covers WebSockets too"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_batch_above_the_limit_gets_one_error_and_a_batch_at_it_is_answered() {
+    let (_fake, server) = start().await;
+    let addr = server.local_addr();
+    let batch = |n: usize| {
+        Value::Array(
+            (0..n)
+                .map(|i| json!({"jsonrpc":"2.0","id":i,"method":"eth_chainId"}))
+                .collect(),
+        )
+        .to_string()
+    };
+    let (status, text) = http_raw(addr, "POST", &batch(1000), &[]).await;
+    assert_eq!(status, 200);
+    let answers: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(answers.len(), 1000);
+    let (_, text) = http_raw(addr, "POST", &batch(1001), &[]).await;
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    assert!(answer["error"]["code"].as_i64().is_some(), "{text}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("batch"),
+        "{text}"
+    );
     server.stop().await;
 }
 
@@ -792,7 +970,12 @@ async fn server_binds_port_zero_and_stops_gracefully() {
 fn default_config_matches_nitro_devnode() {
     let config = RpcConfig::default();
     assert_eq!(config.addr, "127.0.0.1:8547".parse().unwrap());
-    assert!(config.cors);
+    assert!(
+        config.allow_origins.is_empty(),
+        "no web page may call the node unless a developer allows its origin"
+    );
+    assert!(config.allow_hosts.is_empty());
+    assert_eq!(config.max_batch_len, 1000, "geth's batch limit");
     assert!(config.max_request_body_bytes < 10_000_000);
     let _: Address = DEV_ACCOUNT;
 }
@@ -1248,10 +1431,13 @@ mod fake {
             })
         }
 
-        fn increase_time(&self, seconds: u64) -> u64 {
+        fn increase_time(&self, seconds: u64) -> BackendResult<u64> {
             let mut st = self.state.lock().unwrap();
-            st.time_offset += seconds;
-            st.time_offset
+            st.time_offset = st
+                .time_offset
+                .checked_add(seconds)
+                .ok_or_else(|| BackendError::InvalidParams("overflow".into()))?;
+            Ok(st.time_offset)
         }
 
         fn mine(&self, timestamp: Option<u64>) -> BackendResult<()> {
@@ -1317,12 +1503,20 @@ mod fake {
         body: &str,
         headers: &[(&str, &str)],
     ) -> (u16, String, String) {
+        // A Host among `headers` replaces the default one.
+        let host = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+            .map_or_else(|| addr.to_string(), |(_, value)| value.to_string());
         let mut request = format!(
-            "{method} / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+            "{method} / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n",
             body.len()
         );
-        for (name, value) in headers {
+        for (name, value) in headers
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
+        {
             request.push_str(&format!("{name}: {value}\r\n"));
         }
         request.push_str("\r\n");

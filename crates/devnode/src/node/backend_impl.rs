@@ -1,6 +1,6 @@
 //! The JSON-RPC backend over the node.
 
-use super::chain::{call_error, decode_raw, Chain, BASE_FEE};
+use super::chain::{call_error, decode_raw, CallState, Chain, Deadline, BASE_FEE};
 use super::rpc_types;
 use super::tx::{tx_env_of_request, CALL_GAS_CAP};
 use super::Node;
@@ -84,14 +84,37 @@ fn apply_overrides(
 }
 
 impl Node {
+    /// The gas a call or estimate runs with: what it asks for ([`CALL_GAS_CAP`] if
+    /// nothing), capped at `rpc_gas_cap` as geth caps at `rpc.gascap` (no error).
+    fn call_gas(&self, requested: Option<u64>) -> u64 {
+        let gas = requested.unwrap_or(CALL_GAS_CAP);
+        match self.inner.config.rpc_gas_cap {
+            0 => gas,
+            cap => gas.min(cap),
+        }
+    }
+
+    /// When a call started now must be over (`rpc_evm_timeout`).
+    fn call_deadline(&self) -> Option<Deadline> {
+        Deadline::after(self.inner.config.rpc_evm_timeout)
+    }
+
+    /// The state to run a call on: taken under the chain's lock, which is released
+    /// before anything executes, so mining never waits for a call.
+    fn call_state(&self, block: BlockId) -> BackendResult<CallState> {
+        let chain = self.chain();
+        check_block(&chain, block)?;
+        Ok(chain.call_state())
+    }
+
     fn run_call(
-        &self,
-        chain: &Chain,
+        state: &CallState,
         request: &TransactionRequest,
         overrides: Option<&StateOverride>,
         gas: u64,
+        deadline: Option<Deadline>,
     ) -> BackendResult<revm::context_interface::result::ExecutionResult> {
-        let mut db = CacheDB::new(&chain.db);
+        let mut db = CacheDB::new(&*state.db);
         if let Some(o) = overrides {
             apply_overrides(&mut db, o)?;
         }
@@ -102,33 +125,34 @@ impl Node {
             .flatten()
             .map(|a| a.nonce)
             .unwrap_or(0);
-        let tx = tx_env_of_request(request, chain.chain_id, nonce, gas);
-        chain.simulate(&mut db, tx)
+        let tx = tx_env_of_request(request, state.chain_id, nonce, gas);
+        state.simulate(&mut db, tx, deadline)
     }
 
+    /// geth's estimate: the smallest gas limit, up to the capped request, that
+    /// succeeds; every run together within one time limit.
     fn estimate(
         &self,
+        state: &CallState,
         request: &TransactionRequest,
         overrides: Option<&StateOverride>,
     ) -> BackendResult<u64> {
-        let chain = self.chain();
-        let cap = request.gas.unwrap_or(CALL_GAS_CAP);
-        let first = self.run_call(&chain, request, overrides, cap)?;
+        let deadline = self.call_deadline();
+        let run = |gas| Self::run_call(state, request, overrides, gas, deadline);
+        let cap = self.call_gas(request.gas);
+        let first = run(cap)?;
         if let Some(e) = call_error(&first) {
             return Err(e);
         }
         // Binary search the smallest limit that succeeds (63/64 rules and refunds make
         // gas used a lower bound only).
         let (mut lo, mut hi) = (first.tx_gas_used().saturating_sub(1), cap);
-        if self
-            .run_call(&chain, request, overrides, first.tx_gas_used())?
-            .is_success()
-        {
+        if run(first.tx_gas_used())?.is_success() {
             return Ok(first.tx_gas_used());
         }
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
-            if self.run_call(&chain, request, overrides, mid)?.is_success() {
+            if run(mid)?.is_success() {
                 hi = mid;
             } else {
                 lo = mid;
@@ -275,6 +299,7 @@ impl Backend for Node {
         let gas_limit = match request.gas {
             Some(g) => g,
             None => self.estimate(
+                &self.call_state(BlockId::latest())?,
                 &TransactionRequest {
                     from: Some(from),
                     ..request.clone()
@@ -310,10 +335,15 @@ impl Backend for Node {
         block: BlockId,
         overrides: Option<StateOverride>,
     ) -> BackendResult<Bytes> {
-        let chain = self.chain();
-        check_block(&chain, block)?;
-        let gas = request.gas.unwrap_or(CALL_GAS_CAP);
-        let result = self.run_call(&chain, &request, overrides.as_ref(), gas)?;
+        let state = self.call_state(block)?;
+        let gas = self.call_gas(request.gas);
+        let result = Self::run_call(
+            &state,
+            &request,
+            overrides.as_ref(),
+            gas,
+            self.call_deadline(),
+        )?;
         match call_error(&result) {
             Some(e) => Err(e),
             None => Ok(result.output().cloned().unwrap_or_default()),
@@ -326,8 +356,8 @@ impl Backend for Node {
         block: BlockId,
         overrides: Option<StateOverride>,
     ) -> BackendResult<u64> {
-        check_block(&self.chain(), block)?;
-        self.estimate(&request, overrides.as_ref())
+        let state = self.call_state(block)?;
+        self.estimate(&state, &request, overrides.as_ref())
     }
 
     fn transaction_receipt(&self, hash: B256) -> Option<TransactionReceipt> {
@@ -425,10 +455,20 @@ impl Backend for Node {
         })
     }
 
-    fn increase_time(&self, seconds: u64) -> u64 {
+    fn increase_time(&self, seconds: u64) -> BackendResult<u64> {
         let mut chain = self.chain();
-        chain.time_offset = chain.time_offset.saturating_add(seconds);
-        chain.time_offset
+        // The next block's time is the wall clock plus the offset: both must fit.
+        let offset = chain
+            .time_offset
+            .checked_add(seconds)
+            .filter(|offset| super::now().checked_add(*offset).is_some())
+            .ok_or_else(|| {
+                BackendError::InvalidParams(format!(
+                    "evm_increaseTime by {seconds} s would take block timestamps past 2^64 - 1"
+                ))
+            })?;
+        chain.time_offset = offset;
+        Ok(offset)
     }
 
     fn mine(&self, timestamp: Option<u64>) -> BackendResult<()> {

@@ -1,6 +1,6 @@
 //! Blocks, transactions and receipts of the local chain, and the state they lead to.
 
-use super::exec::{transact, Mode};
+use super::exec::{timed_out, transact, Mode};
 use super::tx::tx_env_of_signed;
 use crate::evm::StylusRuntime;
 use crate::rpc::backend::{BackendError, BackendResult};
@@ -14,6 +14,8 @@ use revm::context_interface::result::{EVMError, ExecutionResult, Output};
 use revm::database::{CacheDB, EmptyDB};
 use revm::database_interface::DatabaseCommit;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
 
 /// Arbitrum's minimum base fee, 0.1 gwei, which nitro-devnode never leaves.
 pub const BASE_FEE: u64 = 100_000_000;
@@ -50,7 +52,12 @@ pub struct MinedBlockRecord {
 /// The chain: state after the last block, every block and transaction.
 pub struct Chain {
     pub chain_id: u64,
-    pub db: CacheDB<EmptyDB>,
+    /// The head's state, shared (never copied) with the calls running on it: a call
+    /// takes a [`CallState`] under the chain's lock and executes after releasing it.
+    /// Mining writes through `Arc::make_mut`, which copies the state only while a
+    /// call still holds the previous one. To serialize, use `&*chain.db`; to
+    /// restore, `Arc::new(db)`.
+    pub db: Arc<CacheDB<EmptyDB>>,
     pub blocks: Vec<MinedBlockRecord>,
     pub block_by_hash: HashMap<B256, u64>,
     pub txs: HashMap<B256, MinedTx>,
@@ -117,7 +124,7 @@ impl Chain {
         let hash = header.hash_slow();
         Self {
             chain_id,
-            db,
+            db: Arc::new(db),
             blocks: vec![MinedBlockRecord {
                 header,
                 hash,
@@ -145,7 +152,7 @@ impl Chain {
         let parent = self.head().header.timestamp;
         let t = explicit
             .or(self.next_timestamp.take())
-            .unwrap_or_else(|| wall_clock() + self.time_offset);
+            .unwrap_or_else(|| wall_clock().saturating_add(self.time_offset));
         t.max(parent)
     }
 
@@ -181,6 +188,8 @@ impl Chain {
         let mut cumulative = 0u64;
         let mut log_index = 0u64;
         let mut bloom = Bloom::ZERO;
+        // Copies the state only if a call still runs on the current one.
+        let db = Arc::make_mut(&mut self.db);
         for incoming in txs {
             let hash = *incoming.tx.tx_hash();
             if self.txs.contains_key(&hash) {
@@ -199,7 +208,7 @@ impl Chain {
             let env_tx = tx_env_of_signed(&incoming.tx, incoming.from);
             let price = effective_price(&incoming.tx);
             match transact(
-                &mut self.db,
+                &mut *db,
                 self.chain_id,
                 env.clone(),
                 env_tx,
@@ -208,7 +217,7 @@ impl Chain {
                 Mode::Commit,
             ) {
                 Ok((result, state)) => {
-                    self.db.commit(state);
+                    db.commit(state);
                     let gas_used = result.tx_gas_used();
                     cumulative += gas_used;
                     let logs = result.logs().to_vec();
@@ -280,33 +289,84 @@ impl Chain {
         (Some(number), results)
     }
 
-    /// Runs a request on the current state without keeping anything.
-    pub fn simulate(
-        &self,
-        db: &mut CacheDB<&CacheDB<EmptyDB>>,
-        tx: revm::context::TxEnv,
-    ) -> Result<ExecutionResult, BackendError> {
+    /// What a call on the head's state needs, cheap to take under the chain's lock
+    /// (the state is shared, not copied) and used after releasing it.
+    pub fn call_state(&self) -> CallState {
         let number = self.number() + 1;
         let timestamp = self
             .head()
             .header
             .timestamp
-            .max(wall_clock() + self.time_offset);
-        let env = self.block_env(number, timestamp);
+            .max(wall_clock().saturating_add(self.time_offset));
+        CallState {
+            db: self.db.clone(),
+            chain_id: self.chain_id,
+            runtime: self.runtime.clone(),
+            block: self.block_env(number, timestamp),
+        }
+    }
+}
+
+/// The head's state and the pending block's environment, for eth_call and
+/// eth_estimateGas: taken under the chain's lock, run without it, so that a slow
+/// call never holds up mining.
+#[derive(Clone)]
+pub struct CallState {
+    pub db: Arc<CacheDB<EmptyDB>>,
+    pub chain_id: u64,
+    pub runtime: StylusRuntime,
+    pub block: BlockEnv,
+}
+
+impl CallState {
+    /// Runs a request on this state (through the overlay `db`) without keeping
+    /// anything; gives up at `deadline` with [`BackendError::Timeout`].
+    pub fn simulate(
+        &self,
+        db: &mut CacheDB<&CacheDB<EmptyDB>>,
+        tx: revm::context::TxEnv,
+        deadline: Option<Deadline>,
+    ) -> Result<ExecutionResult, BackendError> {
         let mut recent = Vec::new();
+        let mode = Mode::Call {
+            deadline: deadline.map(|d| d.at),
+        };
         match transact(
             db,
             self.chain_id,
-            env,
+            self.block.clone(),
             tx,
             &self.runtime,
             &mut recent,
-            Mode::Call,
+            mode,
         ) {
             Ok((result, _)) => Ok(result),
+            Err(e) if timed_out(&e) => Err(BackendError::Timeout(
+                deadline.map(|d| d.limit).unwrap_or_default(),
+            )),
             Err(EVMError::Transaction(e)) => Err(BackendError::InvalidTransaction(e.to_string())),
             Err(e) => Err(BackendError::Internal(e.to_string())),
         }
+    }
+}
+
+/// When a call must be over, and the limit it came from (for the error message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    pub at: Instant,
+    pub limit: std::time::Duration,
+}
+
+impl Deadline {
+    /// `limit` from now; `None` for a zero limit (no time limit, as geth's 0).
+    pub fn after(limit: std::time::Duration) -> Option<Self> {
+        if limit.is_zero() {
+            return None;
+        }
+        Some(Self {
+            at: Instant::now().checked_add(limit)?,
+            limit,
+        })
     }
 }
 

@@ -30,6 +30,41 @@ pub enum BackendError {
     /// The node failed; the message says why. JSON-RPC code -32603.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A call ran past the node's time limit (geth's `rpc.evmtimeout`) and was
+    /// abandoned. JSON-RPC code -32000, with geth's message.
+    #[error("execution aborted (timeout = {})", go_duration(*.0))]
+    Timeout(std::time::Duration),
+}
+
+/// A duration as Go prints one (`5s`, `1.5s`, `250ms`, `1m30s`), so that the
+/// timeout message reads exactly as geth's.
+pub fn go_duration(d: std::time::Duration) -> String {
+    fn trim(whole: u128, frac: u128, digits: usize) -> String {
+        let frac = format!("{frac:0digits$}");
+        let frac = frac.trim_end_matches('0');
+        if frac.is_empty() {
+            whole.to_string()
+        } else {
+            format!("{whole}.{frac}")
+        }
+    }
+    let ns = d.as_nanos();
+    match ns {
+        0 => "0s".into(),
+        n if n < 1_000 => format!("{n}ns"),
+        n if n < 1_000_000 => format!("{}µs", trim(n / 1_000, n % 1_000, 3)),
+        n if n < 1_000_000_000 => format!("{}ms", trim(n / 1_000_000, n % 1_000_000, 6)),
+        n => {
+            let secs = n / 1_000_000_000;
+            let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+            let s = format!("{}s", trim(s, n % 1_000_000_000, 9));
+            match (h, m) {
+                (0, 0) => s,
+                (0, m) => format!("{m}m{s}"),
+                (h, m) => format!("{h}h{m}m{s}"),
+            }
+        }
+    }
 }
 
 pub type BackendResult<T> = Result<T, BackendError>;
@@ -97,8 +132,10 @@ pub trait Backend: Send + Sync + 'static {
         reward_percentiles: Option<Vec<f64>>,
     ) -> BackendResult<FeeHistory>;
 
-    /// evm_increaseTime: moves the clock of the next blocks forward; returns the total offset.
-    fn increase_time(&self, seconds: u64) -> u64;
+    /// evm_increaseTime: moves the clock of the next blocks forward; returns the
+    /// total offset. Refuses (InvalidParams) a move that would take block
+    /// timestamps past u64.
+    fn increase_time(&self, seconds: u64) -> BackendResult<u64>;
     /// evm_mine: mines one block, at `timestamp` if given.
     fn mine(&self, timestamp: Option<u64>) -> BackendResult<()>;
     /// New blocks with their logs, for eth_subscribe("newHeads" | "logs").

@@ -26,7 +26,9 @@ impl From<BackendError> for ErrorObjectOwned {
             BackendError::Revert { data, .. } => {
                 ErrorObjectOwned::owned(EXECUTION_REVERTED, message, Some(data))
             }
-            BackendError::Halt(_) | BackendError::InvalidTransaction(_) => {
+            BackendError::Halt(_)
+            | BackendError::InvalidTransaction(_)
+            | BackendError::Timeout(_) => {
                 ErrorObjectOwned::owned(SERVER_ERROR, message, None::<()>)
             }
             BackendError::InvalidParams(_) => {
@@ -79,5 +81,35 @@ mod tests {
             -32602
         );
         assert_eq!(code(BackendError::Internal("db".into())), -32603);
+        assert_eq!(
+            code(BackendError::Timeout(std::time::Duration::from_secs(5))),
+            -32000
+        );
+    }
+
+    #[test]
+    fn a_timeout_reads_as_geths() {
+        use std::time::Duration;
+        let message = |d| BackendError::Timeout(d).to_string();
+        assert_eq!(
+            message(Duration::from_secs(5)),
+            "execution aborted (timeout = 5s)"
+        );
+        assert_eq!(
+            message(Duration::from_millis(1500)),
+            "execution aborted (timeout = 1.5s)"
+        );
+        assert_eq!(
+            message(Duration::from_millis(250)),
+            "execution aborted (timeout = 250ms)"
+        );
+        assert_eq!(
+            message(Duration::from_secs(90)),
+            "execution aborted (timeout = 1m30s)"
+        );
+        assert_eq!(
+            message(Duration::from_secs(3600)),
+            "execution aborted (timeout = 1h0m0s)"
+        );
     }
 }

@@ -1,8 +1,9 @@
 //! The `eth_*` request/response methods (subscriptions live in `pubsub.rs`).
 //!
 //! Every method that reaches chain state is `blocking`: jsonrpsee then runs it on
-//! tokio's blocking pool, so a long execution holding the chain's lock never
-//! stalls the async workers that serve other connections and WebSocket pushes.
+//! tokio's blocking pool, so a long execution (an eth_call runs up to the node's
+//! gas cap and time limit, without the chain's lock) never stalls the async
+//! workers that serve other connections and WebSocket pushes.
 
 use std::sync::Arc;
 

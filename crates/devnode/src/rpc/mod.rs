@@ -9,6 +9,7 @@ pub mod debug;
 pub mod dev;
 pub mod error;
 pub mod eth;
+pub mod guard;
 pub mod net;
 pub mod params;
 pub mod pubsub;

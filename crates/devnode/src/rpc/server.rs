@@ -1,4 +1,5 @@
-//! The listening server: one port, HTTP and WebSocket, CORS, limits, shutdown.
+//! The listening server: one port, HTTP and WebSocket, CORS and Host checks
+//! (see [`guard`](super::guard)), limits, shutdown.
 
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -6,15 +7,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use jsonrpsee::server::middleware::rpc::RpcServiceBuilder;
-use jsonrpsee::server::{IdProvider, RegisterMethodError, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::{
+    BatchRequestConfig, IdProvider, RegisterMethodError, Server, ServerConfig, ServerHandle,
+};
 use jsonrpsee::types::SubscriptionId;
 use jsonrpsee::RpcModule;
-use tower_http::cors::CorsLayer;
 
 use super::backend::Backend;
 use super::debug::{DebugApiServer, DebugRpc};
 use super::dev::{DevApiServer, DevRpc};
 use super::eth::{EthApiServer, EthRpc};
+use super::guard::{Access, GuardLayer};
 use super::net::{NetApiServer, NetRpc};
 use super::pubsub::{EthPubSub, EthPubSubApiServer};
 use super::request_log::RequestLog;
@@ -36,8 +39,17 @@ pub struct RpcConfig {
     pub max_request_body_bytes: u32,
     /// Open connections (HTTP keep-alive and WebSocket) beyond which new ones are refused.
     pub max_connections: u32,
-    /// Answer CORS preflights and allow any origin, so a browser app can call the node.
-    pub cors: bool,
+    /// Most calls in one JSON-RPC batch; a larger batch gets one error. Default
+    /// 1000, geth's `--rpc.batch-request-limit`.
+    pub max_batch_len: u32,
+    /// Browser origins (`scheme://host[:port]`, or `*` for any) that may call the
+    /// node: CORS is answered for them, and a WebSocket handshake from any other
+    /// origin is refused. Default none: a web page cannot use the node unless a
+    /// developer allows its origin (`--allow-origin`).
+    pub allow_origins: Vec<String>,
+    /// Host names accepted in the `Host` header besides IP addresses and
+    /// `localhost` (`*` for any), against DNS rebinding (`--allow-host`).
+    pub allow_hosts: Vec<String>,
 }
 
 impl Default for RpcConfig {
@@ -46,7 +58,9 @@ impl Default for RpcConfig {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             max_request_body_bytes: 5 * 1024 * 1024,
             max_connections: 100,
-            cors: true,
+            max_batch_len: 1000,
+            allow_origins: Vec::new(),
+            allow_hosts: Vec::new(),
         }
     }
 }
@@ -66,6 +80,9 @@ pub enum RpcError {
     /// Two methods share a name: a bug in this module.
     #[error("cannot register the RPC methods: {0}")]
     Register(#[from] RegisterMethodError),
+    /// An allowed origin or host that is not one.
+    #[error("{0}")]
+    Access(String),
 }
 
 /// A running server. Dropping it (or every clone of its handle) stops it too.
@@ -135,27 +152,29 @@ pub fn rpc_module(backend: Arc<dyn Backend>) -> Result<RpcModule<()>, RegisterMe
 /// Binds `config.addr` and serves JSON-RPC over HTTP and WebSocket on it until
 /// the returned [`RpcServer`] is stopped or dropped.
 pub async fn serve(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcServer, RpcError> {
+    let access =
+        Access::new(&config.allow_origins, &config.allow_hosts).map_err(RpcError::Access)?;
     let module = rpc_module(backend)?;
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_body_bytes)
         .max_response_body_size(MAX_RESPONSE_BODY_BYTES)
         .max_connections(config.max_connections)
+        .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
         .set_id_provider(HexIdProvider::default())
         .build();
-    // Without CORS the layer is still there but allows no origin, so both
-    // branches have one type.
-    let cors = if config.cors {
-        CorsLayer::permissive()
-    } else {
-        CorsLayer::new()
-    };
+    // Without allowed origins the CORS layer is still there but allows none.
+    let cors = access.cors();
     let bind_error = |source| RpcError::Bind {
         addr: config.addr,
         source,
     };
     let server = Server::builder()
         .set_config(server_config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(GuardLayer(Arc::new(access)))
+                .layer(cors),
+        )
         .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(RequestLog::new))
         .build(config.addr)
         .await
