@@ -81,34 +81,37 @@ export function scopeArgs(scope: Scope, code: CategoryCoder): { scopeKind: numbe
   }
 }
 
-const UNITS: Record<string, number> = {
-  s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
-  m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
-  h: 3600, hr: 3600, hour: 3600, hours: 3600,
-  d: 86400, day: 86400, days: 86400,
-  w: 604800, week: 604800, weeks: 604800,
-};
+const UNITS: Record<string, bigint> = { s: 1n, m: 60n, h: 3600n, d: 86400n, w: 604800n };
 
-/** A duration from `now` (`30d`, `12h`, `90min`), a date (`2027-01-31`), an
- * ISO time, or unix seconds; always in the future of `now` (chain time). */
+/** The furthest ahead a grant may end: 100 years (36,525 days), as the CLI. */
+export const MAX_EXPIRY_AHEAD = 36525n * 86400n;
+
+/** A duration from `now` (a whole number and one unit of s, m, h, d, w: `30d`,
+ * `12h`), a date (`2027-01-31`, midnight UTC), a UTC time (`2027-01-31T12:00:00Z`)
+ * or unix seconds; always in the future of `now` (chain time) and at most 100
+ * years ahead. The same grammar as the CLI's `--expires`: `30 d`, `30d30d` or
+ * `90min` are refused, not guessed at. */
 export function parseExpiry(s: string, now: bigint): bigint {
   const t = s.trim();
   const bad = (why: string) => new InputError(`expiry "${s}": ${why}`);
   let at: bigint;
-  const duration = /^([0-9]+)\s*([a-z]+)$/i.exec(t);
+  const duration = /^([0-9]+)([smhdw])$/.exec(t);
   if (/^[0-9]+$/.test(t)) {
     at = BigInt(t);
   } else if (duration) {
-    const unit = UNITS[duration[2].toLowerCase()];
-    if (unit === undefined) throw bad(`unknown unit "${duration[2]}"`);
-    at = now + BigInt(duration[1]) * BigInt(unit);
-  } else {
+    const count = BigInt(duration[1]);
+    if (count === 0n) throw bad("is a duration of zero");
+    at = now + count * UNITS[duration[2]];
+  } else if (/^\d{4}-\d{2}-\d{2}$/.test(t) || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(t)) {
     const ms = Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t);
-    if (Number.isNaN(ms)) throw bad("expected a duration (30d), a date (2027-01-31) or unix seconds");
+    // Date.parse rolls 2030-02-31 over into March: a day it changed is not one that exists.
+    if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== t.slice(0, 10)) throw bad("is not a real date");
     at = BigInt(Math.floor(ms / 1000));
+  } else {
+    throw bad("expected a duration (30d: one number, one unit of s, m, h, d, w), a date (2027-01-31), a UTC time (2027-01-31T12:00:00Z) or unix seconds");
   }
   if (at <= now) throw bad("is not in the future");
-  if (at >= 1n << 64n) throw bad("too far");
+  if (at - now > MAX_EXPIRY_AHEAD) throw bad("is more than 100 years ahead: grant for less and grant again later");
   return at;
 }
 

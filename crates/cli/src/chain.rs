@@ -5,7 +5,7 @@ use crate::abi::{ArbWasm, IAccessToken, IPatientRegistry, IRecordRegistry, Stylu
 use crate::error::{Error, Result};
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes, B256, U256};
-use alloy::providers::{DynProvider, Provider};
+use alloy::providers::{DynProvider, PendingTransactionError, Provider};
 use alloy::rpc::types::{Filter, TransactionReceipt, TransactionRequest};
 use alloy::sol_types::SolInterface;
 use alloy::transports::{RpcError, TransportErrorKind};
@@ -128,15 +128,54 @@ pub fn rpc_error(url: &str, e: RpcError<TransportErrorKind>) -> Error {
         if resp.message.contains("revert") {
             return Error::Reverted(describe_revert(&[]));
         }
-        return Error::Rpc(resp.message.to_string());
+        return Error::Rpc(one_line(&resp.message));
     }
     match e {
+        // alloy's message for these quotes the whole answer: binary, or many lines.
+        RpcError::DeserError { err, text } => Error::Rpc(format!(
+            "the node at {url} answered something that is not a JSON-RPC response \
+             ({}): {}",
+            one_line(&err.to_string()),
+            crate::error::summary(&text)
+        )),
+        RpcError::Transport(TransportErrorKind::HttpError(h)) => Error::Unreachable {
+            url: url.to_string(),
+            reason: format!(
+                "HTTP status {}, {}",
+                h.status,
+                crate::error::summary(&h.body)
+            ),
+        },
+        RpcError::Transport(kind) if timed_out(&kind) => Error::Unreachable {
+            url: url.to_string(),
+            reason: NO_ANSWER.into(),
+        },
         RpcError::Transport(kind) => Error::Unreachable {
             url: url.to_string(),
             reason: one_line(&kind.to_string()),
         },
         other => Error::Rpc(one_line(&other.to_string())),
     }
+}
+
+/// Why a node that accepted the connection (or never let it finish) is given up on.
+pub const NO_ANSWER: &str =
+    "no answer within the time allowed (--timeout or CARELEDGER_TIMEOUT; raise it if the node is only slow)";
+
+/// Whether an error, or one it was caused by, is an HTTP client's timeout.
+pub fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if e.downcast_ref::<alloy::transports::http::reqwest::Error>()
+            .is_some_and(|r| r.is_timeout())
+            || e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// A contract-binding failure in words.
@@ -150,9 +189,16 @@ pub fn call_error(url: &str, e: alloy::contract::Error) -> Error {
     }
 }
 
+/// A transport's or node's message as one short printable line: it may quote
+/// what the node answered, which can be anything.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::error::printable(s)
 }
+
+/// How long a sent transaction may take to be mined. Not `--timeout`: that is
+/// how long the node may stay silent (each look for the receipt is held to it),
+/// this is the chain's pace, a second or less on Arbitrum.
+const RECEIPT_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Sends `tx` from the provider's wallet and waits for a successful receipt.
 pub async fn send(
@@ -170,10 +216,20 @@ pub async fn send(
         .send_transaction(tx)
         .await
         .map_err(|e| rpc_error(url, e))?;
+    let hash = *pending.tx_hash();
     let receipt = pending
+        .with_timeout(Some(RECEIPT_WAIT))
         .get_receipt()
         .await
-        .map_err(|e| Error::Rpc(one_line(&e.to_string())))?;
+        .map_err(|e| match e {
+            PendingTransactionError::TransportError(e) => rpc_error(url, e),
+            PendingTransactionError::TxWatcher(_) => Error::Rpc(format!(
+                "transaction {hash} was sent but not mined within {} s: it may still be, \
+                 so look it up before sending it again",
+                RECEIPT_WAIT.as_secs()
+            )),
+            other => Error::Rpc(one_line(&other.to_string())),
+        })?;
     if !receipt.status() {
         return Err(Error::TxFailed(receipt.transaction_hash.to_string()));
     }
@@ -221,7 +277,11 @@ pub async fn logs(
         match provider.get_logs(&filter).await {
             Ok(mut logs) => {
                 out.append(&mut logs);
-                start = end + 1;
+                // A head the node gives as u64::MAX ends the scan, not the program.
+                let Some(next) = end.checked_add(1) else {
+                    break;
+                };
+                start = next;
             }
             // The node answered, but not for this range: ask for less.
             Err(e) if window > 1 && e.as_error_resp().is_some() => window /= 2,
@@ -231,13 +291,10 @@ pub async fn logs(
     Ok(out)
 }
 
-/// Parses an address, naming the argument when it is not one.
+/// Parses an address as every address argument is parsed ([`crate::cli::address`]:
+/// mixed case must be a right EIP-55 checksum), naming the argument when it is not one.
 pub fn parse_address(what: &str, s: &str) -> Result<Address> {
-    s.trim().parse().map_err(|_| {
-        Error::Usage(format!(
-            "{what}: {s:?} is not an address (0x followed by 40 hex digits)"
-        ))
-    })
+    crate::cli::address(s).map_err(|e| Error::Usage(format!("{what}: {e}")))
 }
 
 /// A category code: 32 bytes of hex as is (an explicit code), otherwise the
@@ -311,38 +368,16 @@ impl Scope {
     }
 }
 
-/// An expiry: a duration from `now` (`30d`, `12h`, `90min`), a date
-/// (`2027-01-31`), an RFC 3339 time, or unix seconds.
+/// An expiry as `--expires` takes it ([`crate::cli::Expiry`]), set against the
+/// chain's `now`.
 pub fn parse_expiry(s: &str, now: u64) -> Result<u64> {
-    let t = s.trim();
-    let bad = |why: &str| Error::Usage(format!("--expires {s:?}: {why}"));
-    let at = if let Ok(secs) = t.parse::<u64>() {
-        secs
-    } else if let Ok(d) = humantime::parse_duration(t) {
-        now.checked_add(d.as_secs()).ok_or_else(|| bad("too far"))?
-    } else {
-        let stamp = if t.len() == 10 {
-            format!("{t}T00:00:00Z")
-        } else {
-            t.to_string()
-        };
-        let when = humantime::parse_rfc3339_weak(&stamp)
-            .map_err(|_| bad("expected a duration (30d), a date (2027-01-31) or unix seconds"))?;
-        when.duration_since(std::time::UNIX_EPOCH)
-            .map_err(|_| bad("before 1970"))?
-            .as_secs()
-    };
-    if at <= now {
-        return Err(bad("is not in the future"));
-    }
-    Ok(at)
+    crate::cli::Expiry::parse(s)
+        .and_then(|e| e.at(now))
+        .map_err(|why| Error::Usage(format!("--expires {}: {why}", crate::output::quote(s, 40))))
 }
 
-/// Unix seconds as an RFC 3339 UTC time.
-pub fn time(secs: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
-        .to_string()
-}
+/// Unix seconds as an RFC 3339 UTC time; any u64 prints.
+pub use crate::output::time;
 
 #[cfg(test)]
 mod tests {
@@ -394,6 +429,7 @@ mod tests {
         assert!(parse_expiry("2020-01-01", now).is_err());
         assert!(parse_expiry("tomorrow-ish", now).is_err());
         assert!(parse_expiry("0", now).is_err());
+        assert!(parse_expiry("99999999999d", now).is_err());
     }
 
     #[test]

@@ -11,7 +11,12 @@ use alloy::signers::local::PrivateKeySigner;
 use careledger_vault::ipfs::{BlockStore, Cid, FsBlockStore, KuboClient};
 use careledger_vault::ReaderKeypair;
 use std::path::PathBuf;
+use std::time::Duration;
 use zeroize::Zeroizing;
+
+/// How long a network peer (the chain's node, an IPFS node, a pinning service,
+/// a notifier) may take to connect or to answer, unless `--timeout` says.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Ctx {
     pub url: String,
@@ -21,6 +26,8 @@ pub struct Ctx {
     pub store_dir: PathBuf,
     /// The IPFS node records are pushed to and fetched from, if any.
     pub ipfs: Option<KuboClient>,
+    /// How long any network peer may take to connect or to answer (`--timeout`).
+    pub timeout: Duration,
     /// Progress bars on stderr (off for --json and in the demo's quiet actors).
     pub progress: bool,
     /// The X25519 secret of an account set up in the web app (`--web-key`); without
@@ -38,34 +45,10 @@ impl Ctx {
         progress: bool,
     ) -> Result<Self> {
         let ipfs = ipfs_api
-            .map(KuboClient::new)
+            .map(|api| KuboClient::new(api).map(|node| held_to(node, DEFAULT_TIMEOUT)))
             .transpose()
             .map_err(|e| Error::Usage(format!("--ipfs-api: {e}")))?;
-        let parsed: alloy::transports::http::reqwest::Url = url
-            .parse()
-            .map_err(|_| Error::Usage(format!("--rpc-url {url:?} is not a URL")))?;
-        match parsed.scheme() {
-            "http" => {}
-            "https" if cfg!(feature = "tls") => {}
-            "https" => {
-                return Err(Error::Usage(format!(
-                    "--rpc-url {url}: https needs careledger built with `--features tls`"
-                )))
-            }
-            other => {
-                return Err(Error::Usage(format!(
-                    "--rpc-url {url:?}: {other}:// is not an http(s) JSON-RPC endpoint"
-                )))
-            }
-        }
-        let builder = ProviderBuilder::new();
-        let provider = match &signer {
-            Some(s) => builder
-                .wallet(EthereumWallet::from(s.clone()))
-                .connect_http(parsed)
-                .erased(),
-            None => builder.connect_http(parsed).erased(),
-        };
+        let provider = connect(url, signer.as_ref(), DEFAULT_TIMEOUT)?;
         Ok(Self {
             url: url.to_string(),
             provider,
@@ -73,9 +56,20 @@ impl Ctx {
             deployment_path,
             store_dir,
             ipfs,
+            timeout: DEFAULT_TIMEOUT,
             progress,
             web_key: None,
         })
+    }
+
+    /// The same context giving every network peer `timeout` to connect and to
+    /// answer each request (IPFS transfers may run longer, as long as the node
+    /// never stays silent that long).
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Self> {
+        self.provider = connect(&self.url, self.signer.as_ref(), timeout)?;
+        self.ipfs = self.ipfs.map(|node| held_to(node, timeout));
+        self.timeout = timeout;
+        Ok(self)
     }
 
     /// Reads and wraps record keys with `secret` (from a web key file) instead of
@@ -125,6 +119,7 @@ impl Ctx {
         Ok(d)
     }
 
+    /// The embedded block store; its directory appears with the first block stored.
     pub fn store(&self) -> Result<FsBlockStore> {
         Ok(FsBlockStore::open(&self.store_dir)?)
     }
@@ -197,4 +192,53 @@ impl Ctx {
             .ok_or_else(|| Error::Rpc("the node has no latest block".into()))?;
         Ok(block.header.timestamp)
     }
+}
+
+/// The longest a whole IPFS transfer (a record's DAG pushed or fetched) may take.
+const IPFS_TRANSFER: Duration = Duration::from_secs(600);
+
+/// An IPFS node that may stay silent no longer than `timeout`, and may take
+/// longer for a whole transfer.
+fn held_to(node: KuboClient, timeout: Duration) -> KuboClient {
+    node.with_timeout(IPFS_TRANSFER.max(timeout))
+        .with_idle_timeout(timeout)
+}
+
+/// A provider for the JSON-RPC endpoint at `url`, signing with `signer` if any,
+/// whose every request must connect and be answered within `timeout`: a node
+/// that accepts the connection and never answers would otherwise hold a command
+/// for ever. Requests are short; long waits (for a receipt, for new events) are
+/// made of many of them.
+fn connect(url: &str, signer: Option<&PrivateKeySigner>, timeout: Duration) -> Result<DynProvider> {
+    use alloy::transports::http::reqwest;
+    let parsed: reqwest::Url = url
+        .parse()
+        .map_err(|_| Error::Usage(format!("--rpc-url {url:?} is not a URL")))?;
+    match parsed.scheme() {
+        "http" => {}
+        "https" if cfg!(feature = "tls") => {}
+        "https" => {
+            return Err(Error::Usage(format!(
+                "--rpc-url {url}: https needs careledger built with `--features tls`"
+            )))
+        }
+        other => {
+            return Err(Error::Usage(format!(
+                "--rpc-url {url:?}: {other}:// is not an http(s) JSON-RPC endpoint"
+            )))
+        }
+    }
+    let client = reqwest::Client::builder()
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .build()
+        .map_err(|e| Error::Usage(format!("HTTP client: {e}")))?;
+    let builder = ProviderBuilder::new();
+    Ok(match signer {
+        Some(s) => builder
+            .wallet(EthereumWallet::from(s.clone()))
+            .connect_reqwest(client, parsed)
+            .erased(),
+        None => builder.connect_reqwest(client, parsed).erased(),
+    })
 }

@@ -47,6 +47,34 @@ impl AtomicFile {
         drop(file);
         std::fs::rename(&self.tmp, &self.dest).map_err(|e| Error::file(&self.dest, e))
     }
+
+    /// As [`AtomicFile::commit`], but never replaces: if the destination has
+    /// appeared meanwhile, it stays as it is and this fails.
+    pub fn commit_new(mut self) -> Result<()> {
+        let file = self.file.take().expect("open until commit");
+        let synced = file.sync_all().map_err(|e| Error::file(&self.tmp, e));
+        drop(file);
+        let placed = synced.and_then(|()| {
+            // A hard link is made only where no name is: the check and the
+            // placing are one step. A file system without links falls back to
+            // a check, then a rename.
+            match std::fs::hard_link(&self.tmp, &self.dest) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    Err(Error::file(&self.dest, e))
+                }
+                Err(_) if std::fs::symlink_metadata(&self.dest).is_ok() => Err(Error::file(
+                    &self.dest,
+                    std::io::ErrorKind::AlreadyExists.into(),
+                )),
+                Err(_) => {
+                    std::fs::rename(&self.tmp, &self.dest).map_err(|e| Error::file(&self.dest, e))
+                }
+            }
+        });
+        let _ = std::fs::remove_file(&self.tmp);
+        placed
+    }
 }
 
 impl Drop for AtomicFile {

@@ -18,7 +18,19 @@ const X25519_DOMAIN: &[u8] = b"careledger/x25519/1";
 /// then a prompt on the terminal.
 pub fn password(password_file: Option<&Path>) -> Result<String> {
     if let Some(path) = password_file {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
+        // Bounded, not required to be a regular file: `--password-file <(pass x)`
+        // is a pipe, and /dev/zero given by mistake must not take all memory.
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_PASSWORD_FILE + 1).read_to_string(&mut text))
+            .map_err(|e| Error::file(path, e))?;
+        if text.len() as u64 > MAX_PASSWORD_FILE {
+            return Err(Error::Usage(format!(
+                "--password-file {}: more than {} KiB, not a password",
+                path.display(),
+                MAX_PASSWORD_FILE >> 10
+            )));
+        }
         return Ok(text.trim_end_matches(['\n', '\r']).to_string());
     }
     if let Ok(pw) = std::env::var("CARELEDGER_PASSWORD") {
@@ -43,11 +55,17 @@ const SCRYPT_P: u32 = 1;
 /// 1 GiB of scrypt memory, the ceiling; p multiplies time only.
 const MAX_LOG_N: u32 = 20;
 const MAX_R: u32 = 16;
-const MAX_P: u32 = 4;
+/// p is parallel work, not memory: geth's light keystores use 6, an older Web3
+/// Secret Storage example 8 (with r = 1). Time goes as n·r·p, bounded by MAX_WORK: the
+/// largest n and r at p = 4, some sixteen times geth's standard.
+const MAX_P: u32 = 16;
+const MAX_WORK: u64 = 1 << 25;
 const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
 /// pbkdf2 keystores (geth can write them): geth's standard count, and a ceiling.
 const PBKDF2_STANDARD: u32 = 262_144;
 const MAX_PBKDF2: u32 = 1 << 22;
+/// A password file holds one line.
+const MAX_PASSWORD_FILE: u64 = 4 * 1024;
 /// A keystore is one short JSON object; a bounded read keeps a wrong path (a
 /// device, a huge file) from hanging the command.
 const MAX_KEYSTORE_FILE: u64 = 64 * 1024;
@@ -86,9 +104,10 @@ fn kdf_cost(doc: &serde_json::Value) -> std::result::Result<Cost, String> {
             let (n, r, p) = (num("n")?, num("r")?, num("p")?);
             let log_n = n.trailing_zeros();
             let bounds = format!(
-                "this CLI accepts n up to 2^{MAX_LOG_N}, r up to {MAX_R}, p up to {MAX_P} and \
-                 at most {} MiB of scrypt memory (128·n·r)",
-                MAX_SCRYPT_MEMORY >> 20
+                "this CLI accepts n up to 2^{MAX_LOG_N}, r up to {MAX_R}, p up to {MAX_P}, \
+                 at most {} MiB of scrypt memory (128·n·r) and n·r·p up to 2^{}",
+                MAX_SCRYPT_MEMORY >> 20,
+                MAX_WORK.trailing_zeros()
             );
             if n < 2 || !n.is_power_of_two() {
                 return Err(format!("scrypt n = {n} is not a power of two"));
@@ -99,6 +118,7 @@ fn kdf_cost(doc: &serde_json::Value) -> std::result::Result<Cost, String> {
                 || p == 0
                 || p > u64::from(MAX_P)
                 || 128u64.saturating_mul(n).saturating_mul(r) > MAX_SCRYPT_MEMORY
+                || n.saturating_mul(r).saturating_mul(p) > MAX_WORK
             {
                 return Err(format!(
                     "scrypt parameters n = 2^{log_n}, r = {r}, p = {p} are out of bounds: {bounds}"
@@ -129,37 +149,179 @@ fn kdf_cost(doc: &serde_json::Value) -> std::result::Result<Cost, String> {
     }
 }
 
+/// A keystore's fields, checked: what the derivation and decryption will run on.
+struct Checked {
+    kdf: Kdf,
+    salt: Vec<u8>,
+    iv: [u8; 16],
+    ciphertext: [u8; 32],
+    mac: [u8; 32],
+    cost: Cost,
+}
+
+enum Kdf {
+    Scrypt { log_n: u8, r: u32, p: u32 },
+    Pbkdf2 { c: u32 },
+}
+
+/// Salts as keystore writers make them: eth-account 16 bytes, geth and most 32.
+const SALT_BYTES: std::ops::RangeInclusive<usize> = 16..=64;
+
+/// A fixed number of bytes of hex (no 0x, as every keystore writer spells it).
+fn hex_field<const N: usize>(
+    v: Option<&serde_json::Value>,
+    what: &str,
+) -> std::result::Result<[u8; N], String> {
+    let bytes = hex_bytes(v, what)?;
+    <[u8; N]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("{what} is {} bytes, not {N}", bytes.len()))
+}
+
+fn hex_bytes(v: Option<&serde_json::Value>, what: &str) -> std::result::Result<Vec<u8>, String> {
+    let text = v
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| format!("{what} is missing or not a string"))?;
+    alloy::hex::decode(text).map_err(|_| format!("{what} is not hex"))
+}
+
+/// Everything in a keystore's JSON that the decryption uses, checked before any
+/// of it runs: the kdf's cost ([`kdf_cost`]), the cipher, and the lengths of the
+/// salt, iv, ciphertext and mac (a short iv made eth-keystore panic).
+fn check(doc: &serde_json::Value) -> std::result::Result<Checked, String> {
+    let cost = kdf_cost(doc)?;
+    if doc.get("version").and_then(|v| v.as_u64()) != Some(3) {
+        return Err("not a version 3 keystore".into());
+    }
+    let crypto = doc
+        .get("crypto")
+        .or_else(|| doc.get("Crypto"))
+        .ok_or("no \"crypto\" object")?;
+    let params = crypto.get("kdfparams").ok_or("no \"kdfparams\"")?;
+    let cipher = crypto.get("cipher").and_then(|c| c.as_str());
+    if cipher != Some("aes-128-ctr") {
+        return Err("cipher must be aes-128-ctr".into());
+    }
+    // kdf_cost checked these are numbers within bounds.
+    let num = |key: &str| params.get(key).and_then(|v| v.as_u64()).unwrap_or_default();
+    let kdf = match crypto.get("kdf").and_then(|k| k.as_str()) {
+        Some("scrypt") => Kdf::Scrypt {
+            log_n: num("n").trailing_zeros() as u8,
+            r: num("r") as u32,
+            p: num("p") as u32,
+        },
+        _ => {
+            let prf = params.get("prf").and_then(|p| p.as_str());
+            if prf != Some("hmac-sha256") {
+                return Err("kdfparams.prf must be hmac-sha256".into());
+            }
+            Kdf::Pbkdf2 { c: num("c") as u32 }
+        }
+    };
+    let salt = hex_bytes(params.get("salt"), "kdfparams.salt")?;
+    if !SALT_BYTES.contains(&salt.len()) {
+        return Err(format!(
+            "kdfparams.salt is {} bytes: this CLI accepts {} to {}",
+            salt.len(),
+            SALT_BYTES.start(),
+            SALT_BYTES.end()
+        ));
+    }
+    Ok(Checked {
+        kdf,
+        salt,
+        iv: hex_field(
+            crypto.get("cipherparams").and_then(|c| c.get("iv")),
+            "cipherparams.iv",
+        )?,
+        // A secp256k1 secret is 32 bytes, so its ciphertext under a stream cipher is too.
+        ciphertext: hex_field(crypto.get("ciphertext"), "ciphertext")?,
+        mac: hex_field(crypto.get("mac"), "mac")?,
+        cost,
+    })
+}
+
+impl Checked {
+    /// The secret, or `None` when the password is wrong (the MAC does not match).
+    fn decrypt(&self, password: &str) -> Option<zeroize::Zeroizing<[u8; 32]>> {
+        use aes::cipher::{KeyIvInit, StreamCipher};
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        match self.kdf {
+            Kdf::Scrypt { log_n, r, p } => {
+                let params = scrypt::Params::new(log_n, r, p).ok()?;
+                scrypt::scrypt(password.as_bytes(), &self.salt, &params, key.as_mut()).ok()?;
+            }
+            Kdf::Pbkdf2 { c } => pbkdf2::pbkdf2::<hmac::Hmac<sha2::Sha256>>(
+                password.as_bytes(),
+                &self.salt,
+                c,
+                key.as_mut(),
+            ),
+        }
+        let mac = alloy::primitives::keccak256([&key[16..32], &self.ciphertext[..]].concat());
+        // Every byte compared, so the time taken says nothing of where they differ.
+        let differ = mac
+            .iter()
+            .zip(&self.mac)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        if differ != 0 {
+            return None;
+        }
+        let mut secret = zeroize::Zeroizing::new(self.ciphertext);
+        ctr::Ctr128BE::<aes::Aes128>::new(key[..16].into(), (&self.iv).into())
+            .apply_keystream(secret.as_mut());
+        Some(secret)
+    }
+}
+
 pub fn open(path: &Path, password: &str) -> Result<PrivateKeySigner> {
-    if !path.exists() {
+    let shown = path.display();
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Usage(format!("keystore {shown} not found")))
+        }
+        Err(e) => return Err(Error::file(path, e)),
+    };
+    // Checked on the open file, not the path, so what is read is what was checked.
+    let meta = file.metadata().map_err(|e| Error::file(path, e))?;
+    if !meta.is_file() {
         return Err(Error::Usage(format!(
-            "keystore {} not found",
-            path.display()
+            "keystore {shown} is not a regular file"
         )));
     }
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_KEYSTORE_FILE + 1).read_to_string(&mut text))
+    if meta.len() > MAX_KEYSTORE_FILE {
+        return Err(Error::Usage(format!(
+            "keystore {shown} is {} bytes: a keystore is under {} KiB",
+            meta.len(),
+            MAX_KEYSTORE_FILE >> 10
+        )));
+    }
+    let mut text = Vec::new();
+    // Bounded again: the file may grow between the look and the read.
+    file.take(MAX_KEYSTORE_FILE + 1)
+        .read_to_end(&mut text)
         .map_err(|e| Error::file(path, e))?;
     let not_keystore = || Error::Keystore {
-        path: path.display().to_string(),
+        path: shown.to_string(),
     };
     if text.len() as u64 > MAX_KEYSTORE_FILE {
         return Err(not_keystore());
     }
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|_| not_keystore())?;
-    let cost = kdf_cost(&doc).map_err(|reason| {
+    let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|_| not_keystore())?;
+    let checked = check(&doc).map_err(|reason| {
+        Error::Usage(format!("keystore {shown}: refusing to open it: {reason}"))
+    })?;
+    let secret = checked.decrypt(password).ok_or_else(not_keystore)?;
+    let signer = PrivateKeySigner::from_slice(&secret[..]).map_err(|_| {
         Error::Usage(format!(
-            "keystore {}: refusing to open it: {reason}",
-            path.display()
+            "keystore {shown}: what it holds is not a valid secp256k1 private key"
         ))
     })?;
-    let signer = PrivateKeySigner::decrypt_keystore(path, password).map_err(|_| not_keystore())?;
-    if let Cost::Weak(what) = cost {
+    if let Cost::Weak(what) = &checked.cost {
         eprintln!(
-            "warning: keystore {} is weakly encrypted ({what}): re-encrypt it (geth account \
+            "warning: keystore {shown} is weakly encrypted ({what}): re-encrypt it (geth account \
              update {} --keystore DIR), or create a new one with `careledger keys new` and move \
              this account's roles and funds to it",
-            path.display(),
             signer.address()
         );
     }
@@ -287,7 +449,8 @@ mod tests {
             (1 << 40, 8, 1),
             (1 << 20, 16, 1), // 2 GiB of memory
             (1 << 18, 17, 1),
-            (1 << 18, 8, 5),
+            (1 << 18, 8, 17),
+            (1 << 20, 8, 5), // n·r·p above 2^25
             (1 << 18, 0, 1),
             (1 << 18, 8, 0),
             (0, 8, 1),
@@ -302,6 +465,56 @@ mod tests {
         assert!(
             kdf_cost(&json!({"crypto": {"kdf": "argon2", "kdfparams": {"dklen": 32}}})).is_err()
         );
+    }
+
+    #[test]
+    fn geth_light_and_the_spec_example_costs_are_accepted() {
+        assert!(matches!(
+            kdf_cost(&scrypt_doc(1 << 12, 8, 6)),
+            Ok(Cost::Weak(_))
+        ));
+        assert_eq!(kdf_cost(&scrypt_doc(1 << 18, 1, 8)), Ok(Cost::Standard));
+    }
+
+    /// The Web3 Secret Storage definition's pbkdf2 test vector. (Its scrypt vector,
+    /// as found, does not open under its listed parameters with Python's
+    /// OpenSSL scrypt either; scrypt is checked against what alloy writes instead.)
+    #[test]
+    fn the_spec_pbkdf2_test_vector_opens() {
+        let key = "7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d";
+        let pbkdf2 = json!({
+            "crypto": {
+                "cipher": "aes-128-ctr",
+                "cipherparams": {"iv": "6087dab2f9fdbbfaddc31a909735c1e6"},
+                "ciphertext": "5318b4d5bcd28de64ee5559e671353e16f075ecae9f99c7a79a38af5f869aa46",
+                "kdf": "pbkdf2",
+                "kdfparams": {"c": 262144, "dklen": 32, "prf": "hmac-sha256",
+                    "salt": "ae3cd4e7013836a3df6bd7241b12db061dbe2c6785853cce422d148a624ce0bd"},
+                "mac": "517ead924a9d0dc3124507e3393d175ce3ff7c1e96529c6c555ce9e51205e9b2"
+            },
+            "id": "3198bc9c-6672-5ab3-d995-4942343ae5b6",
+            "version": 3
+        });
+        let checked = check(&pbkdf2).unwrap();
+        let secret = checked.decrypt("testpassword").unwrap();
+        assert_eq!(alloy::hex::encode(&secret[..]), key);
+        assert!(checked.decrypt("wrong").is_none());
+    }
+
+    #[test]
+    fn what_alloy_writes_opens_here() {
+        let dir = std::env::temp_dir().join(format!("careledger-ks-alloy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (signer, _) =
+            PrivateKeySigner::new_keystore(&dir, &mut rand::rngs::OsRng, "pw", Some("a.json"))
+                .unwrap();
+        let opened = open(&dir.join("a.json"), "pw").unwrap();
+        assert_eq!(opened.address(), signer.address());
+        assert!(matches!(
+            open(&dir.join("a.json"), "wrong"),
+            Err(Error::Keystore { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

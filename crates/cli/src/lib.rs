@@ -70,7 +70,8 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         g.store.clone(),
         g.ipfs_api.as_deref(),
         !g.json,
-    )?;
+    )?
+    .with_timeout(std::time::Duration::from_secs(g.timeout))?;
     if let Some(path) = &g.web_key {
         ctx = ctx.with_web_key(cmd::keys::unlock_web_key(path)?);
     }
@@ -117,8 +118,8 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         Command::Record(RecordCmd::List { patient }) => {
             cmd::record::list(&ctx, patient.as_deref()).await?
         }
-        Command::Record(RecordCmd::Get { id, output }) => {
-            cmd::record::get(&ctx, id, output).await?
+        Command::Record(RecordCmd::Get { id, output, force }) => {
+            cmd::record::get_to(&ctx, id, output, *force).await?
         }
         Command::Record(RecordCmd::Rekey { id }) => cmd::record::rekey(&ctx, id).await?,
         Command::Grant {
@@ -201,7 +202,7 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
             service,
             name,
             wait,
-        }) => cmd::ipfs::pin(cid, service, name.as_deref(), *wait)?,
+        }) => cmd::ipfs::pin(&ctx, cid, service, name.as_deref(), *wait)?,
     };
     Ok(Some(report))
 }

@@ -16,16 +16,20 @@ fn main() -> std::process::ExitCode {
         }
     };
     match runtime.block_on(careledger_cli::run(cli)) {
-        Ok(Some(report)) => {
-            report.print(json);
-            std::process::ExitCode::SUCCESS
-        }
+        Ok(Some(report)) => match report.print(json) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: writing the output: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         Ok(None) => std::process::ExitCode::SUCCESS,
         Err(e) => {
+            let line = careledger_cli::error::terminal_line(&e.to_string());
             if json {
-                println!("{}", serde_json::json!({"error": e.to_string()}));
+                println!("{}", serde_json::json!({"error": line}));
             }
-            eprintln!("error: {e}");
+            eprintln!("error: {line}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -22,18 +22,70 @@ impl Report {
         self
     }
 
-    pub fn print(&self, json: bool) {
-        if json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&self.json).expect("values serialise")
-            );
+    /// Writes the report on stdout. A reader that went away (`| head`) is not an
+    /// error; other failures to write are.
+    pub fn print(&self, json: bool) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let written = if json {
+            let text = serde_json::to_string_pretty(&self.json).expect("values serialise");
+            writeln!(out, "{text}")
         } else {
-            for line in &self.human {
-                println!("{line}");
-            }
+            self.human
+                .iter()
+                .try_for_each(|line| writeln!(out, "{line}"))
+        };
+        match written.and_then(|()| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
+            _ => Ok(()),
         }
     }
+}
+
+/// Writes one line on stdout as it happens (`watch`, `custodian watch`); `false`
+/// once the reader has gone (`careledger watch | head`), which ends a watch quietly.
+pub fn print_line(line: &str) -> crate::error::Result<bool> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(crate::error::Error::file(std::path::Path::new("stdout"), e)),
+    }
+}
+
+/// The last second an RFC 3339 time has four digits for: 9999-12-31T23:59:59Z.
+pub const LAST_RFC3339: u64 = 253_402_300_799;
+
+/// Unix seconds as an RFC 3339 UTC time. Times come from the chain, where anyone
+/// can put any u64 (a grant to the year 584 billion costs one transaction), so
+/// one past year 9999 is printed as its number instead of failing.
+pub fn time(secs: u64) -> String {
+    if secs > LAST_RFC3339 {
+        return format!("unix time {secs} (after the year 9999)");
+    }
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
+}
+
+/// Text from outside (an argument, a node's answer) in quotes, safe to print on
+/// a terminal: printable ASCII as it is, anything else escaped, at most `max`
+/// characters of it.
+pub fn quote(s: &str, max: usize) -> String {
+    let mut out = String::from("\"");
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push_str("...");
+            break;
+        }
+        match c {
+            '"' | '\\' => out.extend(c.escape_default()),
+            ' '..='~' => out.push(c),
+            _ => out.extend(c.escape_default()),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A progress bar over bytes on stderr for work that may take over a second;
@@ -72,4 +124,32 @@ fn styled(enabled: bool, len: u64, what: &str, template: &str) -> indicatif::Pro
     );
     bar.set_prefix(what.to_string());
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_u64_time_prints_without_panicking() {
+        assert_eq!(time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(time(1_893_456_000), "2030-01-01T00:00:00Z");
+        assert_eq!(time(LAST_RFC3339), "9999-12-31T23:59:59Z");
+        assert_eq!(
+            time(LAST_RFC3339 + 1),
+            "unix time 253402300800 (after the year 9999)"
+        );
+        assert_eq!(
+            time(u64::MAX),
+            "unix time 18446744073709551615 (after the year 9999)"
+        );
+    }
+
+    #[test]
+    fn quoted_text_is_printable_ascii_and_short() {
+        assert_eq!(quote("0x12zz", 50), "\"0x12zz\"");
+        assert_eq!(quote("a\u{1b}[2J\n\"b", 50), "\"a\\u{1b}[2J\\n\\\"b\"");
+        assert_eq!(quote("é", 50), "\"\\u{e9}\"");
+        assert_eq!(quote("abcdef", 3), "\"abc...\"");
+    }
 }

@@ -790,8 +790,25 @@ fn demo_web_deploys_and_prints_where_everything_is() {
         demo.rest.try_recv().is_err(),
         "the ready line is the only one"
     );
-    let files = std::env::temp_dir().join(format!("careledger-demo-{pid}"));
-    assert!(!files.exists(), "the demo's files are removed");
+    assert!(
+        demo_dirs(&std::env::temp_dir(), pid).is_empty(),
+        "the demo's files are removed"
+    );
+}
+
+/// The temporary directories a demo with process id `pid` made under `tmp`: its
+/// name carries the pid and a random tag.
+fn demo_dirs(tmp: &std::path::Path, pid: u32) -> Vec<std::path::PathBuf> {
+    let prefix = format!("careledger-demo-{pid}-");
+    std::fs::read_dir(tmp)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Ctrl-C or SIGTERM while a demo is still deploying: a clean error, the devnode
@@ -819,9 +836,8 @@ fn a_signal_mid_demo_leaves_no_files_behind() {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let files = tmp.join(format!("careledger-demo-{}", child.id()));
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !files.exists() {
+        while demo_dirs(&tmp, child.id()).is_empty() {
             assert!(Instant::now() < deadline, "{args:?} made no directory");
             assert!(child.try_wait().unwrap().is_none(), "{args:?} ended early");
             std::thread::sleep(Duration::from_millis(10));
@@ -847,7 +863,8 @@ fn a_signal_mid_demo_leaves_no_files_behind() {
         assert_eq!(status.code(), Some(1), "{args:?} after {signal}: {stderr}");
         assert!(stderr.contains("stopped by a signal"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
-        assert!(!files.exists(), "{args:?} left {}", files.display());
+        let left = demo_dirs(&tmp, child.id());
+        assert!(left.is_empty(), "{args:?} left {left:?}");
     }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { keccak256, toBytes } from "viem";
-import { categoryCode, categoryLabel, parseExpiry, parseScope, scopeArgs, ZERO32, InputError } from "../../src/scope";
+import { categoryCode, categoryLabel, MAX_EXPIRY_AHEAD, parseExpiry, parseScope, scopeArgs, ZERO32, InputError } from "../../src/scope";
 
 // A stand-in for the vault's per-patient HMAC (tested in vault.test.ts).
 const coder = (n: string) => keccak256(toBytes(`patient-key/${n}`));
@@ -45,7 +45,8 @@ describe("expiries", () => {
   const now = 1_800_000_000n;
   it("take durations, dates and unix seconds", () => {
     expect(parseExpiry("30d", now)).toBe(now + 30n * 86400n);
-    expect(parseExpiry("90min", now)).toBe(now + 5400n);
+    expect(parseExpiry("90m", now)).toBe(now + 5400n);
+    expect(parseExpiry("2030-01-01T12:00:00Z", now)).toBe(1893499200n);
     expect(parseExpiry("12h", now)).toBe(now + 43200n);
     expect(parseExpiry("2030-01-01", now)).toBe(1893456000n);
     expect(parseExpiry(String(now + 5n), now)).toBe(now + 5n);
@@ -53,8 +54,20 @@ describe("expiries", () => {
   it("must lie in the future", () => {
     expect(() => parseExpiry("2020-01-01", now)).toThrow(/not in the future/);
     expect(() => parseExpiry("0", now)).toThrow(/not in the future/);
-    expect(() => parseExpiry("3 fortnights", now)).toThrow(/unknown unit/);
     expect(() => parseExpiry("soon", now)).toThrow(InputError);
-    expect(() => parseExpiry("99999999999999999999999", now)).toThrow(/too far/);
+    expect(() => parseExpiry("99999999999999999999999", now)).toThrow(/100 years/);
+  });
+  it("are written one strict way, as the CLI's --expires", () => {
+    for (const odd of ["30d30d", "30 d", "90min", "3 fortnights", "1.5d", "-3d", "+3d", "2030-01-01 12:00", "2030-01-01T12:00:00+02:00"]) {
+      expect(() => parseExpiry(odd, now), odd).toThrow(/expected a duration/);
+    }
+    expect(() => parseExpiry("0d", now)).toThrow(/zero/);
+    expect(() => parseExpiry("2030-02-31", now)).toThrow(InputError);
+  });
+  it("end within 100 years", () => {
+    expect(parseExpiry("36525d", now)).toBe(now + MAX_EXPIRY_AHEAD);
+    expect(() => parseExpiry("36526d", now)).toThrow(/100 years/);
+    expect(() => parseExpiry("99999999999d", now)).toThrow(/100 years/);
+    expect(() => parseExpiry(String((1n << 64n) - 1n), now)).toThrow(/100 years/);
   });
 });

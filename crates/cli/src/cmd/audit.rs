@@ -4,7 +4,7 @@ use crate::chain::{logs, parse_address, rpc_error, time};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::events::{self, Event};
-use crate::output::Report;
+use crate::output::{Report, LAST_RFC3339};
 use alloy::primitives::Address;
 use alloy::providers::Provider;
 use serde_json::json;
@@ -65,7 +65,8 @@ pub async fn audit(ctx: &Ctx, patient: Option<&str>, fhir: bool) -> Result<Repor
         let chain_id = ctx.chain_id().await?;
         let audit: Vec<_> = entries
             .iter()
-            .filter_map(|(e, at)| events::audit_entry(e, *at))
+            // A block time past year 9999 (a node's lie) as the last one FHIR can say.
+            .filter_map(|(e, at)| events::audit_entry(e, (*at).min(LAST_RFC3339)))
             .collect();
         let bundle = careledger_vault::fhir::audit_events(patient, &audit, chain_id);
         let text = serde_json::to_string_pretty(&bundle).expect("values serialise");
@@ -108,9 +109,10 @@ pub async fn watch(
             .await
             .map_err(|e| rpc_error(&ctx.url, e))
     };
+    // Block numbers are the node's: one at u64::MAX must not overflow.
     let mut next = match from_block {
         Some(b) => b,
-        None => head().await? + 1,
+        None => head().await?.saturating_add(1),
     };
     let mut seen = 0usize;
     let addresses = vec![d.patient_registry, d.access_token, d.record_registry];
@@ -134,17 +136,23 @@ pub async fn watch(
                 let Some(e) = events::decode(&log) else {
                     continue;
                 };
-                if json_out {
-                    println!("{}", serde_json::to_string(&e).expect("plain data"));
+                let line = if json_out {
+                    serde_json::to_string(&e).expect("plain data")
                 } else {
-                    println!("block {:>5}  {}", e.block, e.describe());
+                    format!("block {:>5}  {}", e.block, e.describe())
+                };
+                if !crate::output::print_line(&line)? {
+                    return Ok(());
                 }
                 seen += 1;
                 if count.is_some_and(|c| seen >= c) {
                     return Ok(());
                 }
             }
-            next = latest + 1;
+            match latest.checked_add(1) {
+                Some(n) => next = n,
+                None => return Ok(()),
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}

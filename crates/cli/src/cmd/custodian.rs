@@ -201,14 +201,18 @@ pub async fn watch(
             if r.released.is_empty() {
                 continue;
             }
-            if json_out {
-                println!("{}", serde_json::to_string(&r).expect("plain data"));
+            let line = if json_out {
+                serde_json::to_string(&r).expect("plain data")
             } else {
-                println!("{}", describe(&r));
+                describe(&r)
+            };
+            if !crate::output::print_line(&line)? {
+                return Ok(None);
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(poll_secs.max(1))) => {}
+            // Bounded here too: the library is called with any u64, not only clap's.
+            _ = tokio::time::sleep(std::time::Duration::from_secs(poll_secs.clamp(1, 3_600))) => {}
             _ = stop.requested() => return Ok(None),
         }
     }

@@ -69,7 +69,8 @@ fn sha256_file(path: &Path) -> Result<[u8; 32]> {
 }
 
 pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
-    let (dir, _tmp) = work_dir(dir)?;
+    let mut work = work_dir(dir)?;
+    let dir = work.path().to_path_buf();
     let dev = Devnode::ephemeral()
         .await
         .map_err(|e| Error::Devnode(e.to_string()))?;
@@ -91,6 +92,8 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
     let (p, dr, md, v) = (patient.me()?, doctor.me()?, medic.me()?, verifier.me()?);
 
     let (d, _) = deploy::run(&owner, contracts).await?;
+    // From here on the files tell a story worth keeping, even a failed one's.
+    work.keep();
     s.step(
         "owner",
         "deploy + activate 3 Stylus contracts",
@@ -318,7 +321,8 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
     report.human.insert(0, "audit trail of the patient:".into());
     report.human.push(summary);
     if !ok {
-        report.print(false);
+        // The failing steps matter more than whether they could be shown.
+        let _ = report.print(false);
         return Err(Error::Usage(
             "the demo found a step that did not behave".into(),
         ));
@@ -326,33 +330,71 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
     Ok(report)
 }
 
-/// A directory removed when the demo ends (unless --dir was given).
-struct TempDir(PathBuf);
+/// The demo's directory. A temporary one is removed when the guard drops; a
+/// `--dir` is removed only if this run created it and did not [`WorkDir::keep`]
+/// it (the demo failed or was stopped before its end), and then only the part of
+/// the path that did not exist before: a directory the user had stays.
+pub(super) struct WorkDir {
+    path: PathBuf,
+    remove: Option<PathBuf>,
+    temporary: bool,
+}
 
-/// `dir` (created if need be), or a temporary one removed when the guard drops.
-fn work_dir(dir: Option<PathBuf>) -> Result<(PathBuf, Option<TempDir>)> {
-    match dir {
-        Some(d) => {
-            std::fs::create_dir_all(&d).map_err(|e| Error::file(&d, e))?;
-            Ok((d, None))
-        }
-        None => {
-            let tmp = TempDir::new()?;
-            Ok((tmp.0.clone(), Some(tmp)))
+impl WorkDir {
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The run got far enough that a `--dir` keeps what it holds.
+    pub(super) fn keep(&mut self) {
+        if !self.temporary {
+            self.remove = None;
         }
     }
 }
 
-impl TempDir {
-    fn new() -> Result<Self> {
-        let dir = std::env::temp_dir().join(format!("careledger-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
-        Ok(Self(dir))
-    }
-}
-
-impl Drop for TempDir {
+impl Drop for WorkDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if let Some(dir) = &self.remove {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
+}
+
+/// `dir` (created if need be), or a fresh temporary directory.
+pub(super) fn work_dir(dir: Option<PathBuf>) -> Result<WorkDir> {
+    let Some(path) = dir else {
+        return temporary();
+    };
+    // The outermost directory of `path` that does not exist yet: what this run makes.
+    let created = path
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .last()
+        .map(Path::to_path_buf);
+    std::fs::create_dir_all(&path).map_err(|e| Error::file(&path, e))?;
+    Ok(WorkDir {
+        path,
+        remove: created,
+        temporary: false,
+    })
+}
+
+/// A new directory under the system's temporary one. Its name is not guessable and
+/// it must not exist yet: the guard removes it whole, so it must be ours.
+fn temporary() -> Result<WorkDir> {
+    use rand::RngCore;
+    let mut tag = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut tag);
+    let path = std::env::temp_dir().join(format!(
+        "careledger-demo-{}-{}",
+        std::process::id(),
+        alloy::hex::encode(tag)
+    ));
+    std::fs::create_dir(&path).map_err(|e| Error::file(&path, e))?;
+    Ok(WorkDir {
+        remove: Some(path.clone()),
+        path,
+        temporary: true,
+    })
 }

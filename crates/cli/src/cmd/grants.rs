@@ -9,7 +9,7 @@ use crate::chain::{call_error, event, parse_address, parse_expiry, time, Scope};
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
-use crate::output::{steps, Report};
+use crate::output::{steps, Report, LAST_RFC3339};
 use alloy::primitives::{Address, B256, U256};
 use serde_json::json;
 
@@ -360,12 +360,14 @@ pub async fn list(ctx: &Ctx, received: bool, fhir: bool) -> Result<Report> {
                 scope_kind: r.scope_kind,
                 category: r.category,
                 record_ids: r.record_ids.clone(),
-                issued_at: r.issued_at,
-                expires_at: r.expires_at,
+                // FHIR instants have four-digit years; a later end reads as the
+                // last second they can say (the JSON report keeps the number).
+                issued_at: r.issued_at.min(LAST_RFC3339),
+                expires_at: r.expires_at.min(LAST_RFC3339),
                 revoked: r.status == "revoked",
             })
             .collect();
-        let now = ctx.chain_time().await?;
+        let now = ctx.chain_time().await?.min(LAST_RFC3339);
         let bundle =
             careledger_vault::fhir::consent_at(me, &views, d.chain_id, d.access_token, now);
         let text = serde_json::to_string_pretty(&bundle).expect("values serialise");

@@ -78,12 +78,12 @@ pub fn import(ctx: &Ctx, car: &Path) -> Result<Report> {
     Ok(Report::new(json!({"roots": roots})).line(roots.join("\n")))
 }
 
-pub fn pin(cid: &str, service: &str, name: Option<&str>, wait: u64) -> Result<Report> {
+pub fn pin(ctx: &Ctx, cid: &str, service: &str, name: Option<&str>, wait: u64) -> Result<Report> {
     let cid = parse_cid(cid)?;
     let token = std::env::var("CARELEDGER_PIN_TOKEN").map_err(|_| {
         Error::Usage("set CARELEDGER_PIN_TOKEN to the pinning service's access token".into())
     })?;
-    let client = PinningClient::new(service, &token)?;
+    let client = PinningClient::new(service, &token)?.with_timeout(ctx.timeout);
     let mut status = tokio::task::block_in_place(|| client.add_pin(&cid, name, &[]))?;
     if wait > 0 {
         status = tokio::task::block_in_place(|| {
@@ -112,7 +112,6 @@ pub async fn serve(
 ) -> Result<()> {
     let addr = serve::loopback(listen, "--listen")?;
     let notifier = notifier.map(serve::notifier_url).transpose()?;
-    ctx.store()?;
     let app = serve::router(serve::Options {
         store: ctx.store_dir.clone(),
         allow_origins: allow_origins.to_vec(),

@@ -23,9 +23,6 @@ use serde_json::{json, Value};
 /// short enough that a captured one is soon useless (it is also single-use).
 const REQUEST_TTL_SECS: u64 = 300;
 
-/// How long one call to the notifier may take, answer included.
-const CALL_TIMEOUT_SECS: u64 = 30;
-
 /// The most of an answer read: the directory's answers are a few hundred bytes.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
@@ -33,10 +30,12 @@ const MAX_ANSWER_BYTES: usize = 64 * 1024;
 struct Notifier {
     base: String,
     client: reqwest::Client,
+    timeout: std::time::Duration,
 }
 
 impl Notifier {
-    fn new(notifier: &str) -> Result<Self> {
+    /// A client whose every call, answer included, must be done within `timeout`.
+    fn new(notifier: &str, timeout: std::time::Duration) -> Result<Self> {
         let base = notifier.trim_end_matches('/').to_string();
         if reqwest::Url::parse(&base).is_err() {
             return Err(Error::Usage(format!(
@@ -44,16 +43,29 @@ impl Notifier {
             )));
         }
         let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(CALL_TIMEOUT_SECS))
+            .connect_timeout(timeout)
+            .timeout(timeout)
             .build()
             .map_err(|e| Error::Usage(format!("HTTP client: {e}")))?;
-        Ok(Self { base, client })
+        Ok(Self {
+            base,
+            client,
+            timeout,
+        })
     }
 
     fn unreachable(&self, e: reqwest::Error) -> Error {
+        let reason = if e.is_timeout() {
+            format!(
+                "no answer within {} s (--timeout or CARELEDGER_TIMEOUT)",
+                self.timeout.as_secs_f64()
+            )
+        } else {
+            crate::error::printable(&e.without_url().to_string())
+        };
         Error::Unreachable {
             url: self.base.clone(),
-            reason: e.without_url().to_string(),
+            reason,
         }
     }
 
@@ -64,7 +76,7 @@ impl Notifier {
             .send()
             .await
             .map_err(|e| self.unreachable(e))?;
-        read_answer(response).await
+        self.read_answer(response).await
     }
 
     async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value)> {
@@ -76,7 +88,23 @@ impl Notifier {
             .send()
             .await
             .map_err(|e| self.unreachable(e))?;
-        read_answer(response).await
+        self.read_answer(response).await
+    }
+
+    /// The status and the JSON of an answer, read up to [`MAX_ANSWER_BYTES`]: a
+    /// server that is not a notifier cannot make the CLI buffer without end.
+    async fn read_answer(&self, mut response: reqwest::Response) -> Result<(u16, Value)> {
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(e))? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(Error::Usage(format!(
+                    "the notifier's answer is over {MAX_ANSWER_BYTES} bytes: not a careledger-notifier"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
     }
 
     fn not_a_notifier(&self) -> Error {
@@ -104,7 +132,7 @@ pub async fn contact(ctx: &Ctx, notifier: &str, email: Option<&str>) -> Result<R
     let signer = ctx.signer.as_ref().ok_or(Error::NoKey)?;
     let account = signer.address();
     let d = ctx.deployment().await?;
-    let n = Notifier::new(notifier)?;
+    let n = Notifier::new(notifier, ctx.timeout)?;
     let base = n.base.as_str();
     let (_, nonce_answer) = n.get(&format!("v1/contacts/{account}/nonce")).await?;
     let nonce = nonce_answer["nextNonce"]
@@ -185,7 +213,7 @@ pub async fn confirm(ctx: &Ctx, notifier: &str, code: &str) -> Result<Report> {
              (no I, L, O, 0 or 1; case, spaces and dashes do not matter)"
         )));
     };
-    let n = Notifier::new(notifier)?;
+    let n = Notifier::new(notifier, ctx.timeout)?;
     let base = n.base.as_str();
     let req =
         serde_json::to_value(ConfirmRequest { account, code }).expect("plain data serialises");
@@ -221,7 +249,7 @@ pub async fn status(ctx: &Ctx, notifier: &str, account: Option<&str>) -> Result<
         Some(a) => parse_address("account", a)?,
         None => ctx.signer.as_ref().ok_or(Error::NoKey)?.address(),
     };
-    let n = Notifier::new(notifier)?;
+    let n = Notifier::new(notifier, ctx.timeout)?;
     let base = n.base.as_str();
     let (code, answer) = n.get(&format!("v1/contacts/{account}/status")).await?;
     if code != 200 {
@@ -252,26 +280,6 @@ fn sign(
         .sign_hash_sync(&hash)
         .map_err(|e| Error::Usage(format!("signing: {e}")))?;
     Ok(sig.as_bytes().to_vec().into())
-}
-
-/// The status and the JSON of an answer, read up to [`MAX_ANSWER_BYTES`]: a
-/// server that is not a notifier cannot make the CLI buffer without end.
-async fn read_answer(mut response: reqwest::Response) -> Result<(u16, Value)> {
-    let status = response.status().as_u16();
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| Error::Rpc(e.without_url().to_string()))?
-    {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(Error::Usage(format!(
-                "the notifier's answer is over {MAX_ANSWER_BYTES} bytes: not a careledger-notifier"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::fsutil::AtomicFile;
 use crate::output::{bar, Report};
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::sol_types::SolCall;
-use careledger_vault::ipfs::Cid;
+use careledger_vault::ipfs::{BlockStore, Cid, FsBlockStore};
 use careledger_vault::record::{self, StoredRecord};
 use careledger_vault::{wrap, RecordContext, RecordKey};
 use serde_json::json;
@@ -138,7 +138,75 @@ fn content_type(file: &Path) -> &'static str {
     }
 }
 
-/// Encrypts `file` (or its FHIR wrapping) for `rctx` into the store, with a
+/// The block store as one sealing sees it: it remembers which blocks it stored
+/// that were not there before, so that a record that never reaches the chain
+/// takes them away again instead of leaving them orphaned. Blocks that were
+/// there already stay: content addressing shares a block between all who
+/// stored it.
+struct Fresh {
+    store: FsBlockStore,
+    new: std::collections::HashSet<Cid>,
+    /// The outermost directory of the store's path that did not exist yet.
+    made: Option<std::path::PathBuf>,
+}
+
+impl Fresh {
+    fn open(ctx: &Ctx) -> Result<Self> {
+        let made = ctx
+            .store_dir
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .last()
+            .map(Path::to_path_buf);
+        Ok(Self {
+            store: ctx.store()?,
+            new: Default::default(),
+            made,
+        })
+    }
+
+    /// Removes the blocks this sealing added, and the directories it made if
+    /// they are left empty. Best effort: the error being reported is the one
+    /// that matters, and a leftover block costs only space.
+    fn discard(mut self, ctx: &Ctx) {
+        let new: Vec<Cid> = self.new.drain().collect();
+        let _ = self.store.remove(&new);
+        if let Some(made) = self.made {
+            for dir in ctx.store_dir.ancestors() {
+                if std::fs::remove_dir(dir).is_err() || dir == made {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+impl BlockStore for Fresh {
+    fn put(&mut self, cid: &Cid, block: &[u8]) -> Result<(), careledger_vault::Error> {
+        if !self.store.contains(cid) {
+            self.new.insert(*cid);
+        }
+        self.store.put(cid, block)
+    }
+
+    fn get(&self, cid: &Cid) -> Result<Vec<u8>, careledger_vault::Error> {
+        self.store.get(cid)
+    }
+
+    fn sync(&mut self) -> Result<(), careledger_vault::Error> {
+        self.store.sync()
+    }
+}
+
+/// Whether a failed transaction certainly left the chain as it was: refused
+/// before it was sent (the node's estimate reverted), or mined and reverted.
+/// Any other failure (a timeout, a lost connection) may have come after the
+/// node took it, so what it points at must stay.
+fn never_landed(e: &Error) -> bool {
+    matches!(e, Error::Reverted(_) | Error::TxFailed(_))
+}
+
+/// Encrypts `file` (or its FHIR wrapping) for `rctx` into `store`, with a
 /// progress bar over its bytes.
 fn seal_file(
     ctx: &Ctx,
@@ -146,18 +214,18 @@ fn seal_file(
     plain: &Plaintext,
     key: &RecordKey,
     rctx: &RecordContext,
+    store: &mut Fresh,
 ) -> Result<StoredRecord> {
-    let mut store = ctx.store()?;
     if let Some(bytes) = &plain.wrapped {
         let stored =
-            tokio::task::block_in_place(|| record::seal(key, rctx, &mut &bytes[..], &mut store))?;
+            tokio::task::block_in_place(|| record::seal(key, rctx, &mut &bytes[..], store))?;
         return Ok(stored);
     }
     let f = std::fs::File::open(file).map_err(|e| Error::file(file, e))?;
     let len = f.metadata().map_err(|e| Error::file(file, e))?.len();
     let progress = bar(ctx.progress && len > 8 << 20, len, "encrypt");
     let mut input = progress.wrap_read(std::io::BufReader::new(f));
-    let stored = tokio::task::block_in_place(|| record::seal(key, rctx, &mut input, &mut store))?;
+    let stored = tokio::task::block_in_place(|| record::seal(key, rctx, &mut input, store))?;
     progress.finish_and_clear();
     Ok(stored)
 }
@@ -182,6 +250,19 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str, as_fhir: bool) -> Resul
     }
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
+    // The registry refuses anyone else's record: say so before encrypting and storing it.
+    let patient = ctx
+        .registry(&d)
+        .isPatient(me)
+        .call()
+        .await
+        .map_err(|e| call_error(&ctx.url, e))?;
+    if !patient {
+        return Err(Error::Usage(format!(
+            "{me} is not a registered patient: only patients add records \
+             (`careledger patient register` first); nothing was stored"
+        )));
+    }
     let chain_id = d.chain_id;
     // The patient's own code of the name (the chain never sees the name); the
     // name itself travels inside the encrypted record when it is FHIR.
@@ -206,10 +287,27 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str, as_fhir: bool) -> Resul
     loop {
         let rctx = record_ctx(chain_id, &d, me, id);
         let key = RecordKey::generate();
-        stored = seal_file(ctx, file, &plain, &key, &rctx)?;
-        ctx.publish(&stored.cid)?;
-        let readers = readers(ctx, &d, me, id, category, &candidates).await?;
-        let (addresses, wrapped) = wrap_for(&key, &rctx, &readers)?;
+        let mut fresh = Fresh::open(ctx)?;
+        let sealed = seal_file(ctx, file, &plain, &key, &rctx, &mut fresh);
+        stored = match sealed {
+            Ok(stored) => stored,
+            Err(e) => {
+                fresh.discard(ctx);
+                return Err(e);
+            }
+        };
+        let prepared = async {
+            ctx.publish(&stored.cid)?;
+            let readers = readers(ctx, &d, me, id, category, &candidates).await?;
+            wrap_for(&key, &rctx, &readers)
+        };
+        let (addresses, wrapped) = match prepared.await {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                fresh.discard(ctx);
+                return Err(e);
+            }
+        };
         shared = addresses.clone();
         let data: Bytes = if first {
             IRecordRegistry::addRecordCall {
@@ -232,7 +330,16 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str, as_fhir: bool) -> Resul
             .abi_encode()
             .into()
         };
-        let receipt = send(&ctx.provider, &ctx.url, d.record_registry, data, U256::ZERO).await?;
+        let receipt = match send(&ctx.provider, &ctx.url, d.record_registry, data, U256::ZERO).await
+        {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                if never_landed(&e) {
+                    fresh.discard(ctx);
+                }
+                return Err(e);
+            }
+        };
         tx = receipt.transaction_hash;
         let added = event::<IRecordRegistry::RecordAdded>(&receipt)?;
         version = added.version;
@@ -369,10 +476,24 @@ async fn unwrap_key(
     }
 }
 
+/// `record get` for in-process callers (the demo): replaces `output` if it exists.
 pub async fn get(ctx: &Ctx, id: &str, output: &Path) -> Result<Report> {
+    get_to(ctx, id, output, true).await
+}
+
+/// Logs the read, then decrypts record `id` into `output`, which must not exist
+/// unless `replace`. The file appears whole or not at all.
+pub async fn get_to(ctx: &Ctx, id: &str, output: &Path, replace: bool) -> Result<Report> {
     let id = parse_id(id)?;
     if output.is_dir() {
         return Err(Error::Usage(format!("{} is a directory", output.display())));
+    }
+    // Before the read is logged: a refusal here costs nothing and reads nothing.
+    if !replace && std::fs::symlink_metadata(output).is_ok() {
+        return Err(Error::Usage(format!(
+            "{} exists: pass --force to replace it",
+            output.display()
+        )));
     }
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
@@ -420,7 +541,11 @@ pub async fn get(ctx: &Ctx, id: &str, output: &Path) -> Result<Report> {
             std::io::Write::flush(&mut w).map_err(|e| Error::file(output, e))?;
             Ok::<_, Error>(n)
         })?;
-        out.commit()?;
+        if replace {
+            out.commit()?;
+        } else {
+            out.commit_new()?;
+        }
         Ok(n)
     };
     ctx.fetch(&cid, false)?;
@@ -487,22 +612,32 @@ pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
     ctx.fetch(&old_cid, false)?;
     // Decrypt and re-encrypt through a pipe: the plaintext never touches the disk.
     let store = ctx.store()?;
-    let mut writer_store = store.clone();
+    let mut fresh = Fresh::open(ctx)?;
     let (mut pipe_r, pipe_w) = std::io::pipe().map_err(|e| Error::Usage(format!("pipe: {e}")))?;
     let expected = r._3.0;
-    let stored = tokio::task::block_in_place(|| {
+    let writer_store = &mut fresh;
+    let resealed = tokio::task::block_in_place(|| {
         std::thread::scope(|s| {
             let reader = s.spawn(move || {
                 let mut w = pipe_w;
                 record::open(&old_key, &rctx, &old_cid, &expected, &store, &mut w)
             });
-            let sealed = record::seal(&new_key, &rctx, &mut pipe_r, &mut writer_store);
+            let sealed = record::seal(&new_key, &rctx, &mut pipe_r, writer_store);
             let opened = reader.join().expect("the decrypting thread does not panic");
             opened.and(sealed)
         })
-    })?;
-    ctx.publish(&stored.cid)?;
-    let (addresses, wrapped) = wrap_for(&new_key, &rctx, &readers)?;
+    });
+    let prepared = resealed.map_err(Error::from).and_then(|stored| {
+        ctx.publish(&stored.cid)?;
+        Ok((stored, wrap_for(&new_key, &rctx, &readers)?))
+    });
+    let (stored, (addresses, wrapped)) = match prepared {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            fresh.discard(ctx);
+            return Err(e);
+        }
+    };
     let call = IRecordRegistry::addVersionCall {
         record_id: id,
         cid: stored.cid.to_bytes().into(),
@@ -510,7 +645,15 @@ pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
         readers: addresses.clone(),
         wrapped_keys: wrapped,
     };
-    let receipt = ctx.transact(d.record_registry, call).await?;
+    let receipt = match ctx.transact(d.record_registry, call).await {
+        Ok(receipt) => receipt,
+        Err(e) => {
+            if never_landed(&e) {
+                fresh.discard(ctx);
+            }
+            return Err(e);
+        }
+    };
     let new_version = event::<IRecordRegistry::RecordAdded>(&receipt)?.version;
     Ok(Report::new(json!({
         "recordId": id.to_string(),

@@ -325,3 +325,63 @@ impl Drop for JsIpfs {
         let _ = self.child.wait();
     }
 }
+
+/// A one-thread HTTP server on a free loopback port that answers every request
+/// with `status` and exactly `body`, bytes as they are: a node gone wrong.
+pub fn serve_raw(status: u16, body: &'static [u8]) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut request = vec![0; length];
+            let _ = reader.read_exact(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    url
+}
+
+/// A deployment file naming contracts at 0x…01, 0x…02 and 0x…03 on chain 412346
+/// from block 0, for commands run against a stand-in node.
+pub fn fake_deployment(dir: &Path) -> PathBuf {
+    let path = dir.join("deployment.json");
+    std::fs::write(
+        &path,
+        br#"{"chainId":412346,"patientRegistry":"0x0000000000000000000000000000000000000001","accessToken":"0x0000000000000000000000000000000000000002","recordRegistry":"0x0000000000000000000000000000000000000003","deployBlock":0}"#,
+    )
+    .unwrap();
+    path
+}
+
+/// Runs the CLI with `args` where clap must refuse them: exit status 2, no
+/// panic, and the refusal's text.
+pub fn refused_by_clap(user: &User, args: &[&str]) -> String {
+    let out = user.cmd().args(args).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "careledger {args:?} should be refused as usage: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.starts_with("error: invalid value"), "{stderr}");
+    stderr
+}

@@ -113,10 +113,33 @@ impl Clone for FsBlockStore {
 }
 
 impl FsBlockStore {
-    /// Opens (creating it if needed) the store in `dir`.
+    /// Opens the store in `dir`. The directory is created by the first `put`:
+    /// a command that only reads, or fails before it stores anything, leaves no
+    /// empty store behind.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, Error> {
-        std::fs::create_dir_all(dir.as_ref())?;
         Ok(Self::at(dir.as_ref().to_path_buf()))
+    }
+
+    /// Whether a file is stored for `cid`, under its CID or this value's
+    /// temporary name (a block still queued for writing may not be seen yet).
+    /// Nothing is read or checked.
+    pub fn contains(&self, cid: &Cid) -> bool {
+        let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+        exists(&self.path(cid)) || exists(&self.tmp_path(cid))
+    }
+
+    /// Removes the blocks under `cids`, once every block put so far is written:
+    /// for blocks a failed operation stored and nothing will ever reference. The
+    /// caller must know them to be its own; another record may share a block.
+    pub fn remove(&mut self, cids: &[Cid]) -> Result<(), Error> {
+        self.sync()?;
+        for cid in cids {
+            match std::fs::remove_file(self.path(cid)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn at(dir: PathBuf) -> Self {
@@ -142,14 +165,71 @@ impl FsBlockStore {
     }
 }
 
-/// The file's bytes, or `None` if there is no such file.
+/// The largest block the store reads: as large as a CAR section may be, and
+/// far above the 256 KiB chunks and the dag-pb nodes of a UnixFS DAG.
+pub(crate) const MAX_BLOCK: u64 = super::car::MAX_SECTION;
+
+/// The file's bytes, or `None` if there is no such file. Only a regular file of
+/// at most [`MAX_BLOCK`] bytes is read: a block replaced by a symbolic link
+/// (to /dev/zero, say), a FIFO or a device would otherwise hang the reader or
+/// fill its memory.
 fn read(path: &Path) -> Result<Option<Vec<u8>>, Error> {
-    match std::fs::read(path) {
-        Ok(block) => Ok(Some(block)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
+    use std::io::Read;
+    let refused = |what: &str| {
+        Error::Ipfs(format!(
+            "block file {} is {what}: refused (the store holds regular files only)",
+            path.display()
+        ))
+    };
+    let mut file = match open_block(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(match std::fs::symlink_metadata(path) {
+                Ok(m) if m.file_type().is_symlink() => refused("a symbolic link"),
+                Ok(m) if !m.is_file() => refused(NOT_REGULAR),
+                _ => e.into(),
+            })
+        }
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(refused(NOT_REGULAR));
     }
+    if meta.len() > MAX_BLOCK {
+        return Err(refused(&format!("over the {MAX_BLOCK}-byte block limit")));
+    }
+    // The length can change after the check: read no more than the limit allows.
+    let mut block = Vec::with_capacity(meta.len() as usize);
+    (&mut file).take(MAX_BLOCK + 1).read_to_end(&mut block)?;
+    if block.len() as u64 > MAX_BLOCK {
+        return Err(refused(&format!("over the {MAX_BLOCK}-byte block limit")));
+    }
+    Ok(Some(block))
 }
+
+/// Opens a block file without following a symbolic link in its last component,
+/// and without blocking on a FIFO (which `open` would, until a writer came).
+#[cfg(target_os = "linux")]
+fn open_block(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+/// Opens a block file once it is known to be a regular one (a check that an
+/// exchange of files in between defeats; Linux opens without the race).
+#[cfg(not(target_os = "linux"))]
+fn open_block(path: &Path) -> std::io::Result<std::fs::File> {
+    if !std::fs::symlink_metadata(path)?.is_file() {
+        return Err(std::io::Error::other(NOT_REGULAR));
+    }
+    std::fs::File::open(path)
+}
+
+const NOT_REGULAR: &str = "not a regular file (a FIFO, device or directory)";
 
 impl BlockStore for FsBlockStore {
     fn put(&mut self, cid: &Cid, block: &[u8]) -> Result<(), Error> {
@@ -159,7 +239,10 @@ impl BlockStore for FsBlockStore {
         let (tmp, path) = (self.tmp_path(cid), self.path(cid));
         let writer = match &mut self.writer {
             Some(writer) => writer,
-            None => self.writer.insert(Writer::spawn(self.dir.clone())?),
+            None => {
+                std::fs::create_dir_all(&self.dir)?;
+                self.writer.insert(Writer::spawn(self.dir.clone())?)
+            }
         };
         writer.put(tmp, path, block.to_vec())?;
         Ok(())
@@ -244,11 +327,37 @@ mod tests {
     fn a_failed_write_is_reported_and_nothing_is_stored_under_a_cid() {
         let dir = std::env::temp_dir().join(format!("vault-bs-gone-{}", std::process::id()));
         let mut store = FsBlockStore::open(&dir).unwrap();
+        let (a, b) = (b"block a".as_slice(), b"block b".as_slice());
+        store.put(&raw_cid(a), a).unwrap();
+        store.sync().unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        let a = b"block a".as_slice();
         // The write fails on the store's thread: the next call reports it.
-        let first = store.put(&raw_cid(a), a).and_then(|()| store.sync());
-        assert!(matches!(first, Err(Error::Io(_))), "{first:?}");
+        let second = store.put(&raw_cid(b), b).and_then(|()| store.sync());
+        assert!(matches!(second, Err(Error::Io(_))), "{second:?}");
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn the_directory_appears_with_the_first_block_and_removal_takes_only_the_named() {
+        let dir = std::env::temp_dir().join(format!("vault-bs-lazy-{}", std::process::id()));
+        let mut store = FsBlockStore::open(&dir).unwrap();
+        let (a, b) = (b"block a".as_slice(), b"block b".as_slice());
+        assert!(matches!(
+            store.get(&raw_cid(a)),
+            Err(Error::MissingBlock(_))
+        ));
+        assert!(!store.contains(&raw_cid(a)));
+        assert!(!dir.exists(), "reading creates nothing");
+        store.put(&raw_cid(a), a).unwrap();
+        store.put(&raw_cid(b), b).unwrap();
+        store.remove(&[raw_cid(a)]).unwrap();
+        assert!(store.contains(&raw_cid(b)));
+        assert_eq!(files(&dir), vec![raw_cid(b).to_string()]);
+        assert!(matches!(
+            store.get(&raw_cid(a)),
+            Err(Error::MissingBlock(_))
+        ));
+        store.remove(&[raw_cid(a)]).unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

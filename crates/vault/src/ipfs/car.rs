@@ -9,7 +9,7 @@
 //! Import reads one section at a time, never more than [`MAX_SECTION`] bytes, and
 //! every block goes through the store's `put`, which checks it against its CID.
 
-use super::blockstore::BlockStore;
+use super::blockstore::{verify, BlockStore};
 use super::{dagpb, varint};
 use crate::Error;
 use cid::Cid;
@@ -76,6 +76,87 @@ pub fn import_car(mut reader: impl Read, store: &mut impl BlockStore) -> Result<
         store.put(&cid, rest)?;
     }
     Ok(roots)
+}
+
+/// Reads a CARv1 of the DAG under `root` from `reader`, an untrusted source (an
+/// IPFS node's `dag export`), into `store`. Only blocks the DAG names are taken,
+/// each checked against its CID before its links are read, parents before their
+/// children (the order kubo and js-ipfs send), and no more bytes than the root
+/// declares (its own length and its links' `Tsize`). Reading stops as soon as
+/// the DAG is whole: a source that streams unrelated blocks, or more than the
+/// DAG, fails at its first surplus block instead of filling the store.
+pub fn import_dag(
+    mut reader: impl Read,
+    root: &Cid,
+    store: &mut impl BlockStore,
+) -> Result<(), Error> {
+    let (_, roots) = read_header(&mut reader)?;
+    if roots != [*root] {
+        return Err(car(&format!(
+            "asked for the DAG under {root}, got a CAR of {roots:?}"
+        )));
+    }
+    // Named by a block received so far (or the root); `wanted` are those still to come.
+    let mut named = HashSet::from([*root]);
+    let mut wanted = HashSet::from([*root]);
+    let mut declared = None;
+    let (mut received, mut n) = (0u64, 0u64);
+    while !wanted.is_empty() {
+        let Some(section) = section(&mut reader, MAX_SECTION, "block section")? else {
+            let some = wanted.iter().next().expect("not empty");
+            return Err(car(&format!(
+                "it ends with {} block(s) of {root} missing, {some} among them",
+                wanted.len()
+            )));
+        };
+        n += 1;
+        let mut block = &section[..];
+        let cid =
+            Cid::read_bytes(&mut block).map_err(|e| car(&format!("section {n}: bad CID: {e}")))?;
+        // A block named twice in the DAG (a repeated chunk) may come twice; it
+        // counts against the declared size all the same.
+        let fresh = wanted.remove(&cid);
+        if !fresh && !named.contains(&cid) {
+            return Err(car(&format!(
+                "section {n}: block {cid} is not part of the DAG asked for \
+                 (or came before the block that links to it)"
+            )));
+        }
+        received += block.len() as u64;
+        if let Some(limit) = declared.filter(|&limit| received > limit) {
+            return Err(car(&format!(
+                "the blocks of {root} come to more than the {limit} bytes its root declares"
+            )));
+        }
+        if !fresh {
+            continue;
+        }
+        // Links are read only from a block known to be the one its parent named.
+        verify(&cid, block)?;
+        match cid.codec() {
+            DAG_PB => {
+                let links = dagpb::sized_links(block)?;
+                if cid == *root {
+                    declared = links.iter().try_fold(block.len() as u64, |sum, (_, size)| {
+                        sum.checked_add((*size)?)
+                    });
+                }
+                for (link, _) in links {
+                    if named.insert(link) {
+                        wanted.insert(link);
+                    }
+                }
+            }
+            RAW => {}
+            other => {
+                return Err(Error::Ipfs(format!(
+                    "cannot import {cid}: codec 0x{other:x} is not dag-pb or raw"
+                )))
+            }
+        }
+        store.put(&cid, block)?;
+    }
+    Ok(())
 }
 
 /// Reads and checks a CAR header; returns it as framed on the wire (to send on
@@ -317,6 +398,92 @@ mod tests {
         *flipped.last_mut().unwrap() ^= 1;
         assert!(matches!(
             import_car(&flipped[..], &mut MemBlockStore::default()),
+            Err(Error::BlockMismatch(_))
+        ));
+    }
+
+    /// A CAR section: the CID and its block behind their length.
+    fn framed(cid: &Cid, block: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint::write((cid.to_bytes().len() + block.len()) as u64, &mut out);
+        out.extend_from_slice(&cid.to_bytes());
+        out.extend_from_slice(block);
+        out
+    }
+
+    /// The CAR header of `root`, framed.
+    fn framed_header(root: &Cid) -> Vec<u8> {
+        let h = header(root);
+        let mut out = Vec::new();
+        varint::write(h.len() as u64, &mut out);
+        out.extend_from_slice(&h);
+        out
+    }
+
+    #[test]
+    fn a_dag_import_takes_the_dag_and_stops_reading_once_it_is_whole() {
+        let input = data(600_000, 3);
+        let (root, store, car) = car_of(&input);
+        let (other, other_store, _) = car_of(b"an unrelated block");
+        let unrelated = framed(&other, &other_store.get(&other).unwrap());
+        // Whatever follows a whole DAG is never read.
+        let trailing = [&car[..], &unrelated[..], b"\xff\xff garbage"].concat();
+        let mut back = MemBlockStore::default();
+        import_dag(&trailing[..], &root, &mut back).unwrap();
+        assert_eq!(back.len(), store.len());
+        let mut out = Vec::new();
+        cat(&root, &back, &mut out).unwrap();
+        assert!(out == input);
+    }
+
+    #[test]
+    fn a_dag_import_refuses_stray_repeated_missing_and_foreign_blocks() {
+        let (root, store, car) = car_of(&data(600_000, 4));
+        let root_block = store.get(&root).unwrap();
+        let links = dagpb::links(&root_block).unwrap();
+        let leaf = |i: usize| framed(&links[i], &store.get(&links[i]).unwrap());
+        let (other, other_store, _) = car_of(b"an unrelated block");
+        let unrelated = framed(&other, &other_store.get(&other).unwrap());
+        let head = [framed_header(&root), framed(&root, &root_block)].concat();
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            // Before the root, after it, and in place of a leaf.
+            (
+                [&framed_header(&root)[..], &unrelated[..]].concat(),
+                "is not part of the DAG",
+            ),
+            (
+                [&head[..], &unrelated[..]].concat(),
+                "is not part of the DAG",
+            ),
+            // A leaf before the block that names it.
+            (
+                [&framed_header(&root)[..], &leaf(0)[..]].concat(),
+                "is not part of the DAG",
+            ),
+            // One leaf again and again: more bytes than the root declares.
+            (
+                [&head[..], &leaf(0), &leaf(0), &leaf(0), &leaf(0)].concat(),
+                "more than the",
+            ),
+            (car[..car.len() - 300_000].to_vec(), "truncated"),
+            ([&head[..], &leaf(0)[..]].concat(), "missing"),
+            (framed_header(&other), "asked for the DAG under"),
+        ];
+        for (input, want) in cases {
+            let mut back = MemBlockStore::default();
+            let msg = import_dag(&input[..], &root, &mut back)
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(want), "{msg:?} lacks {want:?}");
+            assert!(!msg.contains('\n'));
+            assert!(back.get(&other).is_err(), "nothing unrelated is stored");
+        }
+        // A block that lies about its content is caught before its links are read.
+        let mut lying = framed(&root, &root_block);
+        *lying.last_mut().unwrap() ^= 1;
+        let input = [&framed_header(&root)[..], &lying[..]].concat();
+        assert!(matches!(
+            import_dag(&input[..], &root, &mut MemBlockStore::default()),
             Err(Error::BlockMismatch(_))
         ));
     }

@@ -1,26 +1,73 @@
 //! What the two HTTP clients (kubo RPC, pinning service) share: an agent whose
-//! every request has a deadline, multipart bodies that stream, and server text
+//! every request has deadlines, multipart bodies that stream, and server text
 //! made fit for a one-line error.
 
 use std::io::{Cursor, Read};
 use std::time::Duration;
+use ureq::Timeout;
 
-const CONNECT: Duration = Duration::from_secs(10);
-/// A peer that sends nothing for this long is treated as gone, whatever the
-/// overall deadline: large transfers are fine, stalls are not.
-const IDLE: Duration = Duration::from_secs(60);
+/// How long a remote service may take: to connect, and to send or take the next
+/// bytes (`idle`); and a whole request from start to end (`total`). Stalls are
+/// caught by `idle` however long a large transfer is allowed to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub idle: Duration,
+    pub total: Duration,
+}
 
-/// An agent that reports HTTP errors as responses (their bodies explain them)
-/// and gives every request at most `timeout` from start to end.
-pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .timeout_connect(Some(CONNECT.min(timeout)))
-        .timeout_per_read(Some(IDLE.min(timeout)))
-        .timeout_per_write(Some(IDLE.min(timeout)))
-        .build()
-        .new_agent()
+impl Limits {
+    /// An agent that reports HTTP errors as responses (their bodies explain them)
+    /// and holds every request to these limits.
+    pub fn agent(&self) -> ureq::Agent {
+        let idle = self.idle.min(self.total);
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(self.total))
+            .timeout_connect(Some(idle))
+            .timeout_per_read(Some(idle))
+            .timeout_per_write(Some(idle))
+            .build()
+            .new_agent()
+    }
+
+    /// A transport failure (refused, timed out, reset) in one line; a timeout
+    /// says which limit it was.
+    pub fn describe(&self, e: ureq::Error) -> String {
+        match e {
+            // A request held to one limit for all of it has simply not been answered.
+            ureq::Error::Timeout(Timeout::Global | Timeout::PerCall) if self.total <= self.idle => {
+                format!("no answer within {} (timed out)", secs(self.total))
+            }
+            ureq::Error::Timeout(Timeout::Global | Timeout::PerCall) => {
+                format!("not done within {} (timed out)", secs(self.total))
+            }
+            ureq::Error::Timeout(Timeout::Connect | Timeout::Resolve) => {
+                format!("no connection within {} (timed out)", secs(self.idle))
+            }
+            ureq::Error::Timeout(_) => {
+                format!("no answer within {} (timed out)", secs(self.idle))
+            }
+            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                format!("no answer within {} (timed out)", secs(self.idle))
+            }
+            other => one_line(&other.to_string()),
+        }
+    }
+
+    /// The same for a failure that came through a body reader as an I/O error;
+    /// `None` if it did not come from the transport.
+    pub fn describe_io(&self, e: &std::io::Error) -> Option<String> {
+        let inner = e.get_ref()?.downcast_ref::<ureq::Error>()?;
+        Some(match inner {
+            ureq::Error::Timeout(t) => self.describe(ureq::Error::Timeout(*t)),
+            other => one_line(&other.to_string()),
+        })
+    }
+}
+
+/// A duration as people write it: `2 s`, `1.5 s`.
+fn secs(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
 }
 
 /// Checks that `url` is http(s) and that https can be served by this build;
@@ -70,14 +117,6 @@ pub(crate) fn one_line(text: &str) -> String {
         "(no details)".into()
     } else {
         flat
-    }
-}
-
-/// A transport failure (refused, timed out, reset) in one line.
-pub(crate) fn transport(e: ureq::Error) -> String {
-    match e {
-        ureq::Error::Timeout(t) => format!("timed out ({t})"),
-        other => one_line(&other.to_string()),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::blockstore::{verify, BlockStore, FsBlockStore};
 use super::car::{self, MAX_SECTION};
-use super::http::{self, error_body, one_line, transport};
+use super::http::{self, error_body, one_line, Limits};
 use crate::Error;
 use cid::Cid;
 use std::io::{Read, Write};
@@ -15,6 +15,9 @@ use ureq::{Body, SendBody};
 
 /// Whole uploads and downloads of large DAGs must fit in this by default.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// A node silent this long (connecting, or in the middle of a transfer) is
+/// taken for gone by default.
+const DEFAULT_IDLE: Duration = Duration::from_secs(60);
 /// JSON answers (import results, block/put keys) are small.
 const JSON_LIMIT: u64 = 1 << 20;
 
@@ -24,7 +27,7 @@ const JSON_LIMIT: u64 = 1 << 20;
 pub struct KuboClient {
     api: String,
     agent: ureq::Agent,
-    timeout: Duration,
+    limits: Limits,
 }
 
 impl KuboClient {
@@ -33,17 +36,31 @@ impl KuboClient {
     pub fn new(api_url: &str) -> Result<Self, Error> {
         let base = http::base_url(api_url).map_err(Error::Node)?;
         let base = base.strip_suffix("/api/v0").unwrap_or(base);
+        let limits = Limits {
+            idle: DEFAULT_IDLE,
+            total: DEFAULT_TIMEOUT,
+        };
         Ok(Self {
             api: format!("{base}/api/v0"),
-            agent: http::agent(DEFAULT_TIMEOUT),
-            timeout: DEFAULT_TIMEOUT,
+            agent: limits.agent(),
+            limits,
         })
     }
 
-    /// The same client with every request bounded by `timeout` (10 minutes by default).
+    /// The same client with every request bounded by `timeout` from start to
+    /// end (10 minutes by default).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.agent = http::agent(timeout);
-        self.timeout = timeout;
+        self.limits.total = timeout;
+        self.agent = self.limits.agent();
+        self
+    }
+
+    /// The same client giving up on a node that takes longer than `idle` to
+    /// connect, to answer, or to send or take the next bytes of a transfer
+    /// (a minute by default; never more than the whole request's timeout).
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.limits.idle = idle;
+        self.agent = self.limits.agent();
         self
     }
 
@@ -63,7 +80,7 @@ impl KuboClient {
             .agent
             .post(self.url("dag/import"))
             .query("pin-roots", "true")
-            .query("timeout", self.node_timeout())
+            .query("timeout", node_timeout(self.limits.total))
             .header("Content-Type", content_type)
             .send(SendBody::from_reader(&mut body));
         let text = self
@@ -122,8 +139,10 @@ impl KuboClient {
         super::cat(root, self, out)
     }
 
-    /// Fetches the DAG under `root` as a CAR (`dag/export`) into `store`, every
-    /// block checked against its CID on the way in.
+    /// Fetches the DAG under `root` as a CAR (`dag/export`) into `store`: only
+    /// the blocks the DAG names, each checked against its CID on the way in, up
+    /// to the size its root declares (see [`car::import_dag`]). A node that sends
+    /// anything else is cut off at its first stray block.
     pub fn export(&self, root: &Cid, store: &mut impl BlockStore) -> Result<(), Error> {
         let resp = self
             .agent
@@ -132,13 +151,14 @@ impl KuboClient {
             .send_empty();
         let body = self.ok("dag/export", resp)?.into_body();
         let reader = body.into_with_config().limit(u64::MAX).reader();
-        let roots = car::import_car(reader, store)?;
-        if roots != [*root] {
-            return Err(Error::Node(format!(
-                "dag/export of {root} sent a CAR with roots {roots:?}"
-            )));
-        }
-        Ok(())
+        car::import_dag(reader, root, store).map_err(|e| match e {
+            Error::Io(io) => match self.limits.describe_io(&io) {
+                Some(why) => Error::Node(format!("dag/export at {}: {why}", self.api)),
+                None => Error::Io(io),
+            },
+            Error::Car(why) => Error::Node(format!("dag/export of {root}: {why}")),
+            other => other,
+        })
     }
 
     fn url(&self, endpoint: &str) -> String {
@@ -166,14 +186,18 @@ impl KuboClient {
     }
 
     fn failed(&self, endpoint: &str, e: ureq::Error) -> Error {
-        Error::Node(format!("{endpoint} at {}: {}", self.api, transport(e)))
+        Error::Node(format!(
+            "{endpoint} at {}: {}",
+            self.api,
+            self.limits.describe(e)
+        ))
     }
+}
 
-    /// The node's own deadline for a request, a little inside ours, so that a
-    /// node fetching a block it lacks gives up and says so before we do.
-    fn node_timeout(&self) -> String {
-        format!("{}ms", (self.timeout.as_millis() * 9 / 10).max(1))
-    }
+/// The node's own deadline for a request, a little inside ours, so that a node
+/// fetching a block it lacks gives up and says so before we do.
+fn node_timeout(ours: Duration) -> String {
+    format!("{}ms", (ours.as_millis() * 9 / 10).max(1))
 }
 
 impl BlockStore for KuboClient {
@@ -227,7 +251,11 @@ impl BlockStore for KuboClient {
             .agent
             .post(self.url("block/get"))
             .query("arg", cid.to_string())
-            .query("timeout", self.node_timeout())
+            // One block, and the node is silent while it looks for it.
+            .query(
+                "timeout",
+                node_timeout(self.limits.idle.min(self.limits.total)),
+            )
             .send_empty();
         let block = match self.ok("block/get", resp) {
             Ok(mut resp) => resp

@@ -25,7 +25,7 @@ mod varint;
 mod writer;
 
 pub use blockstore::{BlockStore, FsBlockStore, MemBlockStore, NullBlockStore};
-pub use car::{export_car, import_car};
+pub use car::{export_car, import_car, import_dag};
 pub use cid::Cid;
 #[cfg(feature = "http")]
 pub use kubo::KuboClient;

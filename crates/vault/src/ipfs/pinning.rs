@@ -6,7 +6,7 @@
 //! The service only ever sees CIDs of ciphertexts (and the names given here:
 //! keep PHI out of them).
 
-use super::http::{self, error_body, one_line, transport};
+use super::http::{self, error_body, one_line, Limits};
 use crate::Error;
 use cid::Cid;
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,11 @@ use std::time::{Duration, Instant};
 use ureq::http::Response;
 use ureq::Body;
 
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests and answers are a few kilobytes of JSON: each is held to this.
+const DEFAULT_LIMITS: Limits = Limits {
+    idle: Duration::from_secs(30),
+    total: Duration::from_secs(30),
+};
 /// A `list` of the spec's maximum 1000 results fits well inside this.
 const JSON_LIMIT: u64 = 8 << 20;
 /// The spec's limit on CIDs in one `list` filter.
@@ -95,6 +99,7 @@ pub struct PinningClient {
     endpoint: String,
     token: String,
     agent: ureq::Agent,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for PinningClient {
@@ -119,13 +124,19 @@ impl PinningClient {
         Ok(Self {
             endpoint: endpoint.to_string(),
             token: token.to_string(),
-            agent: http::agent(DEFAULT_TIMEOUT),
+            agent: DEFAULT_LIMITS.agent(),
+            limits: DEFAULT_LIMITS,
         })
     }
 
-    /// The same client with every request bounded by `timeout` (30 s by default).
+    /// The same client with every request bounded by `timeout`, from connecting
+    /// to the end of the answer (30 s by default).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.agent = http::agent(timeout);
+        self.limits = Limits {
+            idle: timeout,
+            total: timeout,
+        };
+        self.agent = self.limits.agent();
         self
     }
 
@@ -250,7 +261,12 @@ impl PinningClient {
             .with_config()
             .limit(JSON_LIMIT)
             .read_to_string()
-            .map_err(|e| Error::Pinning(format!("{what}: reading the answer: {}", transport(e))))?;
+            .map_err(|e| {
+                Error::Pinning(format!(
+                    "{what}: reading the answer: {}",
+                    self.limits.describe(e)
+                ))
+            })?;
         serde_json::from_str(&text)
             .map_err(|e| Error::Pinning(format!("{what}: malformed answer ({e})")))
     }
@@ -263,7 +279,11 @@ impl PinningClient {
         resp: Result<Response<Body>, ureq::Error>,
     ) -> Result<Response<Body>, Error> {
         let mut resp = resp.map_err(|e| {
-            Error::Pinning(format!("{what} at {}: {}", self.endpoint, transport(e)))
+            Error::Pinning(format!(
+                "{what} at {}: {}",
+                self.endpoint,
+                self.limits.describe(e)
+            ))
         })?;
         let status = resp.status().as_u16();
         if (200..300).contains(&status) {

@@ -39,10 +39,21 @@ pub async fn serve_web(
         .transpose()?;
     // Before the first file: a signal from here on ends the demo through its clean-up.
     let mut stop = Stop::listen()?;
-    let (dir, _tmp) = work_dir(dir)?;
+    let mut work = work_dir(dir)?;
+    let dir = work.path().to_path_buf();
     let (listener, bound) = serve::bind(listen).await?;
+    // The app's page calls the devnode from the browser, so its origin, and those
+    // allowed to use the IPFS API, get CORS from the devnode (it allows none by default).
+    let mut app_origins = vec![format!("http://{bound}")];
+    if bound.ip().is_loopback() {
+        app_origins.push(format!("http://localhost:{}", bound.port()));
+    }
     let rpc = RpcConfig {
         addr: rpc_listen,
+        allow_origins: app_origins
+            .into_iter()
+            .chain(opts.allow_origin.iter().cloned())
+            .collect(),
         ..RpcConfig::default()
     };
     let dev = Devnode::start(NodeConfig::default(), rpc)
@@ -60,7 +71,11 @@ pub async fn serve_web(
         app = setup.run(&dev, &dir, contracts, bound) => app,
     };
     let served = match app {
-        Ok(app) => serve::run(listener, app, stop).await,
+        Ok(app) => {
+            // Deployed and served: a --dir keeps the chain's files for a look after.
+            work.keep();
+            serve::run(listener, app, stop).await
+        }
         Err(e) => Err(e),
     };
     dev.stop().await;
