@@ -154,6 +154,11 @@ impl Config {
             None => toml::Table::new(),
         };
         for (key, value) in env {
+            // CARELEDGER_NOTIFIER_CONFIG names the file itself (the --config flag's
+            // variable): not a key of it.
+            if key == "config" {
+                continue;
+            }
             if LIST_KEYS.contains(&key.as_str()) {
                 let items = value
                     .split(',')
@@ -261,6 +266,14 @@ mod tests {
         ("smtp_security", "none"),
         ("mail_from", "CareLedger <notify@example.org>"),
     ];
+
+    #[test]
+    fn the_variable_naming_the_config_file_is_not_read_as_a_key_of_it() {
+        let mut vars = env(BASE);
+        vars.push(("config".into(), "/etc/careledger/notifier.toml".into()));
+        let config = Config::from_sources(None, vars);
+        assert!(config.is_ok(), "{:?}", config.err());
+    }
 
     #[test]
     fn environment_is_typed_and_overrides_the_file() {
