@@ -8,8 +8,10 @@
 use careledger_devnode::rpc::RpcConfig;
 use careledger_devnode::{Devnode, NodeConfig};
 use serde_json::{json, Map, Value};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
+
+#[path = "common/raw_http.rs"]
+mod raw_http;
 use std::time::{Duration, Instant};
 
 /// How many requests one run sends (batches count as one).
@@ -427,24 +429,7 @@ fn post(addr: SocketAddr, body: &[u8], content_type: &str, extra: &str) -> (u16,
     )
     .into_bytes();
     payload.extend_from_slice(body);
-    let mut stream = TcpStream::connect(addr).expect("the node accepts connections");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    let write = std::thread::spawn(move || {
-        let _ = writer.write_all(&payload);
-    });
-    let mut raw = Vec::new();
-    let mut chunk = [0u8; 64 * 1024];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => raw.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let _ = stream.shutdown(std::net::Shutdown::Both);
-    write.join().unwrap();
+    let raw = raw_http::exchange(addr, payload, Duration::from_secs(30));
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

@@ -3,6 +3,8 @@
 //! three CareLedger programs as calls and as transactions.
 
 mod common;
+#[path = "common/raw_http.rs"]
+mod raw_http;
 
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::Encodable2718;
@@ -17,8 +19,7 @@ use careledger_devnode::{Devnode, CHAIN_ID};
 use common::abi::{IAccessToken, IPatientRegistry, IRecordRegistry};
 use common::*;
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 // ------------------------------------------------------------------ raw HTTP
@@ -34,24 +35,7 @@ async fn post(addr: SocketAddr, body: Vec<u8>) -> (u16, String) {
         )
         .into_bytes();
         payload.extend_from_slice(&body);
-        let mut stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        let mut writer = stream.try_clone().unwrap();
-        let write = std::thread::spawn(move || {
-            let _ = writer.write_all(&payload);
-        });
-        let mut raw = Vec::new();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            match stream.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => raw.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let _ = stream.shutdown(std::net::Shutdown::Both);
-        write.join().unwrap();
+        let raw = raw_http::exchange(addr, payload, Duration::from_secs(20));
         let text = String::from_utf8(raw).unwrap();
         let (head, body) = text
             .split_once("\r\n\r\n")

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+#[path = "common/raw_http.rs"]
+mod raw_http;
+
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::eips::{BlockId, BlockNumberOrTag};
@@ -985,8 +988,7 @@ fn default_config_matches_nitro_devnode() {
 /// server passed on.
 mod fake {
     use std::collections::HashMap;
-    use std::io::{Read, Write};
-    use std::net::{SocketAddr, TcpStream};
+    use std::net::SocketAddr;
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
@@ -1527,28 +1529,9 @@ mod fake {
             .unwrap()
     }
 
-    /// Writes on one thread while reading on another: a server refusing a huge
-    /// body answers before it has read it, and the answer must not be lost.
+    /// The exchange, and its answer split into status, lowercased head and body.
     fn blocking_exchange(addr: SocketAddr, payload: Vec<u8>) -> (u16, String, String) {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        let mut writer = stream.try_clone().unwrap();
-        let write = std::thread::spawn(move || {
-            // The server may close before taking it all; the answer says why.
-            let _ = writer.write_all(&payload);
-        });
-        let mut raw = Vec::new();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            match stream.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => raw.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let _ = stream.shutdown(std::net::Shutdown::Both);
-        write.join().unwrap();
+        let raw = crate::raw_http::exchange(addr, payload, Duration::from_secs(20));
         let text = String::from_utf8(raw).unwrap();
         let (head, body) = text
             .split_once("\r\n\r\n")
