@@ -47,20 +47,10 @@ fn files(dir: &Path) -> Vec<String> {
     names
 }
 
-fn varint(mut n: u64, out: &mut Vec<u8>) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
 /// A CAR section: the CID and its block behind their length.
 fn section(cid: &Cid, block: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    varint((cid.to_bytes().len() + block.len()) as u64, &mut out);
-    out.extend_from_slice(&cid.to_bytes());
-    out.extend_from_slice(block);
+    careledger_vault::ipfs::car::write_section(&mut out, cid, block).unwrap();
     out
 }
 

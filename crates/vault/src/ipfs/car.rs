@@ -42,12 +42,7 @@ pub fn export_car(root: &Cid, store: &impl BlockStore, out: impl Write) -> Resul
             continue;
         }
         let block = store.get(&cid)?;
-        let cid_bytes = cid.to_bytes();
-        frame.clear();
-        varint::write((cid_bytes.len() + block.len()) as u64, &mut frame);
-        frame.extend_from_slice(&cid_bytes);
-        out.write_all(&frame)?;
-        out.write_all(&block)?;
+        write_section(&mut out, &cid, &block)?;
         match cid.codec() {
             DAG_PB => stack.extend(dagpb::links(&block)?.into_iter().rev()),
             RAW => {}
@@ -60,6 +55,17 @@ pub fn export_car(root: &Cid, store: &impl BlockStore, out: impl Write) -> Resul
     }
     out.flush()?;
     Ok(())
+}
+
+/// Writes one CARv1 section: its length, `cid` and `block`. Nothing checks that
+/// the block is the CID's: tests use it to write the sections a hostile node would.
+pub fn write_section(out: &mut impl Write, cid: &Cid, block: &[u8]) -> std::io::Result<()> {
+    let cid_bytes = cid.to_bytes();
+    let mut frame = Vec::with_capacity(cid_bytes.len() + 10);
+    varint::write((cid_bytes.len() + block.len()) as u64, &mut frame);
+    frame.extend_from_slice(&cid_bytes);
+    out.write_all(&frame)?;
+    out.write_all(block)
 }
 
 /// Reads a CARv1 from `reader` into `store`; returns the roots its header names.
