@@ -204,6 +204,16 @@ fn held_to(node: KuboClient, timeout: Duration) -> KuboClient {
         .with_idle_timeout(timeout)
 }
 
+/// An HTTP client whose every request must connect, and be answered in full,
+/// within `timeout` (`--timeout`): the RPC's and the notifier's.
+pub(crate) fn http_client(timeout: Duration) -> Result<alloy::transports::http::reqwest::Client> {
+    alloy::transports::http::reqwest::Client::builder()
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .build()
+        .map_err(|e| Error::Usage(format!("HTTP client: {e}")))
+}
+
 /// A provider for the JSON-RPC endpoint at `url`, signing with `signer` if any,
 /// whose every request must connect and be answered within `timeout`: a node
 /// that accepts the connection and never answers would otherwise hold a command
@@ -228,11 +238,7 @@ fn connect(url: &str, signer: Option<&PrivateKeySigner>, timeout: Duration) -> R
             )))
         }
     }
-    let client = reqwest::Client::builder()
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .build()
-        .map_err(|e| Error::Usage(format!("HTTP client: {e}")))?;
+    let client = http_client(timeout)?;
     let builder = ProviderBuilder::new();
     Ok(match signer {
         Some(s) => builder

@@ -42,11 +42,7 @@ impl Notifier {
                 "--notifier {notifier:?} is not a URL"
             )));
         }
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .build()
-            .map_err(|e| Error::Usage(format!("HTTP client: {e}")))?;
+        let client = crate::context::http_client(timeout)?;
         Ok(Self {
             base,
             client,
