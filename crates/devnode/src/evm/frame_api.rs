@@ -1,8 +1,9 @@
 //! `stylus_vm::EvmApi` over revm's journal: nitro's `newApiClosures`
 //! (arbos/programs/api.go) for one program invocation.
 
-use super::program_call::ProgramFrame;
-use super::stylus_evm::{StylusContext, StylusEvm};
+use crate::evm::context::StylusContext;
+use crate::evm::program_frame::ProgramFrame;
+use crate::evm::stylus_evm::StylusEvm;
 use alloy_primitives::{Address, Bytes, Log, LogData, B256, U256};
 use revm::bytecode::Bytecode;
 use revm::context_interface::context::ContextError;
@@ -10,20 +11,19 @@ use revm::context_interface::{Cfg, ContextTr, JournalTr};
 use revm::database_interface::Database;
 use revm::handler::evm::ContextDbError;
 use revm::handler::FrameResult;
+use revm::interpreter::gas::{
+    CALLVALUE, CALL_STIPEND, COLD_ACCOUNT_ACCESS_COST, COLD_SLOAD_COST, CREATE, KECCAK256WORD,
+    NEWACCOUNT, WARM_STORAGE_READ_COST,
+};
 use revm::interpreter::interpreter_action::{FrameInit, FrameInput};
-use revm::interpreter::{CallInput, CallInputs, CallScheme, CallValue, CreateInputs, CreateScheme};
+use revm::interpreter::{
+    CallInput, CallInputs, CallScheme, CallValue, CreateInputs, CreateScheme, InstructionResult,
+};
+use revm::primitives::eip3860::MAX_INITCODE_SIZE;
 use stylus_vm::evm_api::{CallKind, CallOutcome, CreateOutcome, EvmApi, WriteError};
 
-const WARM_ACCESS: u64 = 100;
-const COLD_ACCOUNT_ACCESS: u64 = 2600;
-const COLD_SLOAD: u64 = 2100;
-const CALL_VALUE_TRANSFER: u64 = 9000;
-const CALL_NEW_ACCOUNT: u64 = 25000;
-const CALL_STIPEND: u64 = 2300;
-const CREATE_GAS: u64 = 32000;
-const KECCAK_WORD_GAS: u64 = 6;
-const MAX_INITCODE_SIZE: usize = 2 * 24576;
-
+/// The EVM as one program invocation sees it: its storage, calls and logs go to revm's
+/// journal on behalf of the frame's acting address.
 pub(crate) struct FrameApi<'a, DB: Database> {
     evm: &'a mut StylusEvm<DB>,
     acting: Address,
@@ -87,9 +87,9 @@ impl<'a, DB: Database> FrameApi<'a, DB> {
 
     fn access_cost(is_cold: bool) -> u64 {
         if is_cold {
-            COLD_ACCOUNT_ACCESS
+            COLD_ACCOUNT_ACCESS_COST
         } else {
-            WARM_ACCESS
+            WARM_STORAGE_READ_COST
         }
     }
 
@@ -135,7 +135,11 @@ impl<DB: Database> EvmApi for FrameApi<'_, DB> {
         let loaded = self.db(r.map(|l| (l.data, l.is_cold)));
         (
             B256::from(loaded.0),
-            if loaded.1 { COLD_SLOAD } else { WARM_ACCESS },
+            if loaded.1 {
+                COLD_SLOAD_COST
+            } else {
+                WARM_STORAGE_READ_COST
+            },
         )
     }
 
@@ -199,9 +203,9 @@ impl<DB: Database> EvmApi for FrameApi<'_, DB> {
         let (is_cold, is_empty, code, codehash) = self.touch(to);
         let mut base = Self::access_cost(is_cold);
         if transfers {
-            base += CALL_VALUE_TRANSFER;
+            base += CALLVALUE;
             if is_empty {
-                base += CALL_NEW_ACCOUNT;
+                base += NEWACCOUNT;
             }
         }
         if gas_left < base {
@@ -275,9 +279,9 @@ impl<DB: Database> EvmApi for FrameApi<'_, DB> {
         if init_code.len() > MAX_INITCODE_SIZE {
             return Err("max initcode size exceeded".into());
         }
-        let mut base = CREATE_GAS;
+        let mut base = CREATE;
         if salt.is_some() {
-            base += KECCAK_WORD_GAS * (init_code.len() as u64).div_ceil(32);
+            base += KECCAK256WORD * (init_code.len() as u64).div_ceil(32);
         }
         if gas < base {
             return Err("out of gas".into());
@@ -308,7 +312,7 @@ impl<DB: Database> EvmApi for FrameApi<'_, DB> {
         if ok {
             self.refund += outcome.result.gas.refunded();
         }
-        let reverted = outcome.result.result == revm::interpreter::InstructionResult::Revert;
+        let reverted = outcome.result.result == InstructionResult::Revert;
         Ok(CreateOutcome {
             address: if ok {
                 outcome.address.unwrap_or_default()

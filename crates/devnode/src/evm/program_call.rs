@@ -1,9 +1,13 @@
 //! A Stylus frame: nitro's `CallProgram` (arbos/programs/programs.go) on revm.
 
-use super::arbwasm::{self, ArbWasmError};
-use super::frame_api::FrameApi;
-use super::stylus_evm::{StylusContext, StylusEvm};
-use alloy_primitives::{keccak256, Bytes, B256};
+use crate::evm::context::StylusContext;
+use crate::evm::frame_api::FrameApi;
+use crate::evm::precompiles::programs::{active_program, ProgramError};
+use crate::evm::precompiles::reply::PrecompileError;
+use crate::evm::program_frame::ProgramFrame;
+use crate::evm::stylus_evm::StylusEvm;
+use alloy_primitives::{keccak256, Bytes, U256};
+use revm::context_interface::context::ContextError;
 use revm::context_interface::{Block, Cfg, ContextTr, Transaction};
 use revm::database_interface::Database;
 use revm::handler::evm::ContextDbError;
@@ -21,20 +25,7 @@ pub(crate) fn is_stylus_frame(frame: &EthFrame<EthInterpreter>) -> bool {
         && is_stylus_program(frame.interpreter.bytecode.original_byte_slice())
 }
 
-/// Everything the program needs from its frame, copied out so that the frame stack
-/// can be swapped for nested calls while the program runs.
-pub(crate) struct ProgramFrame {
-    pub codehash: B256,
-    pub code: Bytes,
-    pub input: Bytes,
-    pub acting: alloy_primitives::Address,
-    pub caller: alloy_primitives::Address,
-    pub value: alloy_primitives::U256,
-    pub is_static: bool,
-    pub depth: usize,
-    pub gas_limit: u64,
-}
-
+/// Runs the Stylus program of the frame on top and hands its result back to revm.
 pub(crate) fn run_stylus_frame<DB: Database>(
     evm: &mut StylusEvm<DB>,
 ) -> Result<FrameInitOrResult<EthFrame<EthInterpreter>>, ContextDbError<StylusContext<DB>>> {
@@ -84,6 +75,20 @@ fn revert_with(data: Vec<u8>, gas: Gas) -> InterpreterResult {
     InterpreterResult::new(InstructionResult::Revert, data.into(), gas)
 }
 
+/// A program that may not run: nitro's `CallProgram` reverts with ArbWasm's custom error
+/// (`ProgramNotActivated()`, …), as ArbWasm itself would.
+fn refuse<DB: Database>(
+    error: ProgramError<DB::Error>,
+    gas: Gas,
+    gas_limit: u64,
+) -> Result<InterpreterResult, ContextDbError<StylusContext<DB>>> {
+    match PrecompileError::from(error) {
+        PrecompileError::Revert(data) => Ok(revert_with(data, gas)),
+        PrecompileError::Halt => Ok(halt(InstructionResult::OutOfGas, gas_limit)),
+        PrecompileError::Db(e) => Err(ContextError::Db(e)),
+    }
+}
+
 fn call_program<DB: Database>(
     evm: &mut StylusEvm<DB>,
     p: &ProgramFrame,
@@ -92,19 +97,14 @@ fn call_program<DB: Database>(
     let params = evm.runtime.params.clone();
     let now = evm.inner.ctx.block().timestamp().saturating_to::<u64>();
 
-    let info = match arbwasm::active_program(&mut evm.inner.ctx, p.codehash, now, &params)? {
+    let info = match active_program(&mut evm.inner.ctx, p.codehash, now, &params) {
         Ok(info) => info,
-        Err(error) => return Ok(revert_with(error.abi_encode(), gas)),
+        Err(error) => return refuse::<DB>(error, gas, p.gas_limit),
     };
     let activation = match evm.runtime.activate(p.codehash, &p.code) {
         Ok(a) => a,
         // Cannot happen for code that activated; nitro would panic, we fail the call.
-        Err(_) => {
-            return Ok(revert_with(
-                ArbWasmError::ProgramNotActivated.abi_encode(),
-                gas,
-            ))
-        }
+        Err(_) => return refuse::<DB>(ProgramError::NotActivated, gas, p.gas_limit),
     };
 
     // Entry cost: memory pages beyond what the tx already opened, then init gas
@@ -113,9 +113,9 @@ fn call_program<DB: Database>(
     let (open, ever) = (evm.tx_state.open_pages, evm.tx_state.ever_pages);
     let mut call_cost = params.memory_model().gas_cost(info.footprint, open, ever);
     let cached = info.cached || evm.recent_wasm_hit(p.codehash);
-    call_cost = call_cost.saturating_add(arbwasm::cached_gas(&info, &params));
+    call_cost = call_cost.saturating_add(info.cached_gas(&params));
     if !cached {
-        call_cost = call_cost.saturating_add(arbwasm::init_gas(&info, &params));
+        call_cost = call_cost.saturating_add(info.init_gas(&params));
     }
     if !gas.record_regular_cost(call_cost) {
         return Ok(halt(InstructionResult::OutOfGas, p.gas_limit));
@@ -126,7 +126,7 @@ fn call_program<DB: Database>(
 
     let ctx = &evm.inner.ctx;
     let data = EvmData {
-        block_basefee: alloy_primitives::U256::from(ctx.block().basefee()),
+        block_basefee: U256::from(ctx.block().basefee()),
         chain_id: ctx.cfg().chain_id(),
         block_coinbase: ctx.block().beneficiary(),
         block_gas_limit: ctx.block().gas_limit(),
@@ -135,9 +135,7 @@ fn call_program<DB: Database>(
         contract_address: p.acting,
         msg_sender: p.caller,
         msg_value: p.value,
-        tx_gas_price: alloy_primitives::U256::from(
-            ctx.tx().effective_gas_price(ctx.block().basefee() as u128),
-        ),
+        tx_gas_price: U256::from(ctx.tx().effective_gas_price(ctx.block().basefee() as u128)),
         tx_origin: ctx.tx().caller(),
         reentrant: evm.tx_state.active.get(&p.acting).copied().unwrap_or(0) > 0,
     };
@@ -189,8 +187,8 @@ fn call_program<DB: Database>(
     let mut gas_left = (run.ink_left / ink_price).min(starting_gas);
     // nitro (ArbOS StylusFixes): returning data costs what EVM memory of that size would.
     if !output.is_empty() {
-        let words = (output.len() as u64).div_ceil(32);
-        let evm_cost = words * 3 + words * words / 512;
+        let words = output.len().div_ceil(32);
+        let evm_cost = evm.inner.ctx.cfg().gas_params().memory_cost(words);
         if starting_gas < evm_cost {
             return Ok(halt(InstructionResult::OutOfGas, p.gas_limit));
         }

@@ -1,21 +1,21 @@
-//! The EVM: revm's mainnet `Evm` wrapped so that `frame_run` hands Stylus frames to
-//! the WASM host; everything else is revm's own code path.
+//! The EVM: revm's mainnet `Evm` wrapped with the Stylus state nitro keeps per
+//! transaction and per block. How revm drives it (`EvmTr`, whose `frame_run` hands
+//! Stylus frames to the WASM host) is in `evm_tr`.
 
-use super::precompiles::ArbPrecompiles;
-use super::program_call;
-use super::runtime::StylusRuntime;
+use crate::evm::context::StylusContext;
+use crate::evm::precompiles::ArbPrecompiles;
+use crate::evm::runtime::StylusRuntime;
 use alloy_primitives::{Address, B256};
-use revm::context::{BlockEnv, CfgEnv, Context, Evm, FrameStack, Journal, TxEnv};
+use revm::context::{Evm, FrameStack};
 use revm::database_interface::Database;
-use revm::handler::evm::{ContextDbError, FrameInitResult};
+use revm::handler::evm::ContextDbError;
 use revm::handler::instructions::EthInstructions;
-use revm::handler::{EthFrame, EvmTr, FrameInitOrResult, FrameResult, FrameTr, ItemOrResult};
+use revm::handler::{EthFrame, EvmTr, FrameResult, ItemOrResult};
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::interpreter::interpreter_action::FrameInit;
 use std::collections::HashMap;
 
-/// revm's mainnet context over `DB`.
-pub type StylusContext<DB> = Context<BlockEnv, TxEnv, CfgEnv, DB, Journal<DB>, ()>;
+/// revm's mainnet `Evm` over the Stylus context, with the ArbOS precompiles.
 type Inner<DB> = Evm<
     StylusContext<DB>,
     (),
@@ -91,7 +91,8 @@ impl<DB: Database> StylusEvm<DB> {
 
     /// Runs a nested frame to completion on a fresh frame stack and hands back its
     /// result: revm has no re-entry API, so a Stylus program's call is driven here
-    /// with the same loop as revm's `run_exec_loop`.
+    /// with the same loop as revm's `run_exec_loop` (through `EvmTr`, so a nested
+    /// Stylus frame runs as WASM too).
     pub(crate) fn run_nested(
         &mut self,
         init: FrameInit,
@@ -121,57 +122,5 @@ impl<DB: Database> StylusEvm<DB> {
                 return Ok(result);
             }
         }
-    }
-}
-
-impl<DB: Database> EvmTr for StylusEvm<DB> {
-    type Context = StylusContext<DB>;
-    type Instructions = EthInstructions<EthInterpreter, StylusContext<DB>>;
-    type Precompiles = ArbPrecompiles;
-    type Frame = EthFrame<EthInterpreter>;
-
-    fn all(
-        &self,
-    ) -> (
-        &Self::Context,
-        &Self::Instructions,
-        &Self::Precompiles,
-        &FrameStack<Self::Frame>,
-    ) {
-        self.inner.all()
-    }
-
-    fn all_mut(
-        &mut self,
-    ) -> (
-        &mut Self::Context,
-        &mut Self::Instructions,
-        &mut Self::Precompiles,
-        &mut FrameStack<Self::Frame>,
-    ) {
-        self.inner.all_mut()
-    }
-
-    fn frame_init(
-        &mut self,
-        frame_input: <Self::Frame as FrameTr>::FrameInit,
-    ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<Self::Context>> {
-        self.inner.frame_init(frame_input)
-    }
-
-    fn frame_run(
-        &mut self,
-    ) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<Self::Context>> {
-        if program_call::is_stylus_frame(self.inner.frame_stack.get()) {
-            return program_call::run_stylus_frame(self);
-        }
-        self.inner.frame_run()
-    }
-
-    fn frame_return_result(
-        &mut self,
-        result: <Self::Frame as FrameTr>::FrameResult,
-    ) -> Result<Option<<Self::Frame as FrameTr>::FrameResult>, ContextDbError<Self::Context>> {
-        self.inner.frame_return_result(result)
     }
 }

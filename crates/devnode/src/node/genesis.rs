@@ -1,7 +1,7 @@
 //! The chain's first state: nitro-devnode's dev account, generated accounts, ArbOS
 //! precompile markers, the CREATE2 factory and the StylusDeployer.
 
-use crate::evm::ArbPrecompiles;
+use crate::evm::{ArbPrecompiles, CHAIN_OWNER};
 use alloy_primitives::{address, b256, bytes, keccak256, Address, Bytes, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use revm::bytecode::Bytecode;
@@ -10,8 +10,8 @@ use revm::state::AccountInfo;
 
 /// nitro-devnode's prefunded dev key (public, for local chains only).
 pub const DEV_KEY: B256 = b256!("b6b15c8cb491557369f3c7d2c287b053eb229daa9c22138887752191c9520659");
-/// Its address.
-pub const DEV_ADDRESS: Address = address!("3f1Eae7D46d88F08fc2F8ed27FCb2AB183EB2d0E");
+/// Its address: nitro-devnode's chain owner (and network fee account) is its dev account.
+pub const DEV_ADDRESS: Address = CHAIN_OWNER;
 /// The deterministic-deployment proxy nitro-devnode installs (CREATE2 factory).
 pub const CREATE2_FACTORY: Address = address!("4e59b44847b379578588920cA78FbF26c0B4956C");
 const CREATE2_FACTORY_CODE: Bytes = bytes!(
@@ -110,6 +110,11 @@ pub fn genesis_state(accounts: &[DevAccount]) -> CacheDB<EmptyDB> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dev_key_signs_for_the_chain_owner() {
+        assert_eq!(dev_accounts(0)[0].address(), DEV_ADDRESS);
+    }
 
     #[test]
     fn stylus_deployer_is_what_nitro_devnode_deploys() {

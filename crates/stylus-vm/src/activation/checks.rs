@@ -5,6 +5,7 @@
 
 use wasmparser::{ConstExpr, DataKind, ElementItems, ElementKind, ExternalKind, Operator};
 
+use super::arbos_versions::ARBOS_VERSION_CHARGING_FIXES;
 use super::heap::HEAP_BOUND_PAGES;
 use super::hostio::{self, CONSOLE_MODULE, PAY_FOR_MEMORY_GROW, VM_HOOKS_MODULE};
 use super::parse::{kind_name, ModuleInfo};
@@ -15,8 +16,6 @@ use crate::Error;
 pub const ENTRYPOINT: &str = "user_entrypoint";
 /// Bytes in a WASM page.
 const PAGE_SIZE: u64 = 65_536;
-/// ArbOS version from which imports are limited (`ARBOS_VERSION_STYLUS_CHARGING_FIXES`).
-const ARBOS_VERSION_CHARGING_FIXES: u64 = 32;
 
 /// Every import must be a hostio nitro provides, with nitro's exact signature: `vm_hooks`
 /// always, `console` on debug chains.

@@ -3,10 +3,8 @@
 
 use wasmparser::{Validator, WasmFeatures};
 
+use super::arbos_versions::ARBOS_VERSION_NO_MULTI_VALUE;
 use crate::Error;
-
-/// ArbOS version from which multi-value is rejected (`ARBOS_VERSION_STYLUS_NO_MULTI_VALUE`).
-pub const ARBOS_VERSION_NO_MULTI_VALUE: u64 = 60;
 
 /// Nitro's feature set: the MVP plus mutable globals, saturating float-to-int, sign
 /// extension, bulk memory, floats and GC types (needed for plain funcref tables), and

@@ -7,14 +7,12 @@
 //! ([`ACTIVATION_STATE_GAS`], an approximation for a first activation). When activation
 //! fails after the fixed charge, nitro burns all the gas left (`takeAllGas`).
 
+use super::arbos_versions::ARBOS_VERSION_CHARGING_FIXES;
 use super::ModuleStats;
 use crate::params::StylusParams;
 
 /// Gas `activateProgram` charges up front, before looking at the program.
 pub const ACTIVATION_FIXED_GAS: u64 = 1_659_168;
-
-/// ArbOS version from which the WASM's size is charged (`ARBOS_VERSION_STYLUS_CHARGING_FIXES`).
-const ARBOS_VERSION_CHARGING_FIXES: u64 = 32;
 
 /// Gas for the ArbOS state a first activation touches, assuming the program was never
 /// activated: opening ArbOS state (800), the method's argument and result copies (3 + 6),

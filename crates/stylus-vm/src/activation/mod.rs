@@ -7,6 +7,7 @@
 //! running out of ink), `stylus_stack_left` (i32, set to `max_stack_depth` before the call)
 //! and `stylus_scratch_global` (i32, internal).
 
+mod arbos_versions;
 mod checks;
 mod costs;
 mod data_pricer;
@@ -25,13 +26,13 @@ mod tests;
 
 use alloy_primitives::{keccak256, B256};
 
+pub use self::arbos_versions::{ARBOS_VERSION_CHARGING_FIXES, ARBOS_VERSION_NO_MULTI_VALUE};
 pub use self::checks::ENTRYPOINT;
 pub use self::data_pricer::{asm_estimate_kb, asm_size, DataPricer, ARBITRUM_START_TIME};
 pub use self::depth::{MAX_FRAME_CONTENTION, MAX_FRAME_SIZE};
 pub use self::encode::{
     STYLUS_INK_LEFT, STYLUS_INK_STATUS, STYLUS_SCRATCH_GLOBAL, STYLUS_STACK_LEFT,
 };
-pub use self::features::ARBOS_VERSION_NO_MULTI_VALUE;
 pub use self::gas::{activation_gas, compile_gas, ACTIVATION_FIXED_GAS, ACTIVATION_STATE_GAS};
 pub use self::heap::HEAP_BOUND_PAGES;
 use self::instrument::{instrument_function, Globals, ModuleContext};

@@ -8,6 +8,7 @@ mod hostios;
 mod state;
 mod storage_cache;
 
+use crate::activation::{ENTRYPOINT, STYLUS_INK_LEFT, STYLUS_INK_STATUS, STYLUS_STACK_LEFT};
 use crate::evm_api::{EvmApi, EvmData};
 use crate::Error;
 use alloy_primitives::B256;
@@ -145,13 +146,13 @@ impl StylusHost {
         };
         let global = |name: &str| instance.get_global(&store, name);
         let (Some(ink_left), Some(ink_status)) =
-            (global("stylus_ink_left"), global("stylus_ink_status"))
+            (global(STYLUS_INK_LEFT), global(STYLUS_INK_STATUS))
         else {
             return Err(Error::Host(
                 "module is not instrumented (no ink globals)".into(),
             ));
         };
-        let stack_left = global("stylus_stack_left");
+        let stack_left = global(STYLUS_STACK_LEFT);
         let memory = instance.get_memory(&store, "memory");
         store.data_mut().meter = Some(Meter {
             ink_left,
@@ -168,7 +169,7 @@ impl StylusHost {
             set(&mut store, stack, Val::I32(inv.max_depth as i32))?;
         }
         let main = instance
-            .get_typed_func::<i32, i32>(&store, "user_entrypoint")
+            .get_typed_func::<i32, i32>(&store, ENTRYPOINT)
             .map_err(|e| Error::Host(format!("user_entrypoint: {e}")))?;
 
         let called = main.call(&mut store, inv.args.len() as i32);

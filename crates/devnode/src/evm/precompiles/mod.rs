@@ -1,11 +1,24 @@
-//! Ethereum's precompiles plus the ArbOS ones a Stylus toolchain talks to.
+//! Ethereum's precompiles plus the ArbOS ones a Stylus toolchain talks to, one module per
+//! ArbOS precompile (as revm keeps one per Ethereum precompile), beside what they share:
+//! ArbOS's addresses, the program records in ArbWasm's storage, and how a precompile
+//! answers.
 
-use super::arbwasm::{ArbWasm, ARB_OWNER_PUBLIC, ARB_WASM, ARB_WASM_CACHE};
-use super::arbwasm_cache::ArbWasmCache;
-use super::runtime::StylusRuntime;
-use super::stylus_evm::StylusContext;
+pub mod addresses;
+mod arb_owner_public;
+mod arb_wasm;
+mod arb_wasm_cache;
+pub(crate) mod programs;
+pub(crate) mod reply;
+
+pub use arb_owner_public::ArbOwnerPublic;
+pub use arb_wasm::ArbWasm;
+pub use arb_wasm_cache::ArbWasmCache;
+
+use crate::evm::context::StylusContext;
+use crate::evm::runtime::StylusRuntime;
+use addresses::{ARB_OWNER_PUBLIC, ARB_WASM, ARB_WASM_CACHE};
 use alloy_primitives::Address;
-use revm::context_interface::Cfg;
+use revm::context_interface::{Cfg, ContextTr};
 use revm::database_interface::Database;
 use revm::handler::{EthPrecompiles, PrecompileProvider};
 use revm::interpreter::{CallInputs, InterpreterResult};
@@ -29,9 +42,7 @@ impl ArbPrecompiles {
 
     fn warm_set(eth: &EthPrecompiles) -> AddressSet {
         let mut warm = eth.warm_addresses().clone();
-        warm.insert(ARB_WASM);
-        warm.insert(ARB_WASM_CACHE);
-        warm.insert(ARB_OWNER_PUBLIC);
+        warm.extend(Self::arbos_addresses());
         warm
     }
 
@@ -45,10 +56,7 @@ impl ArbPrecompiles {
 impl<DB: Database> PrecompileProvider<StylusContext<DB>> for ArbPrecompiles {
     type Output = InterpreterResult;
 
-    fn set_spec(
-        &mut self,
-        spec: <<StylusContext<DB> as revm::context_interface::ContextTr>::Cfg as Cfg>::Spec,
-    ) -> bool {
+    fn set_spec(&mut self, spec: <<StylusContext<DB> as ContextTr>::Cfg as Cfg>::Spec) -> bool {
         let changed = <EthPrecompiles as PrecompileProvider<StylusContext<DB>>>::set_spec(
             &mut self.eth,
             spec,
@@ -67,10 +75,7 @@ impl<DB: Database> PrecompileProvider<StylusContext<DB>> for ArbPrecompiles {
         match inputs.bytecode_address {
             ARB_WASM => ArbWasm::run(context, inputs, &self.runtime).map(Some),
             ARB_WASM_CACHE => ArbWasmCache::run(context, inputs, &self.runtime).map(Some),
-            ARB_OWNER_PUBLIC => {
-                let input = inputs.input.bytes(context);
-                Ok(Some(ArbWasm::owner_public(&input, inputs.gas_limit)))
-            }
+            ARB_OWNER_PUBLIC => ArbOwnerPublic::run(context, inputs).map(Some),
             _ => self.eth.run(context, inputs),
         }
     }
