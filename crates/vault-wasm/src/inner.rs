@@ -3,15 +3,12 @@
 //! these to JavaScript. Record keys are created, used and dropped in here.
 
 use alloy_primitives::{Address, U256};
+use careledger_vault::ipfs::codec::{DAG_PB, RAW};
 use careledger_vault::ipfs::{self, BlockStore, Cid, NullBlockStore};
 use careledger_vault::record::{self, StoredRecord};
 use careledger_vault::{keyfile, stream, wrap, Error, ReaderKeypair, RecordContext, RecordKey};
 use std::collections::HashMap;
 use zeroize::Zeroizing;
-
-/// Multicodecs of the blocks a UnixFS DAG holds.
-const RAW: u64 = 0x55;
-const DAG_PB: u64 = 0x70;
 
 /// A record sealed in memory: what goes to IPFS, what goes on chain, and the
 /// record key wrapped for each reader (the key itself is gone).

@@ -25,6 +25,10 @@ pub enum Error {
     HashMismatch(String),
     #[error("ipfs: {0}")]
     Ipfs(String),
+    /// A block that is not a well-formed dag-pb node (see
+    /// [`crate::ipfs::dagpb`]); the text is the reason.
+    #[error("malformed dag-pb node: {0}")]
+    DagPb(String),
     // CAR files and remote IPFS services (kubo RPC, pinning services).
     #[error("malformed CAR: {0}")]
     Car(String),

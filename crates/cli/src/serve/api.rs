@@ -11,7 +11,6 @@
 
 mod dag;
 
-use super::dagpb;
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
@@ -20,7 +19,8 @@ use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post, MethodRouter};
 use axum::{Json, Router};
-use careledger_vault::ipfs::{self, BlockStore, Cid, DagWriter, FileReader, FsBlockStore};
+use careledger_vault::ipfs::codec::{DAG_PB, RAW, SHA2_256};
+use careledger_vault::ipfs::{self, dagpb, BlockStore, Cid, DagWriter, FileReader, FsBlockStore};
 use careledger_vault::Error as VaultError;
 use cid::multihash::Multihash;
 use serde_json::{json, Value};
@@ -40,9 +40,6 @@ const ADD_MAX: u64 = 256 << 20;
 const CAT_MAX: u64 = ADD_MAX;
 /// Multipart framing around the one file part.
 const FORM_OVERHEAD: u64 = 64 << 10;
-const RAW: u64 = 0x55;
-const DAG_PB: u64 = 0x70;
-const SHA2_256: u64 = 0x12;
 
 struct Api {
     store: PathBuf,
@@ -350,7 +347,7 @@ async fn block_put(
     drop(field);
     no_more_parts(&mut form, "block", BLOCK_MAX).await?;
     if codec == DAG_PB {
-        dagpb::check(&block).map_err(|why| ApiError::bad(format!("not a dag-pb block: {why}")))?;
+        dagpb::check(&block).map_err(|e| ApiError::bad(format!("not a dag-pb block: {e}")))?;
     }
     let digest: [u8; 32] = Sha256::digest(&block).into();
     let hash = Multihash::<64>::wrap(SHA2_256, &digest)

@@ -8,7 +8,6 @@
 //! (another site posting to 127.0.0.1) are all checked.
 
 mod api;
-mod dagpb;
 mod guard;
 mod web;
 

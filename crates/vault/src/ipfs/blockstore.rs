@@ -11,14 +11,13 @@
 //! `DagWriter::finish` syncs, so a CID that `add` or `seal` returns is durable.
 //! The writing itself happens on a thread of the store's own (`writer.rs`).
 
+use super::codec::SHA2_256;
 use super::writer::Writer;
 use crate::Error;
 use cid::Cid;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-
-const SHA2_256: u64 = 0x12;
 
 /// A content-addressed block store.
 pub trait BlockStore {
@@ -275,11 +274,12 @@ impl BlockStore for FsBlockStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ipfs::codec::RAW;
     use cid::multihash::Multihash;
 
     fn raw_cid(block: &[u8]) -> Cid {
         let digest: [u8; 32] = Sha256::digest(block).into();
-        Cid::new_v1(0x55, Multihash::wrap(SHA2_256, &digest).unwrap())
+        Cid::new_v1(RAW, Multihash::wrap(SHA2_256, &digest).unwrap())
     }
 
     fn files(dir: &Path) -> Vec<String> {

@@ -10,6 +10,7 @@
 //! every block goes through the store's `put`, which checks it against its CID.
 
 use super::blockstore::{verify, BlockStore};
+use super::codec::{DAG_PB, RAW};
 use super::{dagpb, varint};
 use crate::Error;
 use cid::Cid;
@@ -21,8 +22,6 @@ use std::io::{BufWriter, Read, Write};
 pub const MAX_SECTION: u64 = 4 << 20;
 /// The largest header import accepts: a handful of roots fits in a few hundred bytes.
 const MAX_HEADER: u64 = 64 << 10;
-const DAG_PB: u64 = 0x70;
-const RAW: u64 = 0x55;
 
 /// Writes the DAG under `root` from `store` to `out` as a CARv1, blocks in
 /// depth-first order (parents first, links in order, each block once), as kubo's

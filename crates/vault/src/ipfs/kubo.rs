@@ -5,6 +5,7 @@
 
 use super::blockstore::{verify, BlockStore, FsBlockStore};
 use super::car::{self, MAX_SECTION};
+use super::codec::{DAG_PB, RAW};
 use super::http::{self, error_body, one_line, Limits};
 use crate::Error;
 use cid::Cid;
@@ -83,13 +84,7 @@ impl KuboClient {
             .query("timeout", node_timeout(self.limits.total))
             .header("Content-Type", content_type)
             .send(SendBody::from_reader(&mut body));
-        let text = self
-            .ok("dag/import", resp)?
-            .body_mut()
-            .with_config()
-            .limit(JSON_LIMIT)
-            .read_to_string()
-            .map_err(|e| self.failed("dag/import", e))?;
+        let text = self.ok_text("dag/import", resp)?;
         let reported = import_roots(&text)?;
         if reported != [root] {
             return Err(Error::Node(format!(
@@ -185,6 +180,21 @@ impl KuboClient {
         Err(Error::Node(format!("{endpoint}: HTTP {status}: {message}")))
     }
 
+    /// The body of a 200 as text (a JSON answer: at most [`JSON_LIMIT`] bytes);
+    /// otherwise the error [`Self::ok`] makes of it.
+    fn ok_text(
+        &self,
+        endpoint: &str,
+        resp: Result<Response<Body>, ureq::Error>,
+    ) -> Result<String, Error> {
+        self.ok(endpoint, resp)?
+            .body_mut()
+            .with_config()
+            .limit(JSON_LIMIT)
+            .read_to_string()
+            .map_err(|e| self.failed(endpoint, e))
+    }
+
     fn failed(&self, endpoint: &str, e: ureq::Error) -> Error {
         Error::Node(format!(
             "{endpoint} at {}: {}",
@@ -205,8 +215,8 @@ impl BlockStore for KuboClient {
     fn put(&mut self, cid: &Cid, block: &[u8]) -> Result<(), Error> {
         verify(cid, block)?;
         let format = match (cid.version(), cid.codec()) {
-            (cid::Version::V1, 0x55) => "raw",
-            (cid::Version::V1, 0x70) => "dag-pb",
+            (cid::Version::V1, RAW) => "raw",
+            (cid::Version::V1, DAG_PB) => "dag-pb",
             _ => {
                 return Err(Error::Node(format!(
                     "block/put of {cid}: only CIDv1 raw and dag-pb blocks are sent"
@@ -224,13 +234,7 @@ impl BlockStore for KuboClient {
             .query("mhtype", "sha2-256")
             .header("Content-Type", content_type)
             .send(SendBody::from_reader(&mut body));
-        let text = self
-            .ok("block/put", resp)?
-            .body_mut()
-            .with_config()
-            .limit(JSON_LIMIT)
-            .read_to_string()
-            .map_err(|e| self.failed("block/put", e))?;
+        let text = self.ok_text("block/put", resp)?;
         let key = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|v| v.get("Key").and_then(|k| k.as_str()).map(String::from))

@@ -8,10 +8,13 @@
 //! [`car`] moves whole DAGs in and out as CARv1; `pinning` asks a pinning
 //! service (the IPFS Pinning Service API) to keep them. The two HTTP clients
 //! are the `http` feature (on by default; off for the browser build).
+//! [`dagpb`] reads and checks the DAGs' protobuf nodes, and [`codec`] names the
+//! multicodecs of their blocks and hashes.
 
 mod blockstore;
 pub mod car;
-mod dagpb;
+pub mod codec;
+pub mod dagpb;
 #[cfg(feature = "http")]
 mod http;
 #[cfg(feature = "http")]

@@ -2,13 +2,13 @@
 //! builds, one chunk at a time, and reading walks it block by block.
 
 use super::blockstore::BlockStore;
+use super::codec::RAW;
 use crate::Error;
 use cid::Cid;
 use rust_unixfs::file::adder::FileAdder;
 use rust_unixfs::file::visit::IdleFileVisit;
 use std::io::{Read, Write};
 
-const RAW: u64 = 0x55;
 const READ_BUF: usize = 256 * 1024;
 
 /// Adds everything `reader` yields as a UnixFS file; returns the root CID.
@@ -167,6 +167,7 @@ impl<S: BlockStore> Write for DagWriter<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::super::blockstore::FsBlockStore;
+    use super::super::codec::DAG_PB;
     use super::*;
 
     fn store() -> (FsBlockStore, std::path::PathBuf) {
@@ -222,7 +223,7 @@ mod tests {
             .map(|i: usize| (i % 253) as u8)
             .collect();
         let cid = add(&mut &data[..], &mut s).unwrap();
-        assert_eq!(cid.codec(), 0x70, "a dag-pb root");
+        assert_eq!(cid.codec(), DAG_PB, "a dag-pb root");
         assert_eq!(cid.version(), cid::Version::V1);
         let mut out = Vec::new();
         assert_eq!(cat(&cid, &s, &mut out).unwrap(), data.len() as u64);

@@ -7,14 +7,14 @@
 //! blocking reader, never held whole. A failed import answers with an error and
 //! may leave the blocks before the bad one, unreferenced, as `add` may.
 
-use super::{blocking, form, upload, Api, ApiError, Args, Piece, DAG_PB, RAW};
-use crate::serve::dagpb;
+use super::{blocking, form, upload, Api, ApiError, Args, Piece};
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{header, Uri};
 use axum::response::{IntoResponse, Response};
-use careledger_vault::ipfs::{self, BlockStore, Cid, FsBlockStore};
+use careledger_vault::ipfs::codec::{DAG_PB, RAW};
+use careledger_vault::ipfs::{self, dagpb, BlockStore, Cid, FsBlockStore};
 use careledger_vault::Error as VaultError;
 use serde_json::json;
 use std::io::{Read, Write};
@@ -160,9 +160,9 @@ impl BlockStore for Checked {
     fn put(&mut self, cid: &Cid, block: &[u8]) -> Result<(), VaultError> {
         match cid.codec() {
             RAW => {}
-            DAG_PB => dagpb::check(block).map_err(|why| {
-                VaultError::Car(format!("block {cid} is not a valid dag-pb block: {why}"))
-            })?,
+            DAG_PB => {
+                dagpb::check(block).map_err(|e| VaultError::Car(format!("block {cid}: {e}")))?
+            }
             other => {
                 return Err(VaultError::Car(format!(
                     "block {cid} has codec 0x{other:x}: this store keeps raw and dag-pb blocks"
