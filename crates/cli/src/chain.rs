@@ -1,5 +1,5 @@
-//! Talking to the chain: transactions that report reverts by their custom error,
-//! calls, event scans, and the argument parsers for addresses, scopes and expiries.
+//! Talking to the chain: transactions and calls that report reverts by their
+//! custom error, and event scans. (Arguments are parsed in `cli.rs`.)
 
 use crate::abi::{ArbWasm, IAccessToken, IPatientRegistry, IRecordRegistry, StylusDeployer};
 use crate::error::{Error, Result};
@@ -139,6 +139,7 @@ pub fn rpc_error(url: &str, e: RpcError<TransportErrorKind>) -> Error {
             crate::error::summary(&text)
         )),
         RpcError::Transport(TransportErrorKind::HttpError(h)) => Error::Unreachable {
+            what: NODE,
             url: url.to_string(),
             reason: format!(
                 "HTTP status {}, {}",
@@ -147,16 +148,21 @@ pub fn rpc_error(url: &str, e: RpcError<TransportErrorKind>) -> Error {
             ),
         },
         RpcError::Transport(kind) if timed_out(&kind) => Error::Unreachable {
+            what: NODE,
             url: url.to_string(),
             reason: NO_ANSWER.into(),
         },
         RpcError::Transport(kind) => Error::Unreachable {
+            what: NODE,
             url: url.to_string(),
             reason: one_line(&kind.to_string()),
         },
         other => Error::Rpc(one_line(&other.to_string())),
     }
 }
+
+/// The chain's node, as [`Error::Unreachable`] names it.
+const NODE: &str = "the node";
 
 /// Why a node that accepted the connection (or never let it finish) is given up on.
 pub const NO_ANSWER: &str =
@@ -291,26 +297,6 @@ pub async fn logs(
     Ok(out)
 }
 
-/// Parses an address as every address argument is parsed ([`crate::cli::address`]:
-/// mixed case must be a right EIP-55 checksum), naming the argument when it is not one.
-pub fn parse_address(what: &str, s: &str) -> Result<Address> {
-    crate::cli::address(s).map_err(|e| Error::Usage(format!("{what}: {e}")))
-}
-
-/// A category code: 32 bytes of hex as is (an explicit code), otherwise the
-/// patient's own code of the name (HMAC under a key derived from `reader`, the
-/// patient's X25519 key; see `careledger_vault::category`), so `lab` and
-/// `imaging` are usable names and the chain sees nothing a dictionary recovers.
-pub fn parse_category(reader: &ReaderKeypair, s: &str) -> B256 {
-    let t = s.trim();
-    if let Some(hex) = t.strip_prefix("0x") {
-        if let Ok(b) = hex.parse::<B256>() {
-            return b;
-        }
-    }
-    B256::from(careledger_vault::category_code(reader, t))
-}
-
 /// How the patient's own client shows a category code: `-` for none, the name
 /// when it is one of the names the client knows, else `private`.
 pub fn category_label(reader: Option<&ReaderKeypair>, code: B256) -> String {
@@ -322,60 +308,6 @@ pub fn category_label(reader: Option<&ReaderKeypair>, code: B256) -> String {
         .unwrap_or_else(|| "private".into())
 }
 
-/// The scope of a grant: `all`, `records:1,2,3` or `category:NAME`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    All,
-    Records(Vec<U256>),
-    Category(B256),
-}
-
-impl Scope {
-    /// Parses a scope; a `category:NAME` is coded with `reader`, the granting
-    /// patient's X25519 key (see [`parse_category`]).
-    pub fn parse(s: &str, reader: &ReaderKeypair) -> Result<Self> {
-        let bad = || {
-            Error::Usage(format!(
-                "--scope {s:?}: expected `all`, `records:ID[,ID…]` or `category:NAME`"
-            ))
-        };
-        let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
-        match kind.trim() {
-            "all" if rest.is_empty() => Ok(Self::All),
-            "records" => {
-                let ids = rest
-                    .split(',')
-                    .map(|x| x.trim().parse::<U256>().map_err(|_| bad()))
-                    .collect::<Result<Vec<_>>>()?;
-                if ids.is_empty() || ids.iter().any(|i| i.is_zero()) {
-                    return Err(bad());
-                }
-                Ok(Self::Records(ids))
-            }
-            "category" if !rest.trim().is_empty() => {
-                Ok(Self::Category(parse_category(reader, rest)))
-            }
-            _ => Err(bad()),
-        }
-    }
-
-    pub fn kind(&self) -> u8 {
-        match self {
-            Self::All => 0,
-            Self::Records(_) => 1,
-            Self::Category(_) => 2,
-        }
-    }
-}
-
-/// An expiry as `--expires` takes it ([`crate::cli::Expiry`]), set against the
-/// chain's `now`.
-pub fn parse_expiry(s: &str, now: u64) -> Result<u64> {
-    crate::cli::Expiry::parse(s)
-        .and_then(|e| e.at(now))
-        .map_err(|why| Error::Usage(format!("--expires {}: {why}", crate::output::quote(s, 40))))
-}
-
 /// Unix seconds as an RFC 3339 UTC time; any u64 prints.
 pub use crate::output::time;
 
@@ -385,51 +317,14 @@ mod tests {
     use alloy::primitives::keccak256;
 
     #[test]
-    fn scopes_parse_and_bad_ones_are_named() {
+    fn categories_read_as_their_names_for_the_patient_only() {
         let key = ReaderKeypair::derive(b"a patient, 32 bytes or more.....");
-        assert_eq!(Scope::parse("all", &key).unwrap(), Scope::All);
-        assert_eq!(
-            Scope::parse("records:1, 2", &key).unwrap(),
-            Scope::Records(vec![U256::from(1), U256::from(2)])
-        );
         let lab = B256::from(careledger_vault::category_code(&key, "lab"));
-        assert_eq!(
-            Scope::parse("category: Lab", &key).unwrap(),
-            Scope::Category(lab)
-        );
         assert_ne!(lab, keccak256("lab"));
-        let explicit = format!("category:{}", B256::repeat_byte(7));
-        assert_eq!(
-            Scope::parse(&explicit, &key).unwrap(),
-            Scope::Category(B256::repeat_byte(7))
-        );
         assert_eq!(category_label(Some(&key), lab), "lab");
         assert_eq!(category_label(None, lab), "private");
         assert_eq!(category_label(Some(&key), keccak256("lab")), "private");
         assert_eq!(category_label(Some(&key), B256::ZERO), "-");
-        for bad in [
-            "",
-            "records:",
-            "records:0",
-            "records:x",
-            "category:",
-            "everything",
-        ] {
-            assert!(Scope::parse(bad, &key).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn expiries_are_durations_dates_or_seconds_in_the_future() {
-        let now = 1_800_000_000;
-        assert_eq!(parse_expiry("30d", now).unwrap(), now + 30 * 86_400);
-        assert_eq!(parse_expiry("1h", now).unwrap(), now + 3600);
-        assert_eq!(parse_expiry("2030-01-01", now).unwrap(), 1_893_456_000);
-        assert_eq!(parse_expiry("1900000000", now).unwrap(), 1_900_000_000);
-        assert!(parse_expiry("2020-01-01", now).is_err());
-        assert!(parse_expiry("tomorrow-ish", now).is_err());
-        assert!(parse_expiry("0", now).is_err());
-        assert!(parse_expiry("99999999999d", now).is_err());
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! Everything a command needs: the node, who is signing, the deployment, the store.
 
 use crate::abi::{IAccessToken, IPatientRegistry, IRecordRegistry};
-use crate::chain::rpc_error;
+use crate::chain::{call_error, rpc_error};
+use crate::cli::RpcUrl;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
+use alloy::contract::{CallBuilder, CallDecoder};
 use alloy::network::EthereumWallet;
 use alloy::primitives::Address;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::{RpcError, TransportErrorKind};
 use careledger_vault::ipfs::{BlockStore, Cid, FsBlockStore, KuboClient};
 use careledger_vault::ReaderKeypair;
 use std::path::PathBuf;
@@ -19,7 +22,9 @@ use zeroize::Zeroizing;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Ctx {
+    /// The JSON-RPC endpoint as given, which messages name.
     pub url: String,
+    endpoint: RpcUrl,
     pub provider: DynProvider,
     pub signer: Option<PrivateKeySigner>,
     pub deployment_path: PathBuf,
@@ -37,20 +42,18 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(
-        url: &str,
+        rpc: &RpcUrl,
         signer: Option<PrivateKeySigner>,
         deployment_path: PathBuf,
         store_dir: PathBuf,
-        ipfs_api: Option<&str>,
+        ipfs: Option<KuboClient>,
         progress: bool,
     ) -> Result<Self> {
-        let ipfs = ipfs_api
-            .map(|api| KuboClient::new(api).map(|node| held_to(node, DEFAULT_TIMEOUT)))
-            .transpose()
-            .map_err(|e| Error::Usage(format!("--ipfs-api: {e}")))?;
-        let provider = connect(url, signer.as_ref(), DEFAULT_TIMEOUT)?;
+        let ipfs = ipfs.map(|node| held_to(node, DEFAULT_TIMEOUT));
+        let provider = connect(rpc, signer.as_ref(), DEFAULT_TIMEOUT)?;
         Ok(Self {
-            url: url.to_string(),
+            url: rpc.as_str().to_string(),
+            endpoint: rpc.clone(),
             provider,
             signer,
             deployment_path,
@@ -66,7 +69,7 @@ impl Ctx {
     /// answer each request (IPFS transfers may run longer, as long as the node
     /// never stays silent that long).
     pub fn with_timeout(mut self, timeout: Duration) -> Result<Self> {
-        self.provider = connect(&self.url, self.signer.as_ref(), timeout)?;
+        self.provider = connect(&self.endpoint, self.signer.as_ref(), timeout)?;
         self.ipfs = self.ipfs.map(|node| held_to(node, timeout));
         self.timeout = timeout;
         Ok(self)
@@ -100,10 +103,31 @@ impl Ctx {
     }
 
     pub async fn chain_id(&self) -> Result<u64> {
-        self.provider
-            .get_chain_id()
-            .await
-            .map_err(|e| rpc_error(&self.url, e))
+        self.rpc(self.provider.get_chain_id()).await
+    }
+
+    /// Calls a contract's view (`ctx.view(ctx.registry(&d).isPatient(me))`): its
+    /// result, or the revert by its custom error, or the node's failure, in words.
+    pub async fn view<P: Provider, D: CallDecoder>(
+        &self,
+        call: CallBuilder<P, D>,
+    ) -> Result<D::CallOutput> {
+        call.call().await.map_err(|e| self.call_error(e))
+    }
+
+    /// A failed contract call in words, for callers that look at the error first
+    /// (a revert that means "none", not a failure).
+    pub fn call_error(&self, e: alloy::contract::Error) -> Error {
+        call_error(&self.url, e)
+    }
+
+    /// Sends one JSON-RPC request to the node (`ctx.rpc(ctx.provider.get_block_number())`);
+    /// its failure in words.
+    pub async fn rpc<T>(
+        &self,
+        request: impl std::future::IntoFuture<Output = Result<T, RpcError<TransportErrorKind>>>,
+    ) -> Result<T> {
+        request.await.map_err(|e| rpc_error(&self.url, e))
     }
 
     /// The deployment, checked against the node's chain id.
@@ -185,10 +209,11 @@ impl Ctx {
     /// local clock (a devnode's clock can be moved).
     pub async fn chain_time(&self) -> Result<u64> {
         let block = self
-            .provider
-            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-            .await
-            .map_err(|e| rpc_error(&self.url, e))?
+            .rpc(
+                self.provider
+                    .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest),
+            )
+            .await?
             .ok_or_else(|| Error::Rpc("the node has no latest block".into()))?;
         Ok(block.header.timestamp)
     }
@@ -205,46 +230,79 @@ fn held_to(node: KuboClient, timeout: Duration) -> KuboClient {
 }
 
 /// An HTTP client whose every request must connect, and be answered in full,
-/// within `timeout` (`--timeout`): the RPC's and the notifier's.
+/// within `timeout` (`--timeout`): the RPC's and the notifier's. Building it
+/// fails only when its TLS backend cannot start: nothing the user typed.
 pub(crate) fn http_client(timeout: Duration) -> Result<alloy::transports::http::reqwest::Client> {
-    alloy::transports::http::reqwest::Client::builder()
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .build()
-        .map_err(|e| Error::Usage(format!("HTTP client: {e}")))
+    built(
+        alloy::transports::http::reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .build(),
+    )
 }
 
-/// A provider for the JSON-RPC endpoint at `url`, signing with `signer` if any,
+/// A built HTTP client, or why it could not be built.
+fn built<C>(client: Result<C, alloy::transports::http::reqwest::Error>) -> Result<C> {
+    client.map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))
+}
+
+/// A provider for the JSON-RPC endpoint `rpc`, signing with `signer` if any,
 /// whose every request must connect and be answered within `timeout`: a node
 /// that accepts the connection and never answers would otherwise hold a command
 /// for ever. Requests are short; long waits (for a receipt, for new events) are
 /// made of many of them.
-fn connect(url: &str, signer: Option<&PrivateKeySigner>, timeout: Duration) -> Result<DynProvider> {
-    use alloy::transports::http::reqwest;
-    let parsed: reqwest::Url = url
-        .parse()
-        .map_err(|_| Error::Usage(format!("--rpc-url {url:?} is not a URL")))?;
-    match parsed.scheme() {
-        "http" => {}
-        "https" if cfg!(feature = "tls") => {}
-        "https" => {
-            return Err(Error::Usage(format!(
-                "--rpc-url {url}: https needs careledger built with `--features tls`"
-            )))
-        }
-        other => {
-            return Err(Error::Usage(format!(
-                "--rpc-url {url:?}: {other}:// is not an http(s) JSON-RPC endpoint"
-            )))
-        }
-    }
+fn connect(
+    rpc: &RpcUrl,
+    signer: Option<&PrivateKeySigner>,
+    timeout: Duration,
+) -> Result<DynProvider> {
     let client = http_client(timeout)?;
     let builder = ProviderBuilder::new();
+    let url = rpc.url().clone();
     Ok(match signer {
         Some(s) => builder
             .wallet(EthereumWallet::from(s.clone()))
-            .connect_reqwest(client, parsed)
+            .connect_reqwest(client, url)
             .erased(),
-        None => builder.connect_reqwest(client, parsed).erased(),
+        None => builder.connect_reqwest(client, url).erased(),
     })
+}
+
+/// A context for unit tests that must fail before any call to the node: the
+/// node is a closed port, the deployment file and store live in `dir`.
+#[cfg(test)]
+pub(crate) fn offline(dir: &std::path::Path, signer: Option<PrivateKeySigner>) -> Ctx {
+    // SAFETY: a constant URL and a fresh directory always make a context.
+    Ctx::new(
+        &"http://127.0.0.1:1".parse().unwrap(),
+        signer,
+        dir.join("deployment.json"),
+        dir.join("store"),
+        None,
+        false,
+    )
+    .unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17: a client that cannot be built is the program's failure, not a
+    /// usage error. (Building one fails only without a TLS backend; a builder
+    /// given an unusable setting stands in for that.)
+    #[test]
+    fn an_http_client_that_cannot_be_built_is_an_internal_error() {
+        let failed = alloy::transports::http::reqwest::Client::builder()
+            .user_agent("bad\nvalue")
+            .build();
+        let e = built(failed).unwrap_err();
+        assert!(matches!(e, Error::Internal(_)), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("internal error: cannot build the HTTP client"),
+            "{e}"
+        );
+        assert!(http_client(DEFAULT_TIMEOUT).is_ok());
+    }
 }

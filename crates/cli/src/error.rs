@@ -2,35 +2,77 @@
 
 use alloy::primitives::Address;
 
+/// What went wrong, by whose doing: each kind says where to look, and `main`
+/// prints any of them as one line with exit status 1 (clap refuses a malformed
+/// argument before any of these, with status 2).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Something the user gave is wrong in a way only seen once the command runs
+    /// (an expiry already past by the chain's clock, an output file that exists,
+    /// a missing password): fix the command.
     #[error("{0}")]
     Usage(String),
     #[error("no key: pass --keystore FILE (password from CARELEDGER_PASSWORD or --password-file) or set CARELEDGER_PRIVATE_KEY")]
     NoKey,
     #[error("cannot open keystore {path}: wrong password or not a keystore")]
     Keystore { path: String },
+    /// A keystore file that is refused before any derivation: its kind, size or
+    /// parameters are not a keystore's.
+    #[error("keystore {path}: {reason}")]
+    BadKeystore { path: String, reason: String },
+    /// A `--web-key` file that does not open (wrong passphrase, not a key file).
+    #[error("--web-key {path}: {reason}")]
+    WebKey { path: String, reason: String },
+    /// The record key at hand is not the one the account registered on chain.
+    #[error("your record key is not the one {0} registered: if you set this account up in the web app, pass its key file with --web-key FILE")]
+    WrongRecordKey(Address),
     #[error(
         "deployment file {path} not found: run `careledger deploy` first or pass --deployment"
     )]
     NoDeployment { path: String },
     #[error("deployment file {path} is malformed: {reason}")]
     BadDeployment { path: String, reason: String },
+    #[error(
+        "{path}: {source} (build the contracts with scripts/build-contracts, or pass --contracts)"
+    )]
+    NoContracts {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the deployment file is for chain {file}, but the node at --rpc-url is chain {node}")]
     WrongChain { file: u64, node: u64 },
-    #[error("cannot reach the node at {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    /// A network peer (`what`: the node, the notifier) that cannot be reached or
+    /// does not answer in time.
+    #[error("cannot reach {what} at {url}: {reason}")]
+    Unreachable {
+        what: &'static str,
+        url: String,
+        reason: String,
+    },
     #[error("{0}")]
     Reverted(String),
+    /// What the chain holds refuses the request, found before any transaction
+    /// was sent (as the contract's revert would have said).
+    #[error("{0}")]
+    Refused(String),
     #[error("transaction {0} failed on chain")]
     TxFailed(String),
     #[error("rpc: {0}")]
     Rpc(String),
+    /// A notifier that answered, but refused or did not answer like one.
+    #[error("{0}")]
+    Notifier(String),
     #[error("{0}")]
     Vault(#[from] careledger_vault::Error),
     #[error("{path}: {source}")]
     File {
         path: String,
+        source: std::io::Error,
+    },
+    /// An input or output failure that is not one file's: a pipe, the terminal, stdout.
+    #[error("{what}: {source}")]
+    Io {
+        what: &'static str,
         source: std::io::Error,
     },
     #[error("{0} is not registered with an encryption key")]
@@ -43,12 +85,18 @@ pub enum Error {
     },
     #[error("devnode: {0}")]
     Devnode(String),
+    #[error("the demo found a step that did not behave")]
+    DemoFailed,
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: String, reason: String },
     #[error("stopped by a signal {0}")]
     Interrupted(&'static str),
     #[error("cannot listen for SIGINT and SIGTERM: {0}")]
     Signals(String),
+    /// A failure of this program or of what it runs on, not of the input, the
+    /// network or the chain (a TLS backend that does not start, a signer that fails).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -103,6 +151,10 @@ impl Error {
             path: path.display().to_string(),
             source,
         }
+    }
+
+    pub fn io(what: &'static str, source: std::io::Error) -> Self {
+        Self::Io { what, source }
     }
 }
 

@@ -38,7 +38,7 @@ pub fn password(password_file: Option<&Path>) -> Result<String> {
     }
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return rpassword::prompt_password("keystore password: ")
-            .map_err(|e| Error::Usage(format!("reading the password: {e}")));
+            .map_err(|e| Error::io("reading the keystore password from the terminal", e));
     }
     Err(Error::Usage(
         "a keystore password is needed: set CARELEDGER_PASSWORD or pass --password-file".into(),
@@ -275,23 +275,23 @@ impl Checked {
 
 pub fn open(path: &Path, password: &str) -> Result<PrivateKeySigner> {
     let shown = path.display();
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Usage(format!("keystore {shown} not found")))
-        }
-        Err(e) => return Err(Error::file(path, e)),
+    let refused = |reason: String| Error::BadKeystore {
+        path: shown.to_string(),
+        reason,
     };
+    // Named as the keystore: `keystore k.json: No such file or directory`.
+    let file = std::fs::File::open(path).map_err(|source| Error::File {
+        path: format!("keystore {shown}"),
+        source,
+    })?;
     // Checked on the open file, not the path, so what is read is what was checked.
     let meta = file.metadata().map_err(|e| Error::file(path, e))?;
     if !meta.is_file() {
-        return Err(Error::Usage(format!(
-            "keystore {shown} is not a regular file"
-        )));
+        return Err(refused("not a regular file".into()));
     }
     if meta.len() > MAX_KEYSTORE_FILE {
-        return Err(Error::Usage(format!(
-            "keystore {shown} is {} bytes: a keystore is under {} KiB",
+        return Err(refused(format!(
+            "{} bytes: a keystore is under {} KiB",
             meta.len(),
             MAX_KEYSTORE_FILE >> 10
         )));
@@ -308,15 +308,11 @@ pub fn open(path: &Path, password: &str) -> Result<PrivateKeySigner> {
         return Err(not_keystore());
     }
     let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|_| not_keystore())?;
-    let checked = check(&doc).map_err(|reason| {
-        Error::Usage(format!("keystore {shown}: refusing to open it: {reason}"))
-    })?;
+    let checked =
+        check(&doc).map_err(|reason| refused(format!("refusing to open it: {reason}")))?;
     let secret = checked.decrypt(password).ok_or_else(not_keystore)?;
-    let signer = PrivateKeySigner::from_slice(&secret[..]).map_err(|_| {
-        Error::Usage(format!(
-            "keystore {shown}: what it holds is not a valid secp256k1 private key"
-        ))
-    })?;
+    let signer = PrivateKeySigner::from_slice(&secret[..])
+        .map_err(|_| refused("what it holds is not a valid secp256k1 private key".into()))?;
     if let Cost::Weak(what) = &checked.cost {
         eprintln!(
             "warning: keystore {shown} is weakly encrypted ({what}): re-encrypt it (geth account \
@@ -339,11 +335,13 @@ fn encrypt(secret: &[u8; 32], address: &str, password: &str) -> Result<String> {
     rng.fill_bytes(&mut salt);
     rng.fill_bytes(&mut iv);
     rng.fill_bytes(&mut id);
+    // Fixed parameters and a 32-byte output: scrypt refuses neither, so a
+    // failure here is this program's.
     let params = scrypt::Params::new(LOG_N, SCRYPT_R, SCRYPT_P)
-        .map_err(|e| Error::Usage(format!("scrypt parameters: {e}")))?;
+        .map_err(|e| Error::Internal(format!("scrypt parameters: {e}")))?;
     let mut key = zeroize::Zeroizing::new([0u8; 32]);
     scrypt::scrypt(password.as_bytes(), &salt, &params, key.as_mut())
-        .map_err(|e| Error::Usage(format!("scrypt: {e}")))?;
+        .map_err(|e| Error::Internal(format!("scrypt: {e}")))?;
     let mut ciphertext = *secret;
     ctr::Ctr128BE::<aes::Aes128>::new(key[..16].into(), (&iv).into())
         .apply_keystream(&mut ciphertext);
@@ -431,6 +429,39 @@ pub fn from_env(value: &str) -> Result<PrivateKeySigner> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Issue 17: a keystore that is not there is an I/O error naming it as the
+    /// keystore; one that is not a keystore (its kind, size or parameters) is a
+    /// bad keystore; neither is a usage error.
+    #[test]
+    fn keystores_that_cannot_be_opened_are_reported_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.json");
+        let e = open(&missing, "pw").unwrap_err();
+        let Error::File { path, source } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(path.starts_with("keystore "), "{path}");
+        assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+
+        let e = open(dir.path(), "pw").unwrap_err();
+        assert!(matches!(e, Error::BadKeystore { .. }), "{e:?}");
+        assert!(e.to_string().ends_with(": not a regular file"), "{e}");
+
+        let big = dir.path().join("big.json");
+        std::fs::write(&big, vec![b' '; MAX_KEYSTORE_FILE as usize + 1]).unwrap();
+        let e = open(&big, "pw").unwrap_err();
+        assert!(matches!(e, Error::BadKeystore { .. }), "{e:?}");
+        assert!(e.to_string().contains("under 64 KiB"), "{e}");
+
+        let hostile = dir.path().join("hostile.json");
+        let doc = json!({"version": 3, "crypto": {"kdf": "scrypt",
+            "kdfparams": {"dklen": 32, "n": 1u64 << 30, "r": 8, "p": 1}}});
+        std::fs::write(&hostile, doc.to_string()).unwrap();
+        let e = open(&hostile, "pw").unwrap_err();
+        assert!(matches!(e, Error::BadKeystore { .. }), "{e:?}");
+        assert!(e.to_string().contains("refusing to open it"), "{e}");
+    }
 
     fn scrypt_doc(n: u64, r: u64, p: u64) -> serde_json::Value {
         json!({"crypto": {"kdf": "scrypt", "kdfparams": {"dklen": 32, "n": n, "r": r, "p": p}}})

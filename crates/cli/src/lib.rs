@@ -68,7 +68,7 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         signer(&cli)?,
         g.deployment.clone(),
         g.store.clone(),
-        g.ipfs_api.as_deref(),
+        g.ipfs_api.clone(),
         !g.json,
     )?
     .with_timeout(std::time::Duration::from_secs(g.timeout))?;
@@ -84,26 +84,26 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
         Command::Doctor(DoctorCmd::Register {
             licence,
             licence_salt,
-        }) => cmd::roles::register_doctor_with_salt(&ctx, licence, licence_salt.as_deref()).await?,
+        }) => cmd::roles::register_doctor_with_salt(&ctx, licence, *licence_salt).await?,
         Command::Doctor(DoctorCmd::CheckLicence {
             doctor,
             licence,
             salt,
-        }) => cmd::roles::check_licence(&ctx, doctor, licence, salt).await?,
+        }) => cmd::roles::check_licence(&ctx, *doctor, licence, salt).await?,
         Command::Doctor(DoctorCmd::Verify { doctor }) => {
-            cmd::roles::verify_doctor(&ctx, doctor, false).await?
+            cmd::roles::verify_doctor(&ctx, *doctor, false).await?
         }
         Command::Doctor(DoctorCmd::Suspend { doctor }) => {
-            cmd::roles::verify_doctor(&ctx, doctor, true).await?
+            cmd::roles::verify_doctor(&ctx, *doctor, true).await?
         }
         Command::Doctor(DoctorCmd::Status { doctor }) => {
-            cmd::roles::doctor_status(&ctx, doctor).await?
+            cmd::roles::doctor_status(&ctx, *doctor).await?
         }
         Command::Verifier(VerifierCmd::Add { verifier }) => {
-            cmd::roles::verifier(&ctx, verifier, true).await?
+            cmd::roles::verifier(&ctx, *verifier, true).await?
         }
         Command::Verifier(VerifierCmd::Remove { verifier }) => {
-            cmd::roles::verifier(&ctx, verifier, false).await?
+            cmd::roles::verifier(&ctx, *verifier, false).await?
         }
         Command::Pause => cmd::roles::pause(&ctx, true).await?,
         Command::Unpause => cmd::roles::pause(&ctx, false).await?,
@@ -114,20 +114,18 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
             file,
             category,
             as_fhir,
-        }) => cmd::record::add(&ctx, file, category, *as_fhir).await?,
-        Command::Record(RecordCmd::List { patient }) => {
-            cmd::record::list(&ctx, patient.as_deref()).await?
-        }
+        }) => cmd::record::add(&ctx, file, category.as_ref(), *as_fhir).await?,
+        Command::Record(RecordCmd::List { patient }) => cmd::record::list(&ctx, *patient).await?,
         Command::Record(RecordCmd::Get { id, output, force }) => {
-            cmd::record::get_to(&ctx, id, output, *force).await?
+            cmd::record::get_to(&ctx, *id, output, *force).await?
         }
-        Command::Record(RecordCmd::Rekey { id }) => cmd::record::rekey(&ctx, id).await?,
+        Command::Record(RecordCmd::Rekey { id }) => cmd::record::rekey(&ctx, *id).await?,
         Command::Grant {
             doctor,
             scope,
             expires,
-        } => cmd::grants::grant(&ctx, doctor, scope, expires).await?,
-        Command::Revoke { token } => cmd::grants::revoke(&ctx, token).await?,
+        } => cmd::grants::grant(&ctx, *doctor, scope, *expires).await?,
+        Command::Revoke { token } => cmd::grants::revoke(&ctx, *token).await?,
         Command::Grants(GrantsCmd::List { received, fhir }) => {
             cmd::grants::list(&ctx, *received, *fhir).await?
         }
@@ -135,13 +133,13 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
             cmd::grants::sync(&ctx, confirm_emergency).await?
         }
         Command::Emergency(EmergencyCmd::Open { patient, reason }) => {
-            cmd::emergency::open(&ctx, patient, *reason).await?
+            cmd::emergency::open(&ctx, *patient, *reason).await?
         }
         Command::Emergency(EmergencyCmd::Close { doctor }) => {
-            cmd::emergency::close(&ctx, doctor).await?
+            cmd::emergency::close(&ctx, *doctor).await?
         }
         Command::Emergency(EmergencyCmd::Lift { doctor }) => {
-            cmd::emergency::lift(&ctx, doctor).await?
+            cmd::emergency::lift(&ctx, *doctor).await?
         }
         Command::Emergency(EmergencyCmd::Custodians(CustodiansCmd::Set { custodians })) => {
             cmd::emergency::set_custodians(&ctx, custodians).await?
@@ -150,10 +148,10 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
             cmd::emergency::set_custodians(&ctx, &[]).await?
         }
         Command::Emergency(EmergencyCmd::Custodians(CustodiansCmd::Show { patient })) => {
-            cmd::emergency::show_custodians(&ctx, patient.as_deref()).await?
+            cmd::emergency::show_custodians(&ctx, *patient).await?
         }
         Command::Emergency(EmergencyCmd::Status { patient }) => {
-            cmd::emergency::status(&ctx, patient.as_deref()).await?
+            cmd::emergency::status(&ctx, *patient).await?
         }
         Command::Emergency(EmergencyCmd::Limit { limit }) => {
             cmd::emergency::set_limit(&ctx, *limit).await?
@@ -171,14 +169,12 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
             cmd::notify::confirm(&ctx, notifier, code).await?
         }
         Command::Notify(NotifyCmd::Status { account, notifier }) => {
-            cmd::notify::status(&ctx, notifier, account.as_deref()).await?
+            cmd::notify::status(&ctx, notifier, *account).await?
         }
         Command::Notify(NotifyCmd::Remove { notifier }) => {
             cmd::notify::contact(&ctx, notifier, None).await?
         }
-        Command::Audit { patient, fhir } => {
-            cmd::audit::audit(&ctx, patient.as_deref(), *fhir).await?
-        }
+        Command::Audit { patient, fhir } => cmd::audit::audit(&ctx, *patient, *fhir).await?,
         Command::Watch { count, from_block } => {
             cmd::audit::watch(&ctx, *count, *from_block, g.json).await?;
             return Ok(None);
@@ -194,7 +190,7 @@ pub async fn run(cli: Cli) -> Result<Option<Report>> {
             notifier,
         }) => {
             let web = web.as_deref();
-            cmd::ipfs::serve(&ctx, listen, allow_origin, web, notifier.as_deref(), g.json).await?;
+            cmd::ipfs::serve(&ctx, *listen, allow_origin, web, notifier.as_ref(), g.json).await?;
             return Ok(None);
         }
         Command::Ipfs(IpfsCmd::Pin {

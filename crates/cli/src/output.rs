@@ -50,23 +50,13 @@ pub fn print_line(line: &str) -> crate::error::Result<bool> {
     match writeln!(out, "{line}").and_then(|()| out.flush()) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(crate::error::Error::file(std::path::Path::new("stdout"), e)),
+        Err(e) => Err(crate::error::Error::io("writing to stdout", e)),
     }
 }
 
-/// The last second an RFC 3339 time has four digits for: 9999-12-31T23:59:59Z.
-pub const LAST_RFC3339: u64 = 253_402_300_799;
-
-/// Unix seconds as an RFC 3339 UTC time. Times come from the chain, where anyone
-/// can put any u64 (a grant to the year 584 billion costs one transaction), so
-/// one past year 9999 is printed as its number instead of failing.
-pub fn time(secs: u64) -> String {
-    if secs > LAST_RFC3339 {
-        return format!("unix time {secs} (after the year 9999)");
-    }
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
-        .to_string()
-}
+/// Unix seconds from the chain as an RFC 3339 UTC time; past the year 9999 as
+/// its number (careledger-bindings, shared with the notifier).
+pub use careledger_bindings::time::{rfc3339 as time, LAST_RFC3339};
 
 /// Text from outside (an argument, a node's answer) in quotes, safe to print on
 /// a terminal: printable ASCII as it is, anything else escaped, at most `max`
@@ -129,21 +119,6 @@ fn styled(enabled: bool, len: u64, what: &str, template: &str) -> indicatif::Pro
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn any_u64_time_prints_without_panicking() {
-        assert_eq!(time(0), "1970-01-01T00:00:00Z");
-        assert_eq!(time(1_893_456_000), "2030-01-01T00:00:00Z");
-        assert_eq!(time(LAST_RFC3339), "9999-12-31T23:59:59Z");
-        assert_eq!(
-            time(LAST_RFC3339 + 1),
-            "unix time 253402300800 (after the year 9999)"
-        );
-        assert_eq!(
-            time(u64::MAX),
-            "unix time 18446744073709551615 (after the year 9999)"
-        );
-    }
 
     #[test]
     fn quoted_text_is_printable_ascii_and_short() {

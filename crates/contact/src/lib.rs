@@ -43,11 +43,17 @@ pub fn domain(chain_id: u64, patient_registry: Address) -> Eip712Domain {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterRequest {
+    /// The account whose notices go to `email`: it must be the signer.
     pub account: Address,
+    /// The address to confirm: it gets the code now, the notices once confirmed.
     pub email: String,
+    /// Above every nonce the account used before, so a request is taken once;
+    /// in JSON a number or a decimal string.
     #[serde(deserialize_with = "nonce::deserialize")]
     pub nonce: u64,
+    /// Unix seconds after which the notifier refuses the request.
     pub expiry: u64,
+    /// The account's 65-byte signature over [`RegisterRequest::signing_hash`].
     pub signature: Bytes,
 }
 
@@ -55,10 +61,15 @@ pub struct RegisterRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RemoveRequest {
+    /// The account whose addresses (confirmed and pending) go: it must be the signer.
     pub account: Address,
+    /// Above every nonce the account used before, so a request is taken once;
+    /// in JSON a number or a decimal string.
     #[serde(deserialize_with = "nonce::deserialize")]
     pub nonce: u64,
+    /// Unix seconds after which the notifier refuses the request.
     pub expiry: u64,
+    /// The account's 65-byte signature over [`RemoveRequest::signing_hash`].
     pub signature: Bytes,
 }
 
@@ -66,7 +77,9 @@ pub struct RemoveRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfirmRequest {
+    /// The account that registered the address: the code is bound to it.
     pub account: Address,
+    /// The code as typed: any case, spaces and dashes allowed ([`normalize_code`]).
     pub code: String,
 }
 
@@ -112,6 +125,7 @@ impl RegisterRequest {
 }
 
 impl RemoveRequest {
+    /// The EIP-712 hash the account signs.
     pub fn signing_hash(account: Address, nonce: u64, expiry: u64, domain: &Eip712Domain) -> B256 {
         RemoveContact {
             account,
@@ -121,6 +135,7 @@ impl RemoveRequest {
         .eip712_signing_hash(domain)
     }
 
+    /// The account that signed this request, if the signature is well formed.
     pub fn signer(&self, domain: &Eip712Domain) -> Option<Address> {
         recover(
             &self.signature,
@@ -136,7 +151,7 @@ mod nonce {
     use serde::de::{Deserializer, Error, Visitor};
     use std::fmt;
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         d.deserialize_any(Nonce)
     }
 

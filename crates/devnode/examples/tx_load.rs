@@ -59,19 +59,9 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-/// The contracts' interface as `scripts/export-abi` writes it.
-mod abi {
-    alloy::sol!("../../abi/IPatientRegistry.sol");
-}
+use careledger_bindings::arbos::{ArbWasm, ARB_WASM};
+use careledger_bindings::IPatientRegistry;
 
-alloy::sol! {
-    /// ArbWasm (0x71): activation of a deployed Stylus program.
-    interface ArbWasm {
-        function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
-    }
-}
-
-const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
 /// Where the transfers go: an address with no code and no known key.
 const RECIPIENT: Address = address!("4242424242424242424242424242424242424242");
 /// /proc counts CPU time in clock ticks of 1/100 s on Linux.
@@ -486,7 +476,7 @@ async fn deploy_registry(
             "stylus_constructor",
         )
         .await?;
-    let register = abi::IPatientRegistry::registerPatientCall {
+    let register = IPatientRegistry::registerPatientCall {
         encryption_key: key_for(u64::MAX),
     }
     .abi_encode();
@@ -540,7 +530,7 @@ async fn load(
             let wasm = wasm.ok_or("--load stylus-calls needs --wasm")?;
             let registry = deploy_registry(&provider, &mut wallet, &wasm).await?;
             let call = |i| -> Bytes {
-                abi::IPatientRegistry::updateEncryptionKeyCall {
+                IPatientRegistry::updateEncryptionKeyCall {
                     encryption_key: key_for(i),
                 }
                 .abi_encode()
@@ -631,7 +621,7 @@ async fn load(
         .map(|(b, a)| round3(b - a));
 
     if let Some((registry, key)) = check {
-        let call = abi::IPatientRegistry::encryptionKeyCall { account: from }.abi_encode();
+        let call = IPatientRegistry::encryptionKeyCall { account: from }.abi_encode();
         let request = TransactionRequest::default()
             .to(registry)
             .input(Bytes::from(call).into());

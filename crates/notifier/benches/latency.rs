@@ -10,7 +10,7 @@
 //! `cargo test -p careledger-notifier --test latency` (output: $BENCH_OUT, else
 //! target/bench/notifier.json).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::collections::HashMap;

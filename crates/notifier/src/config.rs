@@ -2,7 +2,7 @@
 //! variables over it, so secrets (the SMTP password) can stay out of the file.
 
 use crate::error::{Error, Result};
-use alloy::primitives::Address;
+use careledger_bindings::Deployment;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -33,17 +33,8 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// Where the contracts live: the `careledger deploy` file.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Deployment {
-    pub chain_id: u64,
-    pub patient_registry: Address,
-    pub access_token: Address,
-    pub record_registry: Address,
-    pub deploy_block: u64,
-}
-
+/// The notifier's settings, one per TOML key (and `CARELEDGER_NOTIFIER_<KEY>`
+/// variable); an unknown key is refused rather than ignored, so a typo shows.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -56,41 +47,54 @@ pub struct Config {
     /// The deployment file `careledger deploy` wrote.
     pub deployment: PathBuf,
     /// The SQLite database: cursor, outbox, sent log and contact directory.
+    /// Default `careledger-notifier.sqlite`, in the working directory.
     #[serde(default = "defaults::database")]
     pub database: PathBuf,
-    /// The HTTP endpoint: directory and health.
+    /// The HTTP endpoint: directory and health. Default `127.0.0.1:8600`.
     #[serde(default = "defaults::listen")]
     pub listen: SocketAddr,
-    /// Blocks an event must be buried under before it is mailed.
+    /// Blocks an event must be buried under before it is mailed. Default 0.
     #[serde(default)]
     pub confirmations: u64,
+    /// Milliseconds between two looks at `rpc_url` for new blocks; a WebSocket
+    /// only wakes the follower sooner. Default 1000, at least 10.
     #[serde(default = "defaults::poll_interval_ms")]
     pub poll_interval_ms: u64,
     /// Largest block range asked of `eth_getLogs` at once (public providers cap it).
+    /// Default 2000 blocks.
     #[serde(default = "defaults::log_window")]
     pub log_window: u64,
+    /// The SMTP server's host name or IP address: TLS checks its certificate
+    /// against it.
     pub smtp_host: String,
+    /// The SMTP server's port. Default 587 (submission, STARTTLS).
     #[serde(default = "defaults::smtp_port")]
     pub smtp_port: u16,
+    /// How the SMTP connection is protected. Default `starttls`.
     #[serde(default = "defaults::smtp_security")]
     pub smtp_security: SmtpSecurity,
+    /// The SMTP login, with `smtp_password`. Default none: no AUTH.
     #[serde(default)]
     pub smtp_user: Option<String>,
+    /// The SMTP password, with `smtp_user`: best given as
+    /// `CARELEDGER_NOTIFIER_SMTP_PASSWORD`, out of the file. Never printed.
     #[serde(default)]
     pub smtp_password: Option<Secret>,
     /// The From: address of every notification.
     pub mail_from: String,
-    /// SMTP transactions in flight at once (the connection pool's size).
+    /// SMTP transactions in flight at once (the connection pool's size). Default 8.
     #[serde(default = "defaults::max_in_flight")]
     pub max_in_flight: usize,
     /// The longest wait between two attempts at a message while SMTP fails.
+    /// Milliseconds, default 30000.
     #[serde(default = "defaults::max_backoff_ms")]
     pub max_backoff_ms: u64,
-    /// How far in the future a directory request may expire.
+    /// How far in the future a directory request may expire. Seconds, default 3600.
     #[serde(default = "defaults::max_request_ttl_secs")]
     pub max_request_ttl_secs: u64,
     /// Origins (`scheme://host[:port]`) of browser apps that may call the
     /// directory from another origin; in the environment, comma-separated.
+    /// Default none: no cross-origin access.
     #[serde(default)]
     pub cors_origins: Vec<String>,
 }
@@ -102,31 +106,31 @@ mod defaults {
     use super::SmtpSecurity;
     use std::net::SocketAddr;
     use std::path::PathBuf;
-    pub fn database() -> PathBuf {
+    pub(crate) fn database() -> PathBuf {
         PathBuf::from("careledger-notifier.sqlite")
     }
-    pub fn listen() -> SocketAddr {
+    pub(crate) fn listen() -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], 8600))
     }
-    pub fn poll_interval_ms() -> u64 {
+    pub(crate) fn poll_interval_ms() -> u64 {
         1000
     }
-    pub fn log_window() -> u64 {
+    pub(crate) fn log_window() -> u64 {
         2000
     }
-    pub fn smtp_port() -> u16 {
+    pub(crate) fn smtp_port() -> u16 {
         587
     }
-    pub fn smtp_security() -> SmtpSecurity {
+    pub(crate) fn smtp_security() -> SmtpSecurity {
         SmtpSecurity::Starttls
     }
-    pub fn max_in_flight() -> usize {
+    pub(crate) fn max_in_flight() -> usize {
         8
     }
-    pub fn max_backoff_ms() -> u64 {
+    pub(crate) fn max_backoff_ms() -> u64 {
         30_000
     }
-    pub fn max_request_ttl_secs() -> u64 {
+    pub(crate) fn max_request_ttl_secs() -> u64 {
         3600
     }
 }
@@ -141,6 +145,10 @@ impl Config {
         Self::from_sources(file, env)
     }
 
+    /// [`Config::load`] with the file and the variables given (keys lower case,
+    /// without the prefix), so tests need not touch the process's environment.
+    /// Fails with [`Error::File`] for an unreadable or malformed file, and
+    /// [`Error::Config`] for an unknown key, a bad value or a failed check.
     pub fn from_sources(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
@@ -218,14 +226,14 @@ impl Config {
         Ok(())
     }
 
+    /// `poll_interval_ms` as a duration, at least 10 ms: a zero would spin.
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.poll_interval_ms.max(10))
     }
 
+    /// The deployment file, read and checked by careledger-bindings.
     pub fn deployment(&self) -> Result<Deployment> {
-        let text = std::fs::read_to_string(&self.deployment)
-            .map_err(|e| Error::file(&self.deployment, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::file(&self.deployment, e))
+        Deployment::load(&self.deployment).map_err(|e| Error::Config(e.to_string()))
     }
 }
 

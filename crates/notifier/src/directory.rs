@@ -54,16 +54,25 @@ use tokio::sync::Notify;
 
 pub use careledger_contact::{domain, ConfirmRequest, RegisterRequest, RemoveRequest};
 
+/// What the directory's handlers share.
 pub struct Directory {
+    /// Addresses, pending registrations, nonces, and the outbox for the codes.
     pub store: Arc<Store>,
+    /// Counts registrations, confirmations and refused requests.
     pub metrics: Arc<Metrics>,
+    /// The EIP-712 domain requests must be signed under ([`domain`]).
     pub domain: Eip712Domain,
+    /// The deployment's chain: in `/health` and the confirmation's Message-ID.
     pub chain_id: u64,
+    /// How far ahead a signed request may expire, in seconds
+    /// (`max_request_ttl_secs`).
     pub max_ttl: u64,
     /// Woken when a confirmation mail was queued.
     pub mailer: Arc<Notify>,
 }
 
+/// The directory's routes and `/health`, as the module's doc lists them; CORS
+/// is the caller's to add ([`cors`]).
 pub fn router(dir: Arc<Directory>) -> Router {
     Router::new()
         .route("/health", get(health))

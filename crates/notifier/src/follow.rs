@@ -3,8 +3,7 @@
 //! come from an `eth_subscribe("newHeads")` WebSocket when one is configured,
 //! with polling over HTTP as the fallback and the safety net.
 
-use crate::abi::{IAccessToken, IRecordRegistry};
-use crate::config::{Config, Deployment};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::health::Metrics;
 use crate::notice::{Notice, What};
@@ -13,7 +12,8 @@ use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder, RootProvider, WsConnect};
 use alloy::rpc::types::{Filter, Log};
-use alloy::sol_types::SolEvent;
+use alloy::sol_types::{SolEvent, SolEventInterface};
+use careledger_bindings::{Deployment, IAccessToken, IRecordRegistry};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -23,17 +23,25 @@ use tokio::sync::{watch, Notify};
 
 /// Everything the follower reads and writes.
 pub struct Follower {
+    /// The node over HTTP (`rpc_url`): heads, logs, blocks and `checkAccess`.
     pub provider: RootProvider,
+    /// Where each range is committed with its mails and the cursor.
     pub store: Arc<Store>,
+    /// Head, cursor, events, reorgs and RPC errors for `/health`.
     pub metrics: Arc<Metrics>,
+    /// The contracts whose events are read, and the block reading starts at.
     pub deployment: Deployment,
+    /// Blocks a range's last block must be buried under (`confirmations`).
     pub confirmations: u64,
+    /// Largest block range per `eth_getLogs` (`log_window`).
     pub window: u64,
     /// Woken when mails were queued.
     pub mailer: Arc<Notify>,
 }
 
 impl Follower {
+    /// A follower of `config`'s node; it connects on its first step. Fails
+    /// with [`Error::Config`] if `rpc_url` is not a URL.
     pub fn new(
         config: &Config,
         deployment: Deployment,
@@ -204,11 +212,11 @@ impl Follower {
             let Some(what) = self.decode(log) else {
                 continue;
             };
-            places.push((log, number, timestamp, index));
+            places.push((number, timestamp, index));
             events.push((tx, what));
         }
         link_replacements(&mut events);
-        for ((log, number, timestamp, index), (tx, what)) in places.into_iter().zip(events) {
+        for ((number, timestamp, index), (tx, what)) in places.into_iter().zip(events) {
             self.metrics.events.fetch_add(1, Ordering::Relaxed);
             let notice = Notice {
                 chain_id: d.chain_id,
@@ -242,8 +250,11 @@ impl Follower {
                 }
                 What::KeyReleased { .. } => notice.direct_recipients(),
                 What::RecordAdded {
-                    record, patient, ..
-                } => self.readers(&batch, *patient, *record, log).await?,
+                    record,
+                    patient,
+                    category,
+                    ..
+                } => self.readers(&batch, *patient, *record, *category).await?,
             };
             for r in recipients {
                 if self.store.has_contact(r)? {
@@ -254,63 +265,59 @@ impl Follower {
         Ok(batch)
     }
 
+    /// What a log of our contracts says, by the events' generated enums; a log
+    /// of another address or event is not ours to mail about.
     fn decode(&self, log: &Log) -> Option<What> {
-        let topic = *log.topic0()?;
+        use IAccessToken::IAccessTokenEvents as Token;
+        use IRecordRegistry::IRecordRegistryEvents as Records;
         let d = &self.deployment;
-        let from_token = log.address() == d.access_token;
-        let decoded = if from_token && topic == IAccessToken::AccessGranted::SIGNATURE_HASH {
-            IAccessToken::AccessGranted::decode_log(&log.inner)
-                .ok()
-                .map(|e| What::Granted {
+        let (topics, data) = (log.topics(), &log.data().data);
+        let decoded = if log.address() == d.access_token {
+            match Token::decode_raw_log(topics, data) {
+                Ok(Token::AccessGranted(e)) => Some(What::Granted {
                     token: e.tokenId,
                     patient: e.patient,
                     doctor: e.doctor,
                     expires_at: e.expiresAt,
                     scope_kind: e.scopeKind,
                     records: e.recordIds.len(),
-                })
-        } else if from_token && topic == IAccessToken::AccessRevoked::SIGNATURE_HASH {
-            IAccessToken::AccessRevoked::decode_log(&log.inner)
-                .ok()
-                .map(|e| What::Revoked {
+                }),
+                Ok(Token::AccessRevoked(e)) => Some(What::Revoked {
                     token: e.tokenId,
                     patient: e.patient,
                     doctor: e.doctor,
                     replaced_by: None,
-                })
-        } else if from_token && topic == IAccessToken::EmergencyAccess::SIGNATURE_HASH {
-            IAccessToken::EmergencyAccess::decode_log(&log.inner)
-                .ok()
-                .map(|e| What::Emergency {
+                }),
+                Ok(Token::EmergencyAccess(e)) => Some(What::Emergency {
                     patient: e.patient,
                     doctor: e.doctor,
                     expires_at: e.expiresAt,
                     reason: e.reason,
-                })
-        } else if log.address() == d.record_registry
-            && topic == IRecordRegistry::EmergencyKeyReleased::SIGNATURE_HASH
-        {
-            IRecordRegistry::EmergencyKeyReleased::decode_log(&log.inner)
-                .ok()
-                .map(|e| What::KeyReleased {
+                }),
+                // Transfers, locks and the rest: nobody is mailed about them.
+                Ok(_) => return None,
+                Err(_) => None,
+            }
+        } else if log.address() == d.record_registry {
+            match Records::decode_raw_log(topics, data) {
+                Ok(Records::EmergencyKeyReleased(e)) => Some(What::KeyReleased {
                     record: e.recordId,
                     patient: e.patient,
                     doctor: e.doctor,
                     custodian: e.custodian,
                     version: e.version,
-                })
-        } else if log.address() == d.record_registry
-            && topic == IRecordRegistry::RecordAdded::SIGNATURE_HASH
-        {
-            IRecordRegistry::RecordAdded::decode_log(&log.inner)
-                .ok()
-                .map(|e| What::RecordAdded {
+                }),
+                Ok(Records::RecordAdded(e)) => Some(What::RecordAdded {
                     record: e.recordId,
                     patient: e.patient,
                     version: e.version,
-                })
+                    category: e.category,
+                }),
+                Ok(_) => return None,
+                Err(_) => None,
+            }
         } else {
-            None
+            return None;
         };
         if decoded.is_none() {
             // Our own contracts' events always decode; log only where it came from.
@@ -329,11 +336,8 @@ impl Follower {
         batch: &Batch,
         patient: alloy::primitives::Address,
         record: alloy::primitives::U256,
-        log: &Log,
+        category: B256,
     ) -> Result<Vec<Address>> {
-        let category = IRecordRegistry::RecordAdded::decode_log(&log.inner)
-            .map(|e| e.category)
-            .unwrap_or_default();
         let mut candidates = self.store.candidates(patient)?;
         let in_range = batch.grants.iter().map(|(_, p, d, _)| (*p, *d));
         let in_range = in_range.chain(batch.emergencies.iter().map(|(p, d, _)| (*p, *d)));
@@ -448,7 +452,6 @@ mod tests {
     //! words of a revocation beside a new grant in one transaction.
 
     use super::*;
-    use alloy::sol_types::SolEvent;
     use serde_json::{json, Value};
     use std::io::{BufRead, BufReader, Read, Write};
     use std::sync::Mutex;

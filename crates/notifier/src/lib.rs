@@ -27,7 +27,6 @@
 //! The database holds email addresses in clear and is kept 0600 (store.rs,
 //! docs/security.md).
 
-pub mod abi;
 pub mod config;
 pub mod directory;
 pub mod error;
@@ -44,10 +43,12 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
 
+/// Unix time in seconds: the clock of request expiries, registrations and retries.
 pub fn now() -> u64 {
     now_ms() / 1000
 }
 
+/// Unix time in milliseconds; 0 on a clock set before 1970 rather than a panic.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

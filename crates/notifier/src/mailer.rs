@@ -234,6 +234,8 @@ impl tokio::io::AsyncWrite for TlsStream {
     }
 }
 
+/// Sends the outbox over SMTP on up to `max_in_flight` connections kept open,
+/// with one mail in doubt at a time.
 pub struct Mailer {
     server: Server,
     from: Mailbox,
@@ -247,6 +249,9 @@ pub struct Mailer {
 }
 
 impl Mailer {
+    /// A mailer for `config`'s SMTP server; it connects when there is mail.
+    /// Fails with [`Error::Smtp`] if TLS cannot be set up for `smtp_host`, and
+    /// [`Error::Config`] for a `mail_from` that is not a mailbox.
     pub fn new(config: &Config, store: Arc<Store>, metrics: Arc<Metrics>) -> Result<Self> {
         let tls = match config.smtp_security {
             SmtpSecurity::None => None,

@@ -8,27 +8,47 @@ use alloy::primitives::{Address, B256, U256};
 /// One event worth a mail, with where it sits in the chain.
 #[derive(Debug, Clone)]
 pub struct Notice {
+    /// The chain the event is on: part of the Message-ID.
     pub chain_id: u64,
+    /// The event's block: a reorg below it withdraws the mail if still unsent.
     pub block: u64,
+    /// The block's time, in Unix seconds: the time the mail gives.
     pub timestamp: u64,
+    /// The transaction that logged the event.
     pub tx: B256,
+    /// The log's index in its block: with `tx`, which event this is.
     pub log_index: u64,
+    /// What happened.
     pub what: What,
 }
 
+/// The events the notifier mails about, with what their mails name.
 #[derive(Debug, Clone)]
 pub enum What {
+    /// AccessGranted: a patient gave a doctor an access token.
     Granted {
+        /// The access token.
         token: U256,
+        /// The patient who granted it.
         patient: Address,
+        /// The doctor it was granted to: the one mailed.
         doctor: Address,
+        /// When the access ends, in Unix seconds.
         expires_at: u64,
+        /// The kind of scope, by careledger_common::scope: all records, listed
+        /// records or one category.
         scope_kind: u8,
+        /// How many records the grant lists (a listed scope's).
         records: usize,
     },
+    /// AccessRevoked: a doctor's access token ended, revoked or cleared for a
+    /// new one (`replaced_by`).
     Revoked {
+        /// The token that ended.
         token: U256,
+        /// The patient whose records it covered.
         patient: Address,
+        /// The token's doctor: the one mailed.
         doctor: Address,
         /// The token the same transaction granted the same doctor for the same
         /// patient, if any: then `token` was not revoked as such but cleared for
@@ -36,9 +56,13 @@ pub enum What {
         /// revoke and grant). See follow::link_replacements.
         replaced_by: Option<U256>,
     },
+    /// EmergencyAccess: a doctor opened break-glass access to a patient's records.
     Emergency {
+        /// The patient: the one mailed.
         patient: Address,
+        /// The doctor who opened it.
         doctor: Address,
+        /// When the emergency window closes, in Unix seconds.
         expires_at: u64,
         /// careledger_common::emergency_reason, as the doctor stated it.
         reason: u8,
@@ -46,16 +70,29 @@ pub enum What {
     /// One of the patient's emergency custodians re-wrapped a record key for a
     /// doctor holding an emergency window.
     KeyReleased {
+        /// The record whose key was released.
         record: U256,
+        /// The record's patient: the one mailed.
         patient: Address,
+        /// The doctor the key was released to.
         doctor: Address,
+        /// The custodian who re-wrapped the key.
         custodian: Address,
+        /// The record's version whose key was released.
         version: u32,
     },
+    /// RecordAdded: a patient added a record, or a version of one; the doctors
+    /// whose access covers it are mailed.
     RecordAdded {
+        /// The record.
         record: U256,
+        /// The patient who added it.
         patient: Address,
+        /// The version added: 1 for a new record.
         version: u32,
+        /// The record's blinded category code: which grants' scopes cover it.
+        /// Never mailed.
+        category: B256,
     },
 }
 
@@ -69,12 +106,14 @@ pub fn message_id(chain_id: u64, tx: B256, log_index: u64, recipient: Address) -
     )
 }
 
-/// `2026-11-25 12:30:45 UTC`. Any u64 renders (an expiry is whatever the
-/// granting client chose), with the vault's calendar arithmetic.
+/// `2026-11-25 12:30:45 UTC`, or `unix time N (after the year 9999)`: any u64
+/// renders (an expiry is whatever the granting client chose).
 pub(crate) fn when(secs: u64) -> String {
-    careledger_vault::fhir::instant(secs)
-        .replacen('T', " ", 1)
-        .replace('Z', " UTC")
+    let text = careledger_bindings::time::rfc3339(secs);
+    if secs > careledger_bindings::time::LAST_RFC3339 {
+        return text;
+    }
+    text.replacen('T', " ", 1).replace('Z', " UTC")
 }
 
 /// A grant's scope in words, by the kinds of careledger_common::scope.
@@ -115,6 +154,8 @@ impl Notice {
         }
     }
 
+    /// The outbox's kind of this notice: `grant`, `revoke`, `emergency`,
+    /// `key-release` or `record`.
     pub fn kind(&self) -> &'static str {
         match self.what {
             What::Granted { .. } => "grant",
@@ -214,6 +255,7 @@ impl Notice {
                 record,
                 patient,
                 version,
+                ..
             } => (
                 format!("CareLedger: new record from patient {patient}"),
                 format!(
@@ -243,7 +285,10 @@ mod tests {
         assert_eq!(when(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(when(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(when(1_795_609_845), "2026-11-25 12:30:45 UTC");
-        assert!(when(u64::MAX).ends_with(" UTC"), "a far expiry renders");
+        assert_eq!(
+            when(u64::MAX),
+            "unix time 18446744073709551615 (after the year 9999)"
+        );
     }
 
     #[test]

@@ -65,11 +65,21 @@ const SCHEMA_VERSION: i64 = 1;
 /// One mail to queue: rendered when its event is read, sent later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
+    /// Fixed by the event and recipient (or the registration): the outbox's key,
+    /// so a range read twice queues the mail once.
     pub message_id: String,
+    /// The event's block, 0 for a confirmation: a reorg below it withdraws the
+    /// mail if still unsent.
     pub block: u64,
+    /// The account it is for: a notice goes to its confirmed address, looked up
+    /// when the mail is due.
     pub recipient: Address,
+    /// What it is: a notice's [`Notice::kind`](crate::notice::Notice::kind), or
+    /// [`optin::KIND`] for a confirmation.
     pub kind: &'static str,
+    /// The Subject: header.
     pub subject: String,
+    /// The plain-text body; a confirmation's is blanked once no longer needed.
     pub body: String,
 }
 
@@ -77,31 +87,49 @@ pub struct Mail {
 /// address for a notice, the address being registered for a confirmation.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// The outbox's key, sent as the Message-ID header.
     pub message_id: String,
+    /// The address it goes to.
     pub email: String,
+    /// The Subject: header.
     pub subject: String,
+    /// The plain-text body.
     pub body: String,
+    /// Attempts that ended without a 250 so far: the retry backoff grows with them.
     pub attempts: u32,
 }
 
 /// What one block range changes, committed with the cursor that passes it.
 #[derive(Debug, Default)]
 pub struct Batch {
+    /// The range's last block: the cursor once the batch is committed.
     pub to_block: u64,
+    /// `to_block`'s hash, remembered to detect a reorg.
     pub to_hash: B256,
+    /// Grants read: (token id in decimal, patient, doctor, block).
     pub grants: Vec<(String, Address, Address, u64)>,
+    /// Revocations read: (token id in decimal, block).
     pub revokes: Vec<(String, u64)>,
+    /// Emergency windows opened: (patient, doctor, block).
     pub emergencies: Vec<(Address, Address, u64)>,
+    /// The range's mails, to recipients with a confirmed address.
     pub mails: Vec<Mail>,
 }
 
 /// Outbox totals by status, for the health endpoint.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct OutboxCounts {
+    /// Waiting for their first attempt or a retry.
     pub pending: u64,
+    /// Marked just before their end of data, the server's reply not yet
+    /// recorded: in doubt, at most one.
     pub sending: u64,
+    /// Taken by the SMTP server (its 250).
     pub sent: u64,
+    /// Not sent, and never will be: no confirmed address when due, or the
+    /// registration a confirmation was for is gone.
     pub dropped: u64,
+    /// Refused for good (a 5xx) or impossible to build.
     pub failed: u64,
 }
 
@@ -109,7 +137,10 @@ pub struct OutboxCounts {
 #[derive(Debug, PartialEq, Eq)]
 pub enum NonceError {
     /// The nonce was used already (or a later one was): a replay.
-    Replayed { last: u64 },
+    Replayed {
+        /// The highest nonce the account used.
+        last: u64,
+    },
 }
 
 /// Where an account stands in the directory.
@@ -125,6 +156,7 @@ pub enum ContactStatus {
 }
 
 impl ContactStatus {
+    /// The word `GET /v1/contacts/{account}/status` answers with.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::None => "none",
@@ -141,18 +173,26 @@ pub enum Confirmation {
     Confirmed,
     /// A wrong code; the registration survives this many more wrong ones
     /// (the last of them deletes it).
-    Wrong { attempts_left: u32 },
+    Wrong {
+        /// Codes the registration still takes; the last, if wrong, deletes it.
+        attempts_left: u32,
+    },
     /// A wrong code and no attempt left: the registration is deleted.
     Exhausted,
     /// No registration waits (none was made, or it expired and is now deleted).
     NotPending,
 }
 
+/// The database, one connection behind a lock: the follower, the mailer and
+/// the directory share it, and every change is one transaction.
 pub struct Store {
     conn: Mutex<Connection>,
 }
 
 impl Store {
+    /// Opens the database at `path`, creating it 0600 (or tightening it to
+    /// 0600), and brings its schema up to date. Fails with [`Error::File`] if
+    /// its mode cannot be set, [`Error::Db`] if SQLite fails.
     pub fn open(path: &Path) -> Result<Self> {
         make_private(path)?;
         let mut conn = Connection::open(path)?;
@@ -462,6 +502,7 @@ impl Store {
         Ok(())
     }
 
+    /// The outbox's mails by status, for `/health`.
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         let conn = self.conn();
         let mut stmt =

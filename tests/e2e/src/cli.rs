@@ -4,7 +4,72 @@
 use crate::net::{repo_root, Account, Net};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// `careledger` as one user runs it against one deployment: nothing inherited
+/// from the test's environment but PATH, the node at `rpc_url`, the deployment
+/// file and block store of `dir` (`deployment.json`, `ipfs/`), and the user's
+/// key if any. The one runner of the CLI's tests and the end-to-end tests.
+pub fn careledger(binary: &Path, rpc_url: &str, dir: &Path, key: Option<&str>) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CARELEDGER_RPC_URL", rpc_url)
+        .env("CARELEDGER_DEPLOYMENT", dir.join("deployment.json"))
+        .env("CARELEDGER_STORE", dir.join("ipfs"));
+    if let Some(key) = key {
+        cmd.env("CARELEDGER_PRIVATE_KEY", key);
+    }
+    cmd
+}
+
+/// The parsed `--json` output of `careledger args`, which must have succeeded.
+pub fn json_output(args: &[&str], out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "careledger {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "careledger {args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// The trimmed stderr of `careledger args`, which must have failed as a
+/// run-time error (exit status 1), not as a usage error (2) or a panic.
+pub fn error_output(args: &[&str], out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "careledger {args:?} should fail: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "careledger {args:?} panicked: {stderr}"
+    );
+    stderr.trim().to_string()
+}
+
+/// The stderr of `careledger args`, which clap must have refused as a usage
+/// error (exit status 2, no JSON), without a panic.
+pub fn usage_error_output(args: &[&str], out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "careledger {args:?} should be refused as usage: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "careledger {args:?} panicked: {stderr}"
+    );
+    stderr.trim().to_string()
+}
 
 /// A built binary of the workspace, next to this test's executable
 /// (`cargo test --workspace` builds every package's binaries before it runs tests).
@@ -111,19 +176,17 @@ impl<'n> World<'n> {
 }
 
 impl User<'_, '_> {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
+    fn cmd(&self, args: &[&str]) -> Output {
         let w = self.world;
-        let out = Command::new(binary("careledger"))
-            .args(args)
-            .current_dir(&w.dir)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("CARELEDGER_RPC_URL", &w.net.url)
-            .env("CARELEDGER_DEPLOYMENT", w.deployment_file())
-            .env("CARELEDGER_STORE", w.store())
-            .env("CARELEDGER_PRIVATE_KEY", &self.account.key)
-            .output()
-            .expect("careledger runs");
+        let out = careledger(
+            &binary("careledger"),
+            &w.net.url,
+            &w.dir,
+            Some(&self.account.key),
+        )
+        .args(args)
+        .output()
+        .expect("careledger runs");
         let mut log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -139,31 +202,17 @@ impl User<'_, '_> {
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut all = args.to_vec();
         all.push("--json");
-        let out = self.cmd(&all);
-        assert!(
-            out.status.success(),
-            "careledger {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "careledger {args:?}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
+        json_output(args, &self.cmd(&all))
     }
 
-    /// `args`, expected to fail: its one-line error (exit status 1, no panic).
+    /// `args`, expected to fail: its error (exit status 1, no panic).
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self.cmd(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "careledger {args:?} should fail: {stderr}"
-        );
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        stderr.trim().to_string()
+        error_output(args, &self.cmd(args))
+    }
+
+    /// `args`, expected to be refused by clap: its message (exit status 2).
+    pub fn misuses(&self, args: &[&str]) -> String {
+        usage_error_output(args, &self.cmd(args))
     }
 
     pub fn addr(&self) -> String {

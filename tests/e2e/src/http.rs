@@ -36,3 +36,19 @@ pub fn request(
     };
     Ok((status, json))
 }
+
+/// One JSON-RPC call to the node at `url`: the result, or the error object (or
+/// what went wrong on the way) as text.
+pub fn json_rpc(
+    url: &str,
+    method: &str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let (_, answer) = request("POST", url, Some(&body))?;
+    match (answer.get("result"), answer.get("error")) {
+        (_, Some(err)) => Err(err.to_string()),
+        (Some(result), None) => Ok(result.clone()),
+        _ => Err(format!("not a JSON-RPC answer: {answer}")),
+    }
+}

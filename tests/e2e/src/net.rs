@@ -226,14 +226,7 @@ impl Net {
         method: &str,
         params: serde_json::Value,
     ) -> Result<serde_json::Value, String> {
-        let body =
-            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let (_, answer) = crate::http::request("POST", &self.url, Some(&body))?;
-        match (answer.get("result"), answer.get("error")) {
-            (_, Some(err)) => Err(err.to_string()),
-            (Some(result), None) => Ok(result.clone()),
-            _ => Err(format!("not a JSON-RPC answer: {answer}")),
-        }
+        crate::http::json_rpc(&self.url, method, params)
     }
 
     /// The head block number.

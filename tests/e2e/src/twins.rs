@@ -8,7 +8,7 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolValue};
-use careledger_cli::abi::{IAccessToken, IPatientRegistry, IRecordRegistry};
+use careledger_bindings::{IAccessToken, IPatientRegistry, IRecordRegistry};
 
 use crate::net::{repo_root, Account};
 

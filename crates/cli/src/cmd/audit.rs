@@ -1,6 +1,6 @@
 //! `careledger audit` (a patient's history from events) and `watch` (live events).
 
-use crate::chain::{logs, parse_address, rpc_error, time};
+use crate::chain::{logs, time};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::events::{self, Event};
@@ -41,10 +41,8 @@ pub async fn history(ctx: &Ctx, patient: Address) -> Result<Vec<(Event, u64)>> {
             Some(t) => *t,
             None => {
                 let block = ctx
-                    .provider
-                    .get_block_by_number(e.block.into())
-                    .await
-                    .map_err(|err| rpc_error(&ctx.url, err))?;
+                    .rpc(ctx.provider.get_block_by_number(e.block.into()))
+                    .await?;
                 let t = block.map(|b| b.header.timestamp).unwrap_or_default();
                 times.insert(e.block, t);
                 t
@@ -55,9 +53,9 @@ pub async fn history(ctx: &Ctx, patient: Address) -> Result<Vec<(Event, u64)>> {
     Ok(out)
 }
 
-pub async fn audit(ctx: &Ctx, patient: Option<&str>, fhir: bool) -> Result<Report> {
+pub async fn audit(ctx: &Ctx, patient: Option<Address>, fhir: bool) -> Result<Report> {
     let patient = match patient {
-        Some(p) => parse_address("patient", p)?,
+        Some(p) => p,
         None => ctx.me()?,
     };
     let entries = history(ctx, patient).await?;
@@ -103,12 +101,7 @@ pub async fn watch(
     json_out: bool,
 ) -> Result<()> {
     let d = ctx.deployment().await?;
-    let head = || async {
-        ctx.provider
-            .get_block_number()
-            .await
-            .map_err(|e| rpc_error(&ctx.url, e))
-    };
+    let head = || ctx.rpc(ctx.provider.get_block_number());
     // Block numbers are the node's: one at u64::MAX must not overflow.
     let mut next = match from_block {
         Some(b) => b,

@@ -11,7 +11,7 @@
 
 use super::sharing::{emergency_open, published_key, reader, rewrap_for, token_events};
 use crate::abi::IPatientRegistry;
-use crate::chain::{call_error, logs};
+use crate::chain::logs;
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::Result;
@@ -67,11 +67,8 @@ pub async fn patients_of(ctx: &Ctx, d: &Deployment, me: Address) -> Result<Vec<A
     for patient in named {
         // The latest list decides: a patient may have removed us since.
         let still = ctx
-            .registry(d)
-            .isEmergencyCustodian(patient, me)
-            .call()
-            .await
-            .map_err(|e| call_error(&ctx.url, e))?;
+            .view(ctx.registry(d).isEmergencyCustodian(patient, me))
+            .await?;
         if still {
             patients.push(patient);
         }
@@ -89,11 +86,7 @@ pub async fn release(
 ) -> Result<Release> {
     let me = ctx.me()?;
     let records = ctx.records(d);
-    let ids = records
-        .recordsOf(patient)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let ids = ctx.view(records.recordsOf(patient)).await?;
     let doctor_reader = [reader(ctx, d, doctor).await?];
     let mut out = Release {
         patient,
@@ -106,11 +99,7 @@ pub async fn release(
         if !emergency_open(ctx, d, patient, doctor).await? {
             break;
         }
-        let version = records
-            .versionCount(id)
-            .call()
-            .await
-            .map_err(|e| call_error(&ctx.url, e))?;
+        let version = ctx.view(records.versionCount(id)).await?;
         // Asked as the doctor: a custodian may read only its own wrapped key.
         if published_key(ctx, d, doctor, id, version, doctor)
             .await?

@@ -7,9 +7,12 @@ mod web;
 pub use web::serve_web;
 
 use super::{custodian, deploy, emergency, grants, record, roles};
+use crate::cli::Expiry;
+use crate::cli::{Category, Licence, Reason, RpcUrl, Scope};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::Report;
+use alloy::primitives::U256;
 use alloy::signers::local::PrivateKeySigner;
 use careledger_devnode::Devnode;
 use serde_json::json;
@@ -53,8 +56,12 @@ impl Story {
 
 fn actor(dev: &Devnode, i: usize, dir: &Path) -> Result<Ctx> {
     let signer: PrivateKeySigner = dev.node.accounts()[i].signer.clone();
+    let url: RpcUrl = dev
+        .url()
+        .parse()
+        .map_err(|e| Error::Devnode(format!("its URL: {e}")))?;
     Ctx::new(
-        &dev.url(),
+        &url,
         Some(signer),
         dir.join("careledger-deployment.json"),
         dir.join("ipfs"),
@@ -62,6 +69,18 @@ fn actor(dev: &Devnode, i: usize, dir: &Path) -> Result<Ctx> {
         false,
     )
 }
+
+/// A licence the demo writes itself: well formed.
+fn licence(text: &str) -> Licence {
+    Licence::parse(text).expect("the demo's licences are well formed")
+}
+
+/// A category the demo writes itself: well formed.
+fn category(name: &str) -> Category {
+    Category::parse(name).expect("the demo's categories are well formed")
+}
+
+const DAY: u64 = 86_400;
 
 fn sha256_file(path: &Path) -> Result<[u8; 32]> {
     let mut f = std::fs::File::open(path).map_err(|e| Error::file(path, e))?;
@@ -103,7 +122,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
             d.patient_registry, d.access_token, d.record_registry
         ),
     );
-    roles::verifier(&owner, &v.to_string(), true).await?;
+    roles::verifier(&owner, v, true).await?;
     s.step("owner", "accredit a verifier", true, v.to_string());
     roles::register_patient(&patient).await?;
     s.step(
@@ -112,21 +131,21 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         true,
         p.to_string(),
     );
-    roles::register_doctor(&doctor, "GMC-7000001").await?;
-    roles::register_doctor(&medic, "GMC-7000002").await?;
+    roles::register_doctor(&doctor, &licence("GMC-7000001")).await?;
+    roles::register_doctor(&medic, &licence("GMC-7000002")).await?;
     s.step(
         "doctors",
         "register (licence hash only)",
         true,
         format!("{dr}, {md}"),
     );
-    roles::verify_doctor(&verifier, &dr.to_string(), false).await?;
-    roles::verify_doctor(&verifier, &md.to_string(), false).await?;
+    roles::verify_doctor(&verifier, dr, false).await?;
+    roles::verify_doctor(&verifier, md, false).await?;
     s.step("verifier", "verify both doctors", true, String::new());
 
     let original = dir.join("hba1c.json");
     crate::fsutil::write_atomic(&original, SAMPLE_RECORD.as_bytes())?;
-    let added = record::add(&patient, &original, "lab", false).await?;
+    let added = record::add(&patient, &original, Some(&category("lab")), false).await?;
     s.step(
         "patient",
         "encrypt + store + addRecord",
@@ -137,11 +156,12 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         ),
     );
 
-    let granted = grants::grant(&patient, &dr.to_string(), "all", "30d").await?;
-    let token = granted.json["tokenId"]
+    let granted = grants::grant(&patient, dr, &Scope::All, Expiry::In(30 * DAY)).await?;
+    let token: U256 = granted.json["tokenId"]
         .as_str()
         .unwrap_or_default()
-        .to_string();
+        .parse()
+        .map_err(|_| Error::Internal("grant reported no token id".into()))?;
     s.step(
         "patient",
         "grant doctor (all records, 30 days)",
@@ -155,7 +175,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
     );
 
     let copy = dir.join("doctor-copy.json");
-    record::get(&doctor, "1", &copy).await?;
+    record::get(&doctor, U256::from(1), &copy).await?;
     let same = sha256_file(&copy)? == sha256_file(&original)?;
     s.step(
         "doctor",
@@ -166,7 +186,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
 
     let second = dir.join("imaging-note.txt");
     crate::fsutil::write_atomic(&second, b"synthetic imaging note: no findings\n")?;
-    let added2 = record::add(&patient, &second, "imaging", false).await?;
+    let added2 = record::add(&patient, &second, Some(&category("imaging")), false).await?;
     let readers2 = added2.json["readers"].as_array().map_or(0, |a| a.len());
     s.step(
         "patient",
@@ -175,7 +195,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         format!("{readers2} readers"),
     );
 
-    grants::revoke(&patient, &token).await?;
+    grants::revoke(&patient, token).await?;
     s.step(
         "patient",
         "revoke the grant",
@@ -183,7 +203,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         format!("token {token} burnt"),
     );
     let refused = dir.join("refused.json");
-    let denial = record::get(&doctor, "1", &refused).await;
+    let denial = record::get(&doctor, U256::from(1), &refused).await;
     let was_refused = matches!(&denial, Err(Error::Reverted(m)) if m.starts_with("access denied"))
         && !refused.exists();
     s.step(
@@ -193,7 +213,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         denial.err().map(|e| e.to_string()).unwrap_or_default(),
     );
 
-    let rekeyed = record::rekey(&patient, "1").await?;
+    let rekeyed = record::rekey(&patient, U256::from(1)).await?;
     s.step(
         "patient",
         "rekey record 1 for current readers",
@@ -210,7 +230,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
     let relative = actor(&dev, 5, &dir)?;
     let rel = relative.me()?;
     roles::register_patient(&relative).await?;
-    let named = emergency::set_custodians(&patient, &[rel.to_string()]).await?;
+    let named = emergency::set_custodians(&patient, &[rel]).await?;
     s.step(
         "patient",
         "name an emergency custodian (a relative)",
@@ -222,7 +242,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
                 .map_or(0, |a| a.len())
         ),
     );
-    emergency::open(&medic, &p.to_string(), crate::cli::Reason::Unconscious).await?;
+    emergency::open(&medic, p, Reason::Unconscious).await?;
     s.step(
         "medic",
         "break-glass: open a 4-hour window (reason: unconscious)",
@@ -253,7 +273,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         format!("{count} record key(s) re-wrapped for the medic (EmergencyKeyReleased)"),
     );
     let er = dir.join("emergency-copy.txt");
-    record::get(&medic, "2", &er).await?;
+    record::get(&medic, U256::from(2), &er).await?;
     let same2 = sha256_file(&er)? == sha256_file(&second)?;
     s.step(
         "medic",
@@ -261,7 +281,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         same2,
         "bytes equal the original".into(),
     );
-    let closed = emergency::close(&patient, &md.to_string()).await?;
+    let closed = emergency::close(&patient, md).await?;
     s.step(
         "patient",
         "close the window: the medic is barred for 30 days",
@@ -271,7 +291,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
             crate::chain::time(closed.json["barredUntil"].as_u64().unwrap_or_default())
         ),
     );
-    let reopen = emergency::open(&medic, &p.to_string(), crate::cli::Reason::Unconscious).await;
+    let reopen = emergency::open(&medic, p, Reason::Unconscious).await;
     let barred = matches!(&reopen, Err(Error::Reverted(m)) if m.contains("barred"));
     s.step(
         "medic",
@@ -286,7 +306,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
         after.is_empty(),
         format!("{} release(s)", after.len()),
     );
-    emergency::lift(&patient, &md.to_string()).await?;
+    emergency::lift(&patient, md).await?;
     s.step(
         "patient",
         "lift the bar early",
@@ -323,9 +343,7 @@ pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
     if !ok {
         // The failing steps matter more than whether they could be shown.
         let _ = report.print(false);
-        return Err(Error::Usage(
-            "the demo found a step that did not behave".into(),
-        ));
+        return Err(Error::DemoFailed);
     }
     Ok(report)
 }

@@ -27,22 +27,15 @@ pub async fn run(ctx: &Ctx, dir: &Path) -> Result<(Deployment, Report)> {
         .iter()
         .map(|name| {
             let path = dir.join(format!("{name}.wasm"));
-            std::fs::read(&path).map_err(|e| {
-                Error::Usage(format!(
-                    "{}: {e} (build the contracts with scripts/build-contracts, or pass --contracts)",
-                    path.display()
-                ))
+            std::fs::read(&path).map_err(|source| Error::NoContracts {
+                path: path.display().to_string(),
+                source,
             })
         })
         .collect::<Result<Vec<_>>>()?;
     let me = ctx.me()?;
     let chain_id = ctx.chain_id().await?;
-    let deploy_block = ctx
-        .provider
-        .get_block_number()
-        .await
-        .map_err(|e| crate::chain::rpc_error(&ctx.url, e))?
-        + 1;
+    let deploy_block = ctx.rpc(ctx.provider.get_block_number()).await? + 1;
     let bar = steps(ctx.progress, 4, "deploy");
 
     let registry = deploy_one(ctx, &wasms[0], me, (me,).abi_encode_params()).await?;
@@ -68,7 +61,7 @@ pub async fn run(ctx: &Ctx, dir: &Path) -> Result<(Deployment, Report)> {
         record_registry: records,
         deploy_block,
     };
-    d.save(&ctx.deployment_path)?;
+    crate::deployment::save(&d, &ctx.deployment_path)?;
     let report = Report::new(json!({
         "chainId": chain_id,
         "patientRegistry": registry,
@@ -160,13 +153,29 @@ async fn data_fee(ctx: &Ctx, runtime: &[u8], me: Address) -> Result<U256> {
         .with_to(ARB_WASM)
         .with_input(call.abi_encode())
         .with_value(rich / U256::from(2));
-    let out = ctx
-        .provider
-        .call(tx)
-        .overrides(overrides)
-        .await
-        .map_err(|e| crate::chain::rpc_error(&ctx.url, e))?;
+    let out = ctx.rpc(ctx.provider.call(tx).overrides(overrides)).await?;
     let ret = ArbWasm::activateProgramCall::abi_decode_returns(&out)
         .map_err(|e| Error::Rpc(format!("ArbWasm answered {out}: {e}")))?;
     Ok(ret.dataFee)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17: missing contracts are a file that cannot be read, with the hint
+    /// how to build them; not a usage error. Found before any call to the node.
+    #[tokio::test]
+    async fn missing_contracts_are_reported_as_files_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = crate::context::offline(dir.path(), None);
+        let e = run(&ctx, &dir.path().join("none")).await.unwrap_err();
+        let Error::NoContracts { source, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        let text = e.to_string();
+        assert!(text.contains("patient-registry.wasm"), "{text}");
+        assert!(text.contains("scripts/build-contracts"), "{text}");
+    }
 }

@@ -5,7 +5,7 @@
 use super::grants::{open_windows, share_with, Audience};
 use super::sharing::custodians;
 use crate::abi::{IAccessToken, IPatientRegistry};
-use crate::chain::{call_error, event, parse_address, time};
+use crate::chain::{event, time};
 use crate::cli::Reason;
 use crate::context::Ctx;
 use crate::error::Result;
@@ -36,8 +36,7 @@ pub fn reason_words(code: u8) -> String {
     }
 }
 
-pub async fn open(ctx: &Ctx, patient: &str, reason: Reason) -> Result<Report> {
-    let patient = parse_address("patient", patient)?;
+pub async fn open(ctx: &Ctx, patient: Address, reason: Reason) -> Result<Report> {
     let d = ctx.deployment().await?;
     let call = IAccessToken::openEmergencyAccessCall {
         patient,
@@ -60,8 +59,7 @@ pub async fn open(ctx: &Ctx, patient: &str, reason: Reason) -> Result<Report> {
     .line("the patient's custodians release the keys while the window is open; then `careledger record get ID`"))
 }
 
-pub async fn close(ctx: &Ctx, doctor: &str) -> Result<Report> {
-    let doctor = parse_address("doctor", doctor)?;
+pub async fn close(ctx: &Ctx, doctor: Address) -> Result<Report> {
     let d = ctx.deployment().await?;
     let call = IAccessToken::closeEmergencyAccessCall { doctor };
     let receipt = ctx.transact(d.access_token, call).await?;
@@ -79,8 +77,7 @@ pub async fn close(ctx: &Ctx, doctor: &str) -> Result<Report> {
     )))
 }
 
-pub async fn lift(ctx: &Ctx, doctor: &str) -> Result<Report> {
-    let doctor = parse_address("doctor", doctor)?;
+pub async fn lift(ctx: &Ctx, doctor: Address) -> Result<Report> {
     let d = ctx.deployment().await?;
     let call = IAccessToken::liftEmergencyBarCall { doctor };
     let receipt = ctx.transact(d.access_token, call).await?;
@@ -93,15 +90,11 @@ pub async fn lift(ctx: &Ctx, doctor: &str) -> Result<Report> {
 }
 
 /// Replaces the caller's custodians, then wraps its records' keys for them.
-pub async fn set_custodians(ctx: &Ctx, list: &[String]) -> Result<Report> {
+pub async fn set_custodians(ctx: &Ctx, list: &[Address]) -> Result<Report> {
     let me = ctx.me()?;
-    let list = list
-        .iter()
-        .map(|s| parse_address("custodian", s))
-        .collect::<Result<Vec<Address>>>()?;
     let d = ctx.deployment().await?;
     let call = IPatientRegistry::setEmergencyCustodiansCall {
-        custodians: list.clone(),
+        custodians: list.to_vec(),
     };
     let receipt = ctx.transact(d.patient_registry, call).await?;
     let audience = Audience {
@@ -137,9 +130,9 @@ pub async fn set_custodians(ctx: &Ctx, list: &[String]) -> Result<Report> {
     Ok(report)
 }
 
-pub async fn show_custodians(ctx: &Ctx, patient: Option<&str>) -> Result<Report> {
+pub async fn show_custodians(ctx: &Ctx, patient: Option<Address>) -> Result<Report> {
     let patient = match patient {
-        Some(p) => parse_address("patient", p)?,
+        Some(p) => p,
         None => ctx.me()?,
     };
     let d = ctx.deployment().await?;
@@ -157,27 +150,19 @@ pub async fn show_custodians(ctx: &Ctx, patient: Option<&str>) -> Result<Report>
 }
 
 /// A patient's policy: custodians, open windows, bars, the daily limit.
-pub async fn status(ctx: &Ctx, patient: Option<&str>) -> Result<Report> {
+pub async fn status(ctx: &Ctx, patient: Option<Address>) -> Result<Report> {
     let patient = match patient {
-        Some(p) => parse_address("patient", p)?,
+        Some(p) => p,
         None => ctx.me()?,
     };
     let d = ctx.deployment().await?;
     let token = ctx.token(&d);
     let list = custodians(ctx, &d, patient).await?;
-    let limit = token
-        .emergencyDailyLimit()
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let limit = ctx.view(token.emergencyDailyLimit()).await?;
     let open = open_windows(ctx, &d, patient).await?;
     let mut windows = Vec::new();
     for doctor in &open {
-        let until = token
-            .emergencyExpiry(patient, *doctor)
-            .call()
-            .await
-            .map_err(|e| call_error(&ctx.url, e))?;
+        let until = ctx.view(token.emergencyExpiry(patient, *doctor)).await?;
         windows.push((*doctor, until));
     }
     let now = ctx.chain_time().await?;
@@ -185,11 +170,9 @@ pub async fn status(ctx: &Ctx, patient: Option<&str>) -> Result<Report> {
     for e in super::sharing::token_events(ctx, &d).await? {
         if e.kind == "EmergencyAccessClosed" && e.patient == Some(patient) {
             let Some(doctor) = e.actor else { continue };
-            let until = token
-                .emergencyBarredUntil(patient, doctor)
-                .call()
-                .await
-                .map_err(|e| call_error(&ctx.url, e))?;
+            let until = ctx
+                .view(token.emergencyBarredUntil(patient, doctor))
+                .await?;
             if until > now && !bars.iter().any(|(b, _)| *b == doctor) {
                 bars.push((doctor, until));
             }

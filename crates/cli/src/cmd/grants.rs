@@ -5,7 +5,8 @@ use super::sharing::{
     token_events,
 };
 use crate::abi::IAccessToken;
-use crate::chain::{call_error, event, parse_address, parse_expiry, time, Scope};
+use crate::chain::{event, time};
+use crate::cli::{Expiry, Scope};
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
@@ -13,18 +14,19 @@ use crate::output::{steps, Report, LAST_RFC3339};
 use alloy::primitives::{Address, B256, U256};
 use serde_json::json;
 
-pub async fn grant(ctx: &Ctx, doctor: &str, scope: &str, expires: &str) -> Result<Report> {
-    let doctor = parse_address("doctor", doctor)?;
+pub async fn grant(ctx: &Ctx, doctor: Address, scope: &Scope, expires: Expiry) -> Result<Report> {
     let me = ctx.me()?;
-    // A `category:NAME` scope is the granting patient's own code of the name.
-    let scope = Scope::parse(scope, &ctx.reader_key()?)?;
-    let d = ctx.deployment().await?;
-    let expires_at = parse_expiry(expires, ctx.chain_time().await?)?;
-    let (category, record_ids) = match &scope {
-        Scope::All => (Default::default(), vec![]),
-        Scope::Records(ids) => (Default::default(), ids.clone()),
-        Scope::Category(c) => (*c, vec![]),
+    let (category, record_ids) = match scope {
+        Scope::All => (B256::ZERO, vec![]),
+        Scope::Records(ids) => (B256::ZERO, ids.clone()),
+        // A `category:NAME` scope is the granting patient's own code of the name.
+        Scope::Category(c) => (c.code(&ctx.reader_key()?), vec![]),
     };
+    let d = ctx.deployment().await?;
+    // Only the chain's clock says whether the expiry is in the future and near enough.
+    let expires_at = expires
+        .at(ctx.chain_time().await?)
+        .map_err(|why| Error::Usage(format!("--expires {expires}: {why}")))?;
     let call = IAccessToken::grantCall {
         doctor,
         expires_at,
@@ -54,11 +56,7 @@ pub async fn grant(ctx: &Ctx, doctor: &str, scope: &str, expires: &str) -> Resul
     )))
 }
 
-pub async fn revoke(ctx: &Ctx, token: &str) -> Result<Report> {
-    let token: U256 = token
-        .trim()
-        .parse()
-        .map_err(|_| Error::Usage(format!("{token:?} is not a token id")))?;
+pub async fn revoke(ctx: &Ctx, token: U256) -> Result<Report> {
     let d = ctx.deployment().await?;
     let call = IAccessToken::revokeCall { token_id: token };
     let receipt = ctx.transact(d.access_token, call).await?;
@@ -98,11 +96,7 @@ pub async fn share_with(
     audience: &Audience,
 ) -> Result<Vec<U256>> {
     let records = ctx.records(d);
-    let ids = records
-        .recordsOf(patient)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let ids = ctx.view(records.recordsOf(patient)).await?;
     let progress = steps(
         ctx.progress && ids.len() > 3,
         ids.len() as u64,
@@ -123,16 +117,8 @@ pub async fn share_with(
     let mut shared = Vec::new();
     for id in ids {
         progress.inc(1);
-        let version = records
-            .versionCount(id)
-            .call()
-            .await
-            .map_err(|e| call_error(&ctx.url, e))?;
-        let category = records
-            .recordCategory(id)
-            .call()
-            .await
-            .map_err(|e| call_error(&ctx.url, e))?;
+        let version = ctx.view(records.versionCount(id)).await?;
+        let category = ctx.view(records.recordCategory(id)).await?;
         let mut candidates: Vec<Address> = custodians.iter().chain(&openers).copied().collect();
         for &doctor in &audience.grantees {
             if !candidates.contains(&doctor)
@@ -183,16 +169,13 @@ pub async fn open_windows(ctx: &Ctx, d: &Deployment, patient: Address) -> Result
     Ok(openers)
 }
 
-pub async fn sync(ctx: &Ctx, confirm_emergency: &[String]) -> Result<Report> {
+pub async fn sync(ctx: &Ctx, confirm_emergency: &[Address]) -> Result<Report> {
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
-    let confirmed = confirm_emergency
-        .iter()
-        .map(|s| parse_address("--confirm-emergency", s))
-        .collect::<Result<Vec<_>>>()?;
+    let confirmed = confirm_emergency.to_vec();
     let open = open_windows(ctx, &d, me).await?;
     if let Some(doctor) = confirmed.iter().find(|c| !open.contains(c)) {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{doctor} holds no open emergency window on you: nothing to confirm"
         )));
     }
@@ -310,14 +293,9 @@ pub async fn grant_rows(
                     });
                     continue;
                 }
-                Err(err) => return Err(call_error(&ctx.url, err)),
+                Err(err) => return Err(ctx.call_error(err)),
             };
-            let record_ids = ctx
-                .token(d)
-                .grantRecords(token)
-                .call()
-                .await
-                .map_err(|e| call_error(&ctx.url, e))?;
+            let record_ids = ctx.view(ctx.token(d).grantRecords(token)).await?;
             GrantRow {
                 token_id: token,
                 patient,

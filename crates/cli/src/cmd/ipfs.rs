@@ -2,6 +2,7 @@
 //! embedded store or on the configured node, pinning services, and the store
 //! served to a browser app (serve/).
 
+use crate::cli::NotifierUrl;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::fsutil::AtomicFile;
@@ -11,14 +12,9 @@ use crate::signals::Stop;
 use careledger_vault::ipfs::{self, Cid, PinningClient};
 use serde_json::json;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
-
-pub fn parse_cid(s: &str) -> Result<Cid> {
-    s.trim()
-        .parse()
-        .map_err(|e| Error::Usage(format!("{s:?} is not a CID: {e}")))
-}
 
 pub fn add(ctx: &Ctx, file: &Path) -> Result<Report> {
     let mut f = std::fs::File::open(file).map_err(|e| Error::file(file, e))?;
@@ -42,25 +38,20 @@ fn write_output(
     Ok(n)
 }
 
-pub fn cat(ctx: &Ctx, cid: &str, output: &Path) -> Result<Report> {
-    let cid = parse_cid(cid)?;
-    ctx.fetch(&cid, false)?;
+pub fn cat(ctx: &Ctx, cid: &Cid, output: &Path) -> Result<Report> {
+    ctx.fetch(cid, false)?;
     let store = ctx.store()?;
-    let n = write_output(output, |w| Ok(ipfs::cat(&cid, &store, w)?))?;
+    let n = write_output(output, |w| Ok(ipfs::cat(cid, &store, w)?))?;
     Ok(Report::new(
         json!({"cid": cid.to_string(), "bytes": n, "output": output.display().to_string()}),
     )
     .line(format!("{n} bytes written to {}", output.display())))
 }
 
-pub fn export(ctx: &Ctx, cid: &str, output: &Path) -> Result<Report> {
-    let cid = parse_cid(cid)?;
-    ctx.fetch(&cid, false)?;
+pub fn export(ctx: &Ctx, cid: &Cid, output: &Path) -> Result<Report> {
+    ctx.fetch(cid, false)?;
     let store = ctx.store()?;
-    write_output(
-        output,
-        |w| Ok(ipfs::export_car(&cid, &store, w).map(|_| 0)?),
-    )?;
+    write_output(output, |w| Ok(ipfs::export_car(cid, &store, w).map(|_| 0)?))?;
     Ok(
         Report::new(json!({"cid": cid.to_string(), "car": output.display().to_string()}))
             .line(format!("{cid} exported to {}", output.display())),
@@ -78,13 +69,12 @@ pub fn import(ctx: &Ctx, car: &Path) -> Result<Report> {
     Ok(Report::new(json!({"roots": roots})).line(roots.join("\n")))
 }
 
-pub fn pin(ctx: &Ctx, cid: &str, service: &str, name: Option<&str>, wait: u64) -> Result<Report> {
-    let cid = parse_cid(cid)?;
+pub fn pin(ctx: &Ctx, cid: &Cid, service: &str, name: Option<&str>, wait: u64) -> Result<Report> {
     let token = std::env::var("CARELEDGER_PIN_TOKEN").map_err(|_| {
         Error::Usage("set CARELEDGER_PIN_TOKEN to the pinning service's access token".into())
     })?;
     let client = PinningClient::new(service, &token)?.with_timeout(ctx.timeout);
-    let mut status = tokio::task::block_in_place(|| client.add_pin(&cid, name, &[]))?;
+    let mut status = tokio::task::block_in_place(|| client.add_pin(cid, name, &[]))?;
     if wait > 0 {
         status = tokio::task::block_in_place(|| {
             client.wait_pinned(&status.requestid, Duration::from_secs(wait))
@@ -104,14 +94,13 @@ pub fn pin(ctx: &Ctx, cid: &str, service: &str, name: Option<&str>, wait: u64) -
 /// and the `--deployment` file, read at each request.
 pub async fn serve(
     ctx: &Ctx,
-    listen: &str,
+    addr: SocketAddr,
     allow_origins: &[String],
     web: Option<&Path>,
-    notifier: Option<&str>,
+    notifier: Option<&NotifierUrl>,
     json: bool,
 ) -> Result<()> {
-    let addr = serve::loopback(listen, "--listen")?;
-    let notifier = notifier.map(serve::notifier_url).transpose()?;
+    let notifier = notifier.map(|n| n.as_str().to_string());
     let app = serve::router(serve::Options {
         store: ctx.store_dir.clone(),
         allow_origins: allow_origins.to_vec(),

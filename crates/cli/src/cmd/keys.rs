@@ -56,7 +56,7 @@ fn read_web_passphrase() -> Result<String> {
         Ok(p) => p,
         Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
             rpassword::prompt_password("passphrase for the web key file: ")
-                .map_err(|e| Error::Usage(format!("reading the passphrase: {e}")))?
+                .map_err(|e| Error::io("reading the passphrase from the terminal", e))?
         }
         Err(_) => {
             return Err(Error::Usage(
@@ -77,8 +77,16 @@ pub fn unlock_web_key(path: &Path) -> Result<Zeroizing<[u8; 32]>> {
         .and_then(|f| f.take(MAX_KEY_FILE).read_to_string(&mut text))
         .map_err(|e| Error::file(path, e))?;
     let passphrase = Zeroizing::new(read_web_passphrase()?);
-    careledger_vault::keyfile::unlock(&text, &passphrase)
-        .map_err(|e| Error::Usage(format!("--web-key {}: {e}", path.display())))
+    unlock(path, &text, &passphrase)
+}
+
+/// The key file `text` (read from `path`) unlocked with `passphrase`; a wrong
+/// passphrase or a file that is not a key file is the key file's error.
+fn unlock(path: &Path, text: &str, passphrase: &str) -> Result<Zeroizing<[u8; 32]>> {
+    careledger_vault::keyfile::unlock(text, passphrase).map_err(|e| Error::WebKey {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 pub fn export_web(ctx: &Ctx, out: &Path) -> Result<Report> {
@@ -106,4 +114,30 @@ pub fn export_web(ctx: &Ctx, out: &Path) -> Result<Report> {
         "key file         {} (locked with your passphrase; import it in the web app)",
         out.display()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17: a web key file that does not open is the key file's error,
+    /// not a usage error.
+    #[test]
+    fn a_web_key_file_that_does_not_open_is_a_key_file_error() {
+        let path = Path::new("backup.key");
+        let secret = Zeroizing::new([7u8; 32]);
+        let locked = careledger_vault::keyfile::lock(&secret, "a long passphrase").unwrap();
+        assert_eq!(
+            *unlock(path, &locked, "a long passphrase").unwrap(),
+            [7u8; 32]
+        );
+        for (text, passphrase) in [
+            (locked.as_str(), "the wrong passphrase"),
+            ("not a key file", "a long passphrase"),
+        ] {
+            let e = unlock(path, text, passphrase).unwrap_err();
+            assert!(matches!(e, Error::WebKey { .. }), "{e:?}");
+            assert!(e.to_string().starts_with("--web-key backup.key: "), "{e}");
+        }
+    }
 }

@@ -7,16 +7,15 @@
 //! (until then an earlier confirmed address keeps them). Confirming and asking
 //! the status need no signature: the code is bound to the account.
 
-use crate::chain::{parse_address, time};
+use crate::chain::time;
+use crate::cli::{ConfirmCode, NotifierUrl};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::Report;
 use alloy::primitives::Address;
 use alloy::signers::SignerSync;
 use alloy::transports::http::reqwest;
-use careledger_contact::{
-    domain, normalize_code, ConfirmRequest, RegisterRequest, RemoveRequest, CODE_LENGTH,
-};
+use careledger_contact::{domain, ConfirmRequest, RegisterRequest, RemoveRequest};
 use serde_json::{json, Value};
 
 /// How long a signed request stays valid: long enough for a slow network,
@@ -35,16 +34,10 @@ struct Notifier {
 
 impl Notifier {
     /// A client whose every call, answer included, must be done within `timeout`.
-    fn new(notifier: &str, timeout: std::time::Duration) -> Result<Self> {
-        let base = notifier.trim_end_matches('/').to_string();
-        if reqwest::Url::parse(&base).is_err() {
-            return Err(Error::Usage(format!(
-                "--notifier {notifier:?} is not a URL"
-            )));
-        }
+    fn new(notifier: &NotifierUrl, timeout: std::time::Duration) -> Result<Self> {
         let client = crate::context::http_client(timeout)?;
         Ok(Self {
-            base,
+            base: notifier.as_str().to_string(),
             client,
             timeout,
         })
@@ -60,6 +53,7 @@ impl Notifier {
             crate::error::printable(&e.without_url().to_string())
         };
         Error::Unreachable {
+            what: "the notifier",
             url: self.base.clone(),
             reason,
         }
@@ -94,8 +88,9 @@ impl Notifier {
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(e))? {
             if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(Error::Usage(format!(
-                    "the notifier's answer is over {MAX_ANSWER_BYTES} bytes: not a careledger-notifier"
+                return Err(Error::Notifier(format!(
+                    "{}: the answer is over {MAX_ANSWER_BYTES} bytes: not a careledger-notifier",
+                    self.base
                 )));
             }
             body.extend_from_slice(&chunk);
@@ -104,7 +99,7 @@ impl Notifier {
     }
 
     fn not_a_notifier(&self) -> Error {
-        Error::Usage(format!(
+        Error::Notifier(format!(
             "{} does not answer like a careledger-notifier",
             self.base
         ))
@@ -117,14 +112,14 @@ fn reason(answer: &Value) -> &str {
 }
 
 fn refused(status: u16, answer: &Value) -> Error {
-    Error::Usage(format!(
+    Error::Notifier(format!(
         "the notifier refused the request (HTTP {status}): {}",
         reason(answer)
     ))
 }
 
 /// Registers `email` (or removes the addresses when `None`) for the signing account.
-pub async fn contact(ctx: &Ctx, notifier: &str, email: Option<&str>) -> Result<Report> {
+pub async fn contact(ctx: &Ctx, notifier: &NotifierUrl, email: Option<&str>) -> Result<Report> {
     let signer = ctx.signer.as_ref().ok_or(Error::NoKey)?;
     let account = signer.address();
     let d = ctx.deployment().await?;
@@ -200,15 +195,10 @@ pub async fn contact(ctx: &Ctx, notifier: &str, email: Option<&str>) -> Result<R
 }
 
 /// Sends back the code mailed for the signing account's pending registration.
-pub async fn confirm(ctx: &Ctx, notifier: &str, code: &str) -> Result<Report> {
+pub async fn confirm(ctx: &Ctx, notifier: &NotifierUrl, code: &ConfirmCode) -> Result<Report> {
     let signer = ctx.signer.as_ref().ok_or(Error::NoKey)?;
     let account = signer.address();
-    let Some(code) = normalize_code(code) else {
-        return Err(Error::Usage(format!(
-            "a confirmation code is {CODE_LENGTH} letters and digits, as in the mail \
-             (no I, L, O, 0 or 1; case, spaces and dashes do not matter)"
-        )));
-    };
+    let code = code.as_str().to_string();
     let n = Notifier::new(notifier, ctx.timeout)?;
     let base = n.base.as_str();
     let req =
@@ -223,16 +213,16 @@ pub async fn confirm(ctx: &Ctx, notifier: &str, code: &str) -> Result<Report> {
             "Confirmed: {base} emails {account}'s notices to the address the code was mailed to"
         ))),
         200 => Err(n.not_a_notifier()),
-        403 => Err(Error::Usage(format!(
+        403 => Err(Error::Notifier(format!(
             "the notifier refused the code ({}): check the mail and try again",
             reason(&answer)
         ))),
-        404 => Err(Error::Usage(format!(
+        404 => Err(Error::Notifier(format!(
             "{base} has no registration of {account} waiting for a code: it expired \
              (codes last 24 hours), was confirmed already or was never made; \
              for a new code run `{register}`"
         ))),
-        429 => Err(Error::Usage(format!(
+        429 => Err(Error::Notifier(format!(
             "too many wrong codes: {base} deleted the registration; for a new code run `{register}`"
         ))),
         _ => Err(refused(status, &answer)),
@@ -240,9 +230,9 @@ pub async fn confirm(ctx: &Ctx, notifier: &str, code: &str) -> Result<Report> {
 }
 
 /// Where `account` (default: the signing account) stands in the directory.
-pub async fn status(ctx: &Ctx, notifier: &str, account: Option<&str>) -> Result<Report> {
+pub async fn status(ctx: &Ctx, notifier: &NotifierUrl, account: Option<Address>) -> Result<Report> {
     let account: Address = match account {
-        Some(a) => parse_address("account", a)?,
+        Some(a) => a,
         None => ctx.signer.as_ref().ok_or(Error::NoKey)?.address(),
     };
     let n = Notifier::new(notifier, ctx.timeout)?;
@@ -272,16 +262,18 @@ fn sign(
     signer: &alloy::signers::local::PrivateKeySigner,
     hash: alloy::primitives::B256,
 ) -> Result<alloy::primitives::Bytes> {
+    // A local key signing a hash: a failure is this program's, not the user's.
     let sig = signer
         .sign_hash_sync(&hash)
-        .map_err(|e| Error::Usage(format!("signing: {e}")))?;
+        .map_err(|e| Error::Internal(format!("signing the request: {e}")))?;
     Ok(sig.as_bytes().to_vec().into())
 }
 
 #[cfg(test)]
 mod tests {
     //! `confirm` and `status` against a scripted notifier: each answer in words,
-    //! and an answer too long to be a notifier's is cut off.
+    //! reported as the notifier's (not as a usage error), and an answer too long
+    //! to be a notifier's is cut off.
 
     use super::*;
     use alloy::signers::local::PrivateKeySigner;
@@ -292,7 +284,7 @@ mod tests {
     fn scripted(
         status: u16,
         body: String,
-    ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    ) -> (NotifierUrl, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -327,19 +319,15 @@ mod tests {
                 );
             }
         });
-        (url, seen)
+        (url.parse().unwrap(), seen)
+    }
+
+    fn code(typed: &str) -> ConfirmCode {
+        typed.parse().unwrap()
     }
 
     fn ctx(dir: &std::path::Path, signer: &PrivateKeySigner) -> Ctx {
-        Ctx::new(
-            "http://127.0.0.1:1",
-            Some(signer.clone()),
-            dir.join("deployment.json"),
-            dir.join("store"),
-            None,
-            false,
-        )
-        .unwrap()
+        crate::context::offline(dir, Some(signer.clone()))
     }
 
     #[tokio::test]
@@ -351,7 +339,7 @@ mod tests {
 
         let ok = json!({"account": account, "status": "confirmed"}).to_string();
         let (url, seen) = scripted(200, ok);
-        let report = confirm(&ctx, &url, "abcd-efgh ").await.unwrap();
+        let report = confirm(&ctx, &url, &code("abcd-efgh ")).await.unwrap();
         assert_eq!(report.json["status"], "confirmed");
         assert_eq!(report.json["account"], json!(account));
         let request = seen.lock().unwrap()[0].clone();
@@ -369,21 +357,49 @@ mod tests {
         ] {
             let body = json!({"error": "wrong code: 3 attempt(s) left"}).to_string();
             let (url, _) = scripted(status, body);
-            let e = confirm(&ctx, &url, "ABCDEFGH")
-                .await
-                .unwrap_err()
-                .to_string();
+            let e = confirm(&ctx, &url, &code("ABCDEFGH")).await.unwrap_err();
+            assert!(matches!(e, Error::Notifier(_)), "{status}: {e:?}");
+            let e = e.to_string();
             assert!(e.contains(words), "{status}: {e}");
             if status == 404 || status == 429 {
                 assert!(e.contains("careledger notify register EMAIL"), "{e}");
             }
         }
 
-        // A malformed code never leaves the machine.
-        let (url, seen) = scripted(200, String::new());
-        let e = confirm(&ctx, &url, "0OIL1").await.unwrap_err().to_string();
+        // A malformed code is refused as it is parsed: it never leaves the machine.
+        let e = ConfirmCode::parse("0OIL1").unwrap_err();
         assert!(e.contains("8 letters and digits"), "{e}");
-        assert!(seen.lock().unwrap().is_empty());
+    }
+
+    /// Issue 17: a notifier that cannot be reached is named as the notifier, not
+    /// as "the node".
+    #[tokio::test]
+    async fn an_unreachable_notifier_is_named_as_the_notifier() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = PrivateKeySigner::random();
+        let ctx = ctx(dir.path(), &signer);
+        // A port nothing listens on any more: the connection is refused.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url: NotifierUrl = format!("http://{}", closed.local_addr().unwrap())
+            .parse()
+            .unwrap();
+        drop(closed);
+        let e = status(&ctx, &url, None).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Unreachable {
+                    what: "the notifier",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with(&format!("cannot reach the notifier at {url}")),
+            "{e}"
+        );
     }
 
     #[tokio::test]
@@ -400,17 +416,21 @@ mod tests {
         }
         let other = Address::repeat_byte(7);
         let (url, seen) = scripted(200, json!({"status": "none"}).to_string());
-        status(&ctx, &url, Some(&other.to_string())).await.unwrap();
+        status(&ctx, &url, Some(other)).await.unwrap();
         assert!(seen.lock().unwrap()[0].contains(&other.to_string()));
         let (url, _) = scripted(200, json!({"status": "maybe"}).to_string());
-        let e = status(&ctx, &url, None).await.unwrap_err().to_string();
+        let e = status(&ctx, &url, None).await.unwrap_err();
+        assert!(matches!(e, Error::Notifier(_)), "{e:?}");
+        let e = e.to_string();
         assert!(
             e.contains("does not answer like a careledger-notifier"),
             "{e}"
         );
         // Over 64 KiB: not read to the end.
         let (url, _) = scripted(200, format!("\"{}\"", "x".repeat(MAX_ANSWER_BYTES + 10)));
-        let e = status(&ctx, &url, None).await.unwrap_err().to_string();
+        let e = status(&ctx, &url, None).await.unwrap_err();
+        assert!(matches!(e, Error::Notifier(_)), "{e:?}");
+        let e = e.to_string();
         assert!(e.contains("over 65536 bytes"), "{e}");
     }
 }

@@ -2,28 +2,19 @@
 
 use super::sharing::{grantees, published_key, readers, wrap_for};
 use crate::abi::IRecordRegistry;
-use crate::chain::{call_error, category_label, event, parse_category, send};
+use crate::chain::{category_label, event};
+use crate::cli::Category;
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
 use crate::fsutil::AtomicFile;
 use crate::output::{bar, Report};
-use alloy::primitives::{Address, Bytes, B256, U256};
-use alloy::sol_types::SolCall;
+use alloy::primitives::{Address, B256, U256};
 use careledger_vault::ipfs::{BlockStore, Cid, FsBlockStore};
 use careledger_vault::record::{self, StoredRecord};
 use careledger_vault::{wrap, RecordContext, RecordKey};
 use serde_json::json;
 use std::path::Path;
-
-pub fn parse_id(s: &str) -> Result<U256> {
-    match s.trim().parse::<U256>() {
-        Ok(id) if !id.is_zero() => Ok(id),
-        _ => Err(Error::Usage(format!(
-            "{s:?} is not a record id (a positive integer)"
-        ))),
-    }
-}
 
 fn record_ctx(chain_id: u64, d: &Deployment, patient: Address, record_id: U256) -> RecordContext {
     RecordContext {
@@ -232,33 +223,31 @@ fn seal_file(
 
 /// The id the registry will give the next record: the ciphertext is bound to it.
 async fn next_id(ctx: &Ctx, d: &Deployment) -> Result<U256> {
-    let count = ctx
-        .records(d)
-        .recordCount()
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let count = ctx.view(ctx.records(d).recordCount()).await?;
     Ok(count + U256::from(1))
 }
 
-pub async fn add(ctx: &Ctx, file: &Path, category: &str, as_fhir: bool) -> Result<Report> {
-    if !file.is_file() {
+pub async fn add(
+    ctx: &Ctx,
+    file: &Path,
+    category: Option<&Category>,
+    as_fhir: bool,
+) -> Result<Report> {
+    // Before any chain call: a file that is not there is an I/O error, a
+    // directory given for a file the user's mistake.
+    let meta = std::fs::metadata(file).map_err(|e| Error::file(file, e))?;
+    if !meta.is_file() {
         return Err(Error::Usage(format!(
-            "{}: not a readable file",
+            "{}: not a regular file",
             file.display()
         )));
     }
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
     // The registry refuses anyone else's record: say so before encrypting and storing it.
-    let patient = ctx
-        .registry(&d)
-        .isPatient(me)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let patient = ctx.view(ctx.registry(&d).isPatient(me)).await?;
     if !patient {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{me} is not a registered patient: only patients add records \
              (`careledger patient register` first); nothing was stored"
         )));
@@ -266,16 +255,19 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str, as_fhir: bool) -> Resul
     let chain_id = d.chain_id;
     // The patient's own code of the name (the chain never sees the name); the
     // name itself travels inside the encrypted record when it is FHIR.
-    let name = category.trim();
-    let category = parse_category(&ctx.reader_key()?, category);
+    let code = match category {
+        Some(c) => c.code(&ctx.reader_key()?),
+        None => B256::ZERO,
+    };
     let mut plain = classify(
         file,
         as_fhir,
         &careledger_vault::fhir::account_reference(chain_id, me),
     )?;
-    if as_fhir && !name.is_empty() && !name.starts_with("0x") {
+    if let (true, Some(Category::Name(name))) = (as_fhir, category) {
         label_category(&mut plain, name);
     }
+    let category = code;
     let candidates = grantees(ctx, &d, me).await?;
 
     let mut id = next_id(ctx, &d).await?;
@@ -309,29 +301,26 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str, as_fhir: bool) -> Resul
             }
         };
         shared = addresses.clone();
-        let data: Bytes = if first {
-            IRecordRegistry::addRecordCall {
+        let sent = if first {
+            let call = IRecordRegistry::addRecordCall {
                 cid: stored.cid.to_bytes().into(),
                 content_hash: B256::from(stored.sha256),
                 category,
                 readers: addresses,
                 wrapped_keys: wrapped,
-            }
-            .abi_encode()
-            .into()
+            };
+            ctx.transact(d.record_registry, call).await
         } else {
-            IRecordRegistry::addVersionCall {
+            let call = IRecordRegistry::addVersionCall {
                 record_id: id,
                 cid: stored.cid.to_bytes().into(),
                 content_hash: B256::from(stored.sha256),
                 readers: addresses,
                 wrapped_keys: wrapped,
-            }
-            .abi_encode()
-            .into()
+            };
+            ctx.transact(d.record_registry, call).await
         };
-        let receipt = match send(&ctx.provider, &ctx.url, d.record_registry, data, U256::ZERO).await
-        {
+        let receipt = match sent {
             Ok(receipt) => receipt,
             Err(e) => {
                 if never_landed(&e) {
@@ -379,19 +368,14 @@ pub async fn add(ctx: &Ctx, file: &Path, category: &str, as_fhir: bool) -> Resul
     .line(format!("tx {tx}")))
 }
 
-pub async fn list(ctx: &Ctx, patient: Option<&str>) -> Result<Report> {
+pub async fn list(ctx: &Ctx, patient: Option<Address>) -> Result<Report> {
     let d = ctx.deployment().await?;
     let caller = ctx.signer.as_ref().map(|s| s.address());
     let patient = match patient {
-        Some(p) => crate::chain::parse_address("patient", p)?,
+        Some(p) => p,
         None => ctx.me()?,
     };
-    let ids = ctx
-        .records(&d)
-        .recordsOf(patient)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let ids = ctx.view(ctx.records(&d).recordsOf(patient)).await?;
     // The patient's own client maps its category codes back to names.
     let own_key = if caller == Some(patient) {
         ctx.reader_key().ok()
@@ -429,7 +413,7 @@ pub async fn list(ctx: &Ctx, patient: Option<&str>) -> Result<Report> {
                 human.push(format!("{id:>4}  (no access)"));
                 rows.push(json!({"recordId": id.to_string(), "readable": false}));
             }
-            Err(e) => return Err(call_error(&ctx.url, e)),
+            Err(e) => return Err(ctx.call_error(e)),
         }
     }
     if human.is_empty() {
@@ -467,24 +451,20 @@ async fn unwrap_key(
                 .ok()
                 != Some(reader.public_key()) =>
         {
-            Err(Error::Usage(format!(
-                "your record key is not the one {caller} registered: if you set this \
-                 account up in the web app, pass its key file with --web-key FILE"
-            )))
+            Err(Error::WrongRecordKey(caller))
         }
         Err(e) => Err(e.into()),
     }
 }
 
 /// `record get` for in-process callers (the demo): replaces `output` if it exists.
-pub async fn get(ctx: &Ctx, id: &str, output: &Path) -> Result<Report> {
+pub async fn get(ctx: &Ctx, id: U256, output: &Path) -> Result<Report> {
     get_to(ctx, id, output, true).await
 }
 
 /// Logs the read, then decrypts record `id` into `output`, which must not exist
 /// unless `replace`. The file appears whole or not at all.
-pub async fn get_to(ctx: &Ctx, id: &str, output: &Path, replace: bool) -> Result<Report> {
-    let id = parse_id(id)?;
+pub async fn get_to(ctx: &Ctx, id: U256, output: &Path, replace: bool) -> Result<Report> {
     if output.is_dir() {
         return Err(Error::Usage(format!("{} is a directory", output.display())));
     }
@@ -498,12 +478,7 @@ pub async fn get_to(ctx: &Ctx, id: &str, output: &Path, replace: bool) -> Result
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
     // A read that cannot succeed (no key shared yet) is not logged as one.
-    let latest = ctx
-        .records(&d)
-        .versionCount(id)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let latest = ctx.view(ctx.records(&d).versionCount(id)).await?;
     if latest == 0 {
         return Err(Error::Reverted(crate::chain::describe_revert(
             &alloy::sol_types::SolError::abi_encode(&IRecordRegistry::UnknownRecord(id)),
@@ -521,12 +496,8 @@ pub async fn get_to(ctx: &Ctx, id: &str, output: &Path, replace: bool) -> Result
     let receipt = ctx.transact(d.record_registry, call).await?;
     let version = event::<IRecordRegistry::RecordAccessed>(&receipt)?.version;
     let r = ctx
-        .records(&d)
-        .getRecordVersion(id, version)
-        .from(me)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+        .view(ctx.records(&d).getRecordVersion(id, version).from(me))
+        .await?;
     let patient = r._0;
     let cid = Cid::try_from(r._2.as_ref())
         .map_err(|_| Error::Rpc(format!("record {id} has a malformed CID on chain")))?;
@@ -574,32 +545,23 @@ pub async fn get_to(ctx: &Ctx, id: &str, output: &Path, replace: bool) -> Result
     )))
 }
 
-pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
-    let id = parse_id(id)?;
+/// What a failed `pipe()` in `rekey` was for.
+const REKEY_PIPE: &str = "cannot make the pipe that re-encrypts the record";
+
+pub async fn rekey(ctx: &Ctx, id: U256) -> Result<Report> {
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
     let records = ctx.records(&d);
-    let owner = records
-        .recordOwner(id)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let owner = ctx.view(records.recordOwner(id)).await?;
     if owner != me {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "record {id} belongs to {owner}, not to you"
         )));
     }
-    let version = records
-        .versionCount(id)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
-    let r = records
-        .getRecordVersion(id, version)
-        .from(me)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let version = ctx.view(records.versionCount(id)).await?;
+    let r = ctx
+        .view(records.getRecordVersion(id, version).from(me))
+        .await?;
     let category = r._4;
     let old_cid = Cid::try_from(r._2.as_ref())
         .map_err(|_| Error::Rpc(format!("record {id} has a malformed CID on chain")))?;
@@ -613,7 +575,7 @@ pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
     // Decrypt and re-encrypt through a pipe: the plaintext never touches the disk.
     let store = ctx.store()?;
     let mut fresh = Fresh::open(ctx)?;
-    let (mut pipe_r, pipe_w) = std::io::pipe().map_err(|e| Error::Usage(format!("pipe: {e}")))?;
+    let (mut pipe_r, pipe_w) = std::io::pipe().map_err(|e| Error::io(REKEY_PIPE, e))?;
     let expected = r._3.0;
     let writer_store = &mut fresh;
     let resealed = tokio::task::block_in_place(|| {
@@ -672,6 +634,24 @@ pub async fn rekey(ctx: &Ctx, id: &str) -> Result<Report> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17: a record file that is not there is an I/O error naming it; a
+    /// directory given for a file is the user's mistake. Both before any chain call.
+    #[tokio::test]
+    async fn a_missing_record_file_is_an_io_error_and_a_directory_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = crate::context::offline(dir.path(), None);
+        let missing = dir.path().join("missing.pdf");
+        let e = add(&ctx, &missing, None, false).await.unwrap_err();
+        let Error::File { path, source } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(path.ends_with("missing.pdf"), "{path}");
+        assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        let e = add(&ctx, dir.path(), None, false).await.unwrap_err();
+        assert!(matches!(e, Error::Usage(_)), "{e:?}");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
 
     #[test]
     fn an_as_fhir_record_names_its_category_inside_the_document_reference() {

@@ -1,25 +1,22 @@
 //! Registration and verification: `patient`, `doctor` and `verifier` verbs.
 
 use crate::abi::IPatientRegistry;
-use crate::chain::{call_error, event, parse_address, send};
+use crate::chain::event;
+use crate::cli::Licence;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::Report;
-use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::primitives::{keccak256, Address, B256};
 use alloy::sol_types::SolCall;
 use serde_json::json;
 
-async fn registry_tx(ctx: &Ctx, data: Bytes) -> Result<B256> {
+/// Sends `call` to the PatientRegistry; the transaction's hash.
+async fn registry_tx(ctx: &Ctx, call: impl SolCall) -> Result<B256> {
     let d = ctx.deployment().await?;
-    let receipt = send(
-        &ctx.provider,
-        &ctx.url,
-        d.patient_registry,
-        data,
-        U256::ZERO,
-    )
-    .await?;
-    Ok(receipt.transaction_hash)
+    Ok(ctx
+        .transact(d.patient_registry, call)
+        .await?
+        .transaction_hash)
 }
 
 pub async fn register_patient(ctx: &Ctx) -> Result<Report> {
@@ -28,7 +25,7 @@ pub async fn register_patient(ctx: &Ctx) -> Result<Report> {
     let call = IPatientRegistry::registerPatientCall {
         encryption_key: key,
     };
-    let tx = registry_tx(ctx, call.abi_encode().into()).await?;
+    let tx = registry_tx(ctx, call).await?;
     Ok(
         Report::new(json!({"patient": me, "encryptionKey": key, "tx": tx}))
             .line(format!("registered patient {me} (tx {tx})")),
@@ -38,18 +35,13 @@ pub async fn register_patient(ctx: &Ctx) -> Result<Report> {
 /// The domain tag of a licence commitment (version 1).
 pub const LICENCE_TAG: &str = "careledger/licence/v1";
 
-/// A licence number as it is committed: surrounding whitespace removed and ASCII
-/// letters upper-cased, so that "gmc-1 " and "GMC-1" give the same commitment.
-pub fn normalise_licence(licence: &str) -> String {
-    licence.trim().to_ascii_uppercase()
-}
-
 /// The salted licence commitment that goes on chain as `licenceHash`:
 /// `keccak256(abi.encodePacked("careledger/licence/v1", salt, normalised licence))`.
 /// Without the salt, which the doctor hands to the verifiers off chain, the
 /// commitment cannot be matched against an enumeration of licence numbers.
 pub fn licence_commitment(salt: &B256, licence: &str) -> B256 {
-    let licence = normalise_licence(licence);
+    // The licence as `Licence` normalises it: "gmc-1 " and "GMC-1" commit alike.
+    let licence = licence.trim().to_ascii_uppercase();
     let mut packed = Vec::with_capacity(LICENCE_TAG.len() + 32 + licence.len());
     packed.extend_from_slice(LICENCE_TAG.as_bytes());
     packed.extend_from_slice(salt.as_slice());
@@ -57,28 +49,8 @@ pub fn licence_commitment(salt: &B256, licence: &str) -> B256 {
     keccak256(packed)
 }
 
-/// A licence salt given on the command line: 32 bytes in hex, with or without 0x.
-pub fn parse_salt(salt: &str) -> Result<B256> {
-    let s = salt.trim();
-    let s = s.strip_prefix("0x").unwrap_or(s);
-    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::Usage(
-            "a licence salt is 32 bytes in hex (64 hex digits, 0x optional)".into(),
-        ));
-    }
-    s.parse::<B256>()
-        .map_err(|e| Error::Usage(format!("licence salt: {e}")))
-}
-
-fn check_licence_text(licence: &str) -> Result<()> {
-    if normalise_licence(licence).is_empty() {
-        return Err(Error::Usage("the licence number is empty".into()));
-    }
-    Ok(())
-}
-
 /// Registers the signing account as a doctor with a fresh licence salt.
-pub async fn register_doctor(ctx: &Ctx, licence: &str) -> Result<Report> {
+pub async fn register_doctor(ctx: &Ctx, licence: &Licence) -> Result<Report> {
     register_doctor_with_salt(ctx, licence, None).await
 }
 
@@ -87,12 +59,11 @@ pub async fn register_doctor(ctx: &Ctx, licence: &str) -> Result<Report> {
 /// doctor to hand, with the licence number, to the verifiers off chain.
 pub async fn register_doctor_with_salt(
     ctx: &Ctx,
-    licence: &str,
-    salt: Option<&str>,
+    licence: &Licence,
+    salt: Option<B256>,
 ) -> Result<Report> {
-    check_licence_text(licence)?;
     let salt = match salt {
-        Some(s) => parse_salt(s)?,
+        Some(salt) => salt,
         None => {
             use rand::RngCore;
             let mut bytes = [0u8; 32];
@@ -102,12 +73,12 @@ pub async fn register_doctor_with_salt(
     };
     let me = ctx.me()?;
     let key = B256::from(ctx.reader_key()?.public_key());
-    let licence_hash = licence_commitment(&salt, licence);
+    let licence_hash = licence_commitment(&salt, licence.as_str());
     let call = IPatientRegistry::registerDoctorCall {
         encryption_key: key,
         licence_hash,
     };
-    let tx = registry_tx(ctx, call.abi_encode().into()).await?;
+    let tx = registry_tx(ctx, call).await?;
     Ok(Report::new(json!({
         "doctor": me,
         "encryptionKey": key,
@@ -128,26 +99,23 @@ pub async fn register_doctor_with_salt(
 }
 
 /// For verifiers: whether `licence` with `salt` is the commitment `doctor` put on chain.
-pub async fn check_licence(ctx: &Ctx, doctor: &str, licence: &str, salt: &str) -> Result<Report> {
-    let doctor = parse_address("doctor", doctor)?;
-    check_licence_text(licence)?;
-    let salt = parse_salt(salt)?;
+pub async fn check_licence(
+    ctx: &Ctx,
+    doctor: Address,
+    licence: &Licence,
+    salt: &B256,
+) -> Result<Report> {
     let d = ctx.deployment().await?;
-    let on_chain = ctx
-        .registry(&d)
-        .licenceHash(doctor)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let on_chain = ctx.view(ctx.registry(&d).licenceHash(doctor)).await?;
     if on_chain.is_zero() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{doctor} is not registered as a doctor: it has no licence commitment on chain"
         )));
     }
-    if licence_commitment(&salt, licence) != on_chain {
-        return Err(Error::Usage(format!(
+    if licence_commitment(salt, licence.as_str()) != on_chain {
+        return Err(Error::Refused(format!(
             "licence does not match: licence {:?} with this salt is not the commitment {doctor} registered on chain; do not verify this doctor",
-            normalise_licence(licence)
+            licence.as_str()
         )));
     }
     Ok(Report::new(json!({
@@ -156,13 +124,11 @@ pub async fn check_licence(ctx: &Ctx, doctor: &str, licence: &str, salt: &str) -
         "matches": true,
     }))
     .line(format!(
-        "licence matches: {doctor} registered the commitment of licence {} with this salt",
-        normalise_licence(licence)
+        "licence matches: {doctor} registered the commitment of licence {licence} with this salt"
     )))
 }
 
-pub async fn verify_doctor(ctx: &Ctx, doctor: &str, suspend: bool) -> Result<Report> {
-    let doctor = parse_address("doctor", doctor)?;
+pub async fn verify_doctor(ctx: &Ctx, doctor: Address, suspend: bool) -> Result<Report> {
     let d = ctx.deployment().await?;
     if suspend {
         let call = IPatientRegistry::suspendDoctorCall { doctor };
@@ -180,13 +146,7 @@ pub async fn verify_doctor(ctx: &Ctx, doctor: &str, suspend: bool) -> Result<Rep
     let approved = event::<IPatientRegistry::DoctorApproved>(&receipt)?;
     let verified = approved.approvals >= approved.threshold;
     // Pending, or still suspended until the quorum is complete.
-    let status = status_name(
-        ctx.registry(&d)
-            .doctorStatus(doctor)
-            .call()
-            .await
-            .map_err(|e| call_error(&ctx.url, e))?,
-    );
+    let status = status_name(ctx.view(ctx.registry(&d).doctorStatus(doctor)).await?);
     let line = if verified {
         format!(
             "verified doctor {doctor} ({} of {} approvals, tx {tx})",
@@ -230,33 +190,21 @@ pub fn status_name(status: u8) -> &'static str {
     }
 }
 
-pub async fn doctor_status(ctx: &Ctx, doctor: &str) -> Result<Report> {
-    let doctor = parse_address("doctor", doctor)?;
+pub async fn doctor_status(ctx: &Ctx, doctor: Address) -> Result<Report> {
     let d = ctx.deployment().await?;
-    let status = ctx
-        .registry(&d)
-        .doctorStatus(doctor)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let status = ctx.view(ctx.registry(&d).doctorStatus(doctor)).await?;
     Ok(
         Report::new(json!({"doctor": doctor, "status": status_name(status)}))
             .line(format!("{doctor}: {}", status_name(status))),
     )
 }
 
-pub async fn verifier(ctx: &Ctx, verifier: &str, add: bool) -> Result<Report> {
-    let verifier: Address = parse_address("verifier", verifier)?;
-    let data: Bytes = if add {
-        IPatientRegistry::addVerifierCall { verifier }
-            .abi_encode()
-            .into()
+pub async fn verifier(ctx: &Ctx, verifier: Address, add: bool) -> Result<Report> {
+    let tx = if add {
+        registry_tx(ctx, IPatientRegistry::addVerifierCall { verifier }).await?
     } else {
-        IPatientRegistry::removeVerifierCall { verifier }
-            .abi_encode()
-            .into()
+        registry_tx(ctx, IPatientRegistry::removeVerifierCall { verifier }).await?
     };
-    let tx = registry_tx(ctx, data).await?;
     let what = if add { "added" } else { "removed" };
     Ok(
         Report::new(json!({"verifier": verifier, "action": what, "tx": tx}))
@@ -265,12 +213,11 @@ pub async fn verifier(ctx: &Ctx, verifier: &str, add: bool) -> Result<Report> {
 }
 
 pub async fn pause(ctx: &Ctx, on: bool) -> Result<Report> {
-    let data: Bytes = if on {
-        IPatientRegistry::pauseCall {}.abi_encode().into()
+    let tx = if on {
+        registry_tx(ctx, IPatientRegistry::pauseCall {}).await?
     } else {
-        IPatientRegistry::unpauseCall {}.abi_encode().into()
+        registry_tx(ctx, IPatientRegistry::unpauseCall {}).await?
     };
-    let tx = registry_tx(ctx, data).await?;
     let line = if on {
         format!("paused: no new registrations, grants or emergency windows (tx {tx})")
     } else {
@@ -297,17 +244,5 @@ mod tests {
             c.to_string(),
             "0xa10365e352ff73dc7d9bd510a672496f424e8716a8b1b667e7c6234f8eecb2ff"
         );
-    }
-
-    #[test]
-    fn salts_parse_with_or_without_0x() {
-        let hex = "ab".repeat(32);
-        assert_eq!(parse_salt(&hex).unwrap(), B256::repeat_byte(0xab));
-        assert_eq!(
-            parse_salt(&format!("0x{hex}")).unwrap(),
-            B256::repeat_byte(0xab)
-        );
-        assert!(parse_salt("0x1234").is_err());
-        assert!(parse_salt(&"zz".repeat(32)).is_err());
     }
 }

@@ -4,7 +4,7 @@
 //! by that alone: its keys come from the custodians, or from the patient only when
 //! the patient names it (`grants sync --confirm-emergency DOCTOR`).
 
-use crate::chain::{call_error, logs};
+use crate::chain::logs;
 use crate::context::Ctx;
 use crate::deployment::Deployment;
 use crate::error::{Error, Result};
@@ -61,18 +61,10 @@ pub async fn grant_covers(
     now: u64,
 ) -> Result<bool> {
     let token = ctx.token(d);
-    let ids = token
-        .tokensOf(patient, doctor)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let ids = ctx.view(token.tokensOf(patient, doctor)).await?;
     let mut covered = false;
     for id in ids {
-        let g = token
-            .grantInfo(id)
-            .call()
-            .await
-            .map_err(|e| call_error(&ctx.url, e))?;
+        let g = ctx.view(token.grantInfo(id)).await?;
         let (expires_at, kind, granted_category) = (g._3, g._4, g._5);
         if expires_at <= now {
             continue;
@@ -80,12 +72,7 @@ pub async fn grant_covers(
         // The kinds of `Scope::kind`: 0 all, 1 listed records, 2 a category.
         covered = match kind {
             0 => true,
-            1 => token
-                .grantRecords(id)
-                .call()
-                .await
-                .map_err(|e| call_error(&ctx.url, e))?
-                .contains(&record_id),
+            1 => ctx.view(token.grantRecords(id)).await?.contains(&record_id),
             _ => !category.is_zero() && category == granted_category,
         };
         if covered {
@@ -95,20 +82,12 @@ pub async fn grant_covers(
     if !covered {
         return Ok(false);
     }
-    ctx.registry(d)
-        .isVerifiedDoctor(doctor)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))
+    ctx.view(ctx.registry(d).isVerifiedDoctor(doctor)).await
 }
 
 /// `patient`'s emergency custodians.
 pub async fn custodians(ctx: &Ctx, d: &Deployment, patient: Address) -> Result<Vec<Address>> {
-    ctx.registry(d)
-        .emergencyCustodians(patient)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))
+    ctx.view(ctx.registry(d).emergencyCustodians(patient)).await
 }
 
 /// Whether `doctor` holds an open emergency window on `patient` and is verified now.
@@ -118,20 +97,12 @@ pub async fn emergency_open(
     patient: Address,
     doctor: Address,
 ) -> Result<bool> {
-    ctx.token(d)
-        .hasEmergencyAccess(patient, doctor)
-        .call()
+    ctx.view(ctx.token(d).hasEmergencyAccess(patient, doctor))
         .await
-        .map_err(|e| call_error(&ctx.url, e))
 }
 
 pub async fn encryption_key(ctx: &Ctx, d: &Deployment, account: Address) -> Result<[u8; 32]> {
-    let key = ctx
-        .registry(d)
-        .encryptionKey(account)
-        .call()
-        .await
-        .map_err(|e| call_error(&ctx.url, e))?;
+    let key = ctx.view(ctx.registry(d).encryptionKey(account)).await?;
     if key == B256::ZERO {
         return Err(Error::NoEncryptionKey(account));
     }
@@ -246,7 +217,7 @@ pub async fn published_key(
             if missing {
                 Ok(None)
             } else {
-                Err(call_error(&ctx.url, e))
+                Err(ctx.call_error(e))
             }
         }
     }

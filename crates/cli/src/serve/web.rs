@@ -126,7 +126,8 @@ pub(super) fn config_route(app: AppConfig) -> Router {
 
 async fn config(State(app): State<Arc<AppConfig>>) -> Response {
     let path = app.deployment.clone();
-    let loaded = tokio::task::spawn_blocking(move || Deployment::load(&path)).await;
+    let loaded =
+        tokio::task::spawn_blocking(move || Deployment::load(&path).map_err(Error::from)).await;
     let no_store = [(header::CACHE_CONTROL, "no-store")];
     match loaded {
         Ok(Ok(d)) => (no_store, Json(app.document(&d))).into_response(),

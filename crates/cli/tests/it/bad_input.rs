@@ -2,7 +2,7 @@
 //! output file, and leaves what is stored intact. A malformed argument (an
 //! address, an expiry, an interval) is refused by clap first, with status 2.
 
-mod common;
+use crate::common;
 
 use common::{deployed, Chain, User};
 
@@ -25,22 +25,26 @@ fn malformed_arguments_are_named() {
         common::refused_by_clap(patient, &["grant", &d, "--expires", "someday"])
             .contains("--expires")
     );
-    assert!(patient
-        .fails(&["grant", &d, "--scope", "records:", "--expires", "1d"])
-        .contains("--scope"));
+    assert!(common::refused_by_clap(
+        patient,
+        &["grant", &d, "--scope", "records:", "--expires", "1d"]
+    )
+    .contains("--scope"));
     assert!(patient
         .fails(&["record", "add", "missing.pdf"])
         .contains("missing.pdf"));
-    assert!(patient
-        .fails(&["record", "get", "zero", "-o", "o"])
-        .contains("not a record id"));
+    assert!(
+        common::refused_by_clap(patient, &["record", "get", "zero", "-o", "o"])
+            .contains("not a record id")
+    );
     assert!(patient
         .fails(&["record", "get", "99", "-o", "o"])
         .contains("no record 99"));
     assert!(patient.fails(&["revoke", "7"]).contains("no grant token 7"));
-    assert!(patient
-        .fails(&["ipfs", "cat", "not-a-cid", "-o", "o"])
-        .contains("is not a CID"));
+    assert!(
+        common::refused_by_clap(patient, &["ipfs", "cat", "not-a-cid", "-o", "o"])
+            .contains("is not a CID")
+    );
     // A CID that parses but whose blocks are not here.
     let missing = patient.fails(&[
         "ipfs",
@@ -167,18 +171,25 @@ fn keys_deployments_and_nodes_that_are_wrong() {
         .unwrap();
     assert_eq!(down.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&down.stderr).contains("cannot reach"));
-    let not_url = u[2].fails(&["record", "list", "--rpc-url", "not a url"]);
+    // A malformed endpoint is a usage error: clap refuses it before any work.
+    let not_url = common::refused_by_clap(&u[2], &["record", "list", "--rpc-url", "not a url"]);
     assert!(not_url.contains("not a URL"), "{not_url}");
-    let ws = u[2].fails(&["record", "list", "--rpc-url", "ws://127.0.0.1:8547"]);
+    let ws = common::refused_by_clap(
+        &u[2],
+        &["record", "list", "--rpc-url", "ws://127.0.0.1:8547"],
+    );
     assert!(ws.contains("not an http(s) JSON-RPC endpoint"), "{ws}");
     // The default build has no TLS: an https endpoint is refused in words, not by a
     // transport error after a timeout.
-    let https = u[2].fails(&[
-        "record",
-        "list",
-        "--rpc-url",
-        "https://sepolia-rollup.arbitrum.io/rpc",
-    ]);
+    let https = common::refused_by_clap(
+        &u[2],
+        &[
+            "record",
+            "list",
+            "--rpc-url",
+            "https://sepolia-rollup.arbitrum.io/rpc",
+        ],
+    );
     assert!(https.contains("--features tls"), "{https}");
 }
 
@@ -410,7 +421,7 @@ fn a_grant_ending_after_the_year_9999_is_listed_audited_and_watched_without_a_pa
     let deployment: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("deployment.json")).unwrap())
             .unwrap();
-    let call = careledger_cli::abi::IAccessToken::grantCall {
+    let call = careledger_bindings::IAccessToken::grantCall {
         doctor: chain.addresses[3].parse().unwrap(),
         expires_at: u64::MAX,
         scope_kind: 0,
@@ -425,9 +436,11 @@ fn a_grant_ending_after_the_year_9999_is_listed_audited_and_watched_without_a_pa
             "data": format!("0x{}", alloy::hex::encode(call.abi_encode())),
         }]),
     );
-    let tx = sent["result"].clone();
+    let tx = sent.clone();
     assert!(tx.is_string(), "{sent}");
-    let receipt = chain.rpc("eth_getTransactionReceipt", serde_json::json!([tx]))["result"].clone();
+    let receipt = chain
+        .rpc("eth_getTransactionReceipt", serde_json::json!([tx]))
+        .clone();
     assert_eq!(receipt["status"], "0x1", "{receipt}");
     let block = u64::from_str_radix(
         receipt["blockNumber"]
@@ -486,7 +499,7 @@ fn a_grant_ending_after_the_year_9999_is_listed_audited_and_watched_without_a_pa
     assert_eq!(event["expiresAt"], u64::MAX);
 
     // The CLI writes no such expiry: refused as written, or against the chain's clock.
-    let head = chain.rpc("eth_blockNumber", serde_json::json!([]))["result"].clone();
+    let head = chain.rpc("eth_blockNumber", serde_json::json!([])).clone();
     let d = &chain.addresses[3];
     let err = common::refused_by_clap(patient, &["grant", d, "--expires", "99999999999d"]);
     assert!(err.contains("100 years"), "{err}");
@@ -494,10 +507,7 @@ fn a_grant_ending_after_the_year_9999_is_listed_audited_and_watched_without_a_pa
         let err = patient.fails(&["grant", d, "--expires", expires]);
         assert!(err.contains("100 years"), "{expires}: {err}");
     }
-    assert_eq!(
-        chain.rpc("eth_blockNumber", serde_json::json!([]))["result"],
-        head
-    );
+    assert_eq!(chain.rpc("eth_blockNumber", serde_json::json!([])), head);
 }
 
 /// Issue 16: one grammar for a duration, `<whole number><s|m|h|d|w>`, and bounds
@@ -540,7 +550,7 @@ fn expiries_and_intervals_are_refused_unless_written_one_strict_way() {
             &[
                 "ipfs",
                 "pin",
-                "bafy",
+                "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
                 "--service",
                 "http://127.0.0.1:9",
                 "--wait",
@@ -584,7 +594,7 @@ fn addresses_with_a_wrong_eip55_checksum_are_refused_before_any_transaction() {
         *verifier,
         "alloy prints checksummed"
     );
-    let head = chain.rpc("eth_blockNumber", serde_json::json!([]))["result"].clone();
+    let head = chain.rpc("eth_blockNumber", serde_json::json!([])).clone();
     let cases: Vec<(&User, Vec<String>)> = vec![
         (
             &u[0],
@@ -647,7 +657,7 @@ fn addresses_with_a_wrong_eip55_checksum_are_refused_before_any_transaction() {
         assert!(err.contains("EIP-55"), "{args:?}: {err}");
     }
     assert_eq!(
-        chain.rpc("eth_blockNumber", serde_json::json!([]))["result"],
+        chain.rpc("eth_blockNumber", serde_json::json!([])),
         head,
         "nothing was sent"
     );

@@ -1,7 +1,7 @@
 //! Records through a real IPFS node (js-ipfs, kubo's RPC API), CAR files, a node
 //! that lies about what it stored, and a pinning service.
 
-mod common;
+use crate::common;
 
 use common::{deployed, serve, Chain, JsIpfs, ServedStore};
 

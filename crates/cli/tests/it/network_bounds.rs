@@ -4,7 +4,7 @@
 //! from a block file that is not one. And what a failure leaves: no orphan
 //! blocks, no empty store directory, no file replaced that was not to be.
 
-mod common;
+use crate::common;
 
 use careledger_vault::ipfs::{self, BlockStore, Cid, MemBlockStore};
 use common::{deployed, fake_deployment, Chain, User};
@@ -61,13 +61,9 @@ fn run_within(mut cmd: Command, limit: Duration) -> (Output, Duration) {
 /// The one-line error of a run that had to fail within `limit`.
 fn failed_within(cmd: Command, limit: Duration, what: &str) -> String {
     let (out, took) = run_within(cmd, limit);
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(took < limit, "{what} still ran after {took:?}: {stderr}");
-    assert_eq!(out.status.code(), Some(1), "{what} should fail: {stderr}");
-    assert!(!stderr.contains("panicked"), "{what} panicked: {stderr}");
-    let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "{what}: one line expected, got {stderr}");
-    lines[0].to_string()
+    common::one_line_error(&[what], &out)
 }
 
 fn files(dir: &Path) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! vault's), errors as kubo writes them, CORS and origin checks, the app's files
 //! and configuration, and the demo's ready line.
 
-mod common;
+use crate::common;
 
 use careledger_vault::ipfs::{self, BlockStore, Cid, MemBlockStore};
 use serde_json::{json, Value};
@@ -525,7 +525,9 @@ fn ipfs_serve_speaks_kubos_rpc_over_the_store_the_cli_uses() {
 #[test]
 fn a_non_loopback_address_or_a_wildcard_origin_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
+    // `status`: 2 for what clap refuses (a listening address is an argument), 1
+    // for what is found once the command runs.
+    let exits = |status: i32, args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_careledger"))
             .current_dir(dir.path())
             .env_clear()
@@ -533,13 +535,14 @@ fn a_non_loopback_address_or_a_wildcard_origin_is_refused() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         stderr
     };
-    let e = run(&["ipfs", "serve", "--listen", "0.0.0.0:0"]);
+    let run = |args: &[&str]| exits(1, args);
+    let e = exits(2, &["ipfs", "serve", "--listen", "0.0.0.0:0"]);
     assert!(e.contains("non-loopback"), "{e}");
-    let e = run(&["ipfs", "serve", "--listen", "[::]:5001"]);
+    let e = exits(2, &["ipfs", "serve", "--listen", "[::]:5001"]);
     assert!(e.contains("non-loopback"), "{e}");
     let e = run(&[
         "ipfs",
@@ -552,15 +555,18 @@ fn a_non_loopback_address_or_a_wildcard_origin_is_refused() {
     assert!(e.contains("not an origin"), "{e}");
     let e = run(&["ipfs", "serve", "--listen", "127.0.0.1:0", "--web", "."]);
     assert!(e.contains("no index.html"), "{e}");
-    let e = run(&[
-        "demo",
-        "--web",
-        ".",
-        "--listen",
-        "127.0.0.1:0",
-        "--rpc-listen",
-        "0.0.0.0:8547",
-    ]);
+    let e = exits(
+        2,
+        &[
+            "demo",
+            "--web",
+            ".",
+            "--listen",
+            "127.0.0.1:0",
+            "--rpc-listen",
+            "0.0.0.0:8547",
+        ],
+    );
     assert!(
         e.contains("--rpc-listen") && e.contains("non-loopback"),
         "{e}"

@@ -1,7 +1,7 @@
 //! ArbWasm.activateProgram in real transactions on a devnode: what it rejects and
 //! why, and the lifecycle of an accepted program (fee, event, version, up to date).
 
-mod common;
+use crate::common;
 
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{keccak256, Address, Bytes, U256};

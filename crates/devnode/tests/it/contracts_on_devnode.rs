@@ -6,47 +6,19 @@ use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol;
 use alloy::sol_types::{SolCall, SolError};
 use careledger_devnode::Devnode;
 use common::{constructor_call, signer, wasm};
 
-mod common;
+use crate::common;
 
-sol! {
-    #[sol(rpc)]
-    #[derive(Debug)]
-    interface ArbWasm {
-        function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
-        function codehashVersion(bytes32 codehash) external view returns (uint16 version);
-        error ProgramNotActivated();
-    }
-    #[sol(rpc)]
-    #[derive(Debug)]
-    interface PatientRegistry {
-        function registerPatient(bytes32 encryption_key) external;
-        function registerDoctor(bytes32 encryption_key, bytes32 licence_hash) external;
-        function verifyDoctor(address doctor) external;
-        function addVerifier(address verifier) external;
-        function isVerifiedDoctor(address doctor) external view returns (bool);
-        error NotVerifier(address);
-    }
-    #[sol(rpc)]
-    #[derive(Debug)]
-    interface AccessToken {
-        function linkRecordRegistry(address record_registry) external;
-        function grant(address doctor, uint64 expires_at, uint8 scope_kind, bytes32 category, uint256[] memory record_ids) external returns (uint256);
-        function hasAccess(address patient, address doctor, uint256 record_id) external view returns (bool);
-        event Transfer(address indexed from, address indexed to, uint256 indexed tokenId);
-    }
-    #[sol(rpc)]
-    #[derive(Debug)]
-    interface RecordRegistry {
-        function addRecord(bytes calldata cid, bytes32 content_hash, bytes32 category, address[] memory readers, bytes[] memory wrapped_keys) external returns (uint256);
-        function getRecord(uint256 record_id) external view returns (address, uint32, bytes memory, bytes32, bytes32, uint64);
-        error AccessDenied(address, uint256);
-    }
-}
+// The contracts' interfaces as `scripts/export-abi` writes them, by the names of
+// the contracts they are deployed as here.
+use careledger_bindings::arbos::ArbWasm;
+use careledger_bindings::{
+    IAccessToken as AccessToken, IPatientRegistry as PatientRegistry,
+    IRecordRegistry as RecordRegistry,
+};
 
 async fn deploy(provider: &impl Provider, wasm: &[u8], activate: bool) -> Address {
     common::deploy_stylus(provider, wasm, activate).await
@@ -138,6 +110,7 @@ async fn the_three_contracts_run_as_wasm_with_every_cross_contract_path() {
         .verifyDoctor(doctor.address())
         .call()
         .await
+        .map(|_| ())
         .unwrap_err();
     let revert = err
         .as_decoded_error::<PatientRegistry::NotVerifier>()
@@ -245,7 +218,7 @@ async fn an_unactivated_program_reverts_with_program_not_activated() {
     let program = deploy(&provider, &wasm("patient-registry"), false).await;
     let call = TransactionRequest::default().with_to(program).with_input(
         PatientRegistry::isVerifiedDoctorCall {
-            doctor: Address::ZERO,
+            account: Address::ZERO,
         }
         .abi_encode(),
     );

@@ -10,8 +10,7 @@ use careledger_devnode::{Devnode, NodeConfig};
 use serde_json::{json, Map, Value};
 use std::net::SocketAddr;
 
-#[path = "common/raw_http.rs"]
-mod raw_http;
+use crate::common::raw_http;
 use std::time::{Duration, Instant};
 
 /// How many requests one run sends (batches count as one).

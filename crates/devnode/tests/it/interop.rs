@@ -4,7 +4,7 @@
 //! - the AccessToken program calling EVM contracts that stand in for
 //!   PatientRegistry and RecordRegistry.
 
-mod common;
+use crate::common;
 
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{hex, Address, B256, U256};

@@ -2,7 +2,7 @@
 //! capped in gas (geth's `rpc.gascap`) and time (`rpc.evmtimeout`) and run
 //! without holding up mining; block counts and clock moves are bounded.
 
-mod common;
+use crate::common;
 
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes, U256};

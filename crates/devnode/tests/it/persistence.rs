@@ -6,7 +6,7 @@
 //! a log missing beside a snapshot refuses; snapshots restore the same chain as a
 //! full replay, and a corrupt one loses nothing.
 
-mod common;
+use crate::common;
 
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::Encodable2718;

@@ -2,9 +2,8 @@
 //! and invalid raw transactions, and a seeded loop of random calldata sent to the
 //! three CareLedger programs as calls and as transactions.
 
-mod common;
-#[path = "common/raw_http.rs"]
-mod raw_http;
+use crate::common;
+use crate::common::raw_http;
 
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::Encodable2718;

@@ -3,9 +3,6 @@
 
 use std::time::Duration;
 
-#[path = "common/raw_http.rs"]
-mod raw_http;
-
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::eips::{BlockId, BlockNumberOrTag};
@@ -1531,7 +1528,7 @@ mod fake {
 
     /// The exchange, and its answer split into status, lowercased head and body.
     fn blocking_exchange(addr: SocketAddr, payload: Vec<u8>) -> (u16, String, String) {
-        let raw = crate::raw_http::exchange(addr, payload, Duration::from_secs(20));
+        let raw = crate::common::raw_http::exchange(addr, payload, Duration::from_secs(20));
         let text = String::from_utf8(raw).unwrap();
         let (head, body) = text
             .split_once("\r\n\r\n")

@@ -10,7 +10,7 @@
 //! tests hold every copy to a counted re-send, the re-sends to one per kill, and
 //! every copy of a Message-ID to the same notice.
 
-mod common;
+use crate::common;
 
 use common::smtp::Mail;
 use common::World;

@@ -2,7 +2,7 @@
 //! nothing from a record reaches a mail or a log; the directory refuses what
 //! its owner did not sign.
 
-mod common;
+use crate::common;
 
 use common::smtp::Smtp;
 use common::{
@@ -18,6 +18,7 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
     let smtp = Smtp::start(world.dir.path());
     let mut notifier = Notifier::start(&world, smtp.port, &[]);
     // Through the CLI's `notify register` and `notify confirm`, as a user would.
+    let notifier_url: careledger_cli::cli::NotifierUrl = notifier.url.parse().unwrap();
     let mut codes = Vec::new();
     for (i, email) in [
         (2, "patient@example.org"),
@@ -25,20 +26,23 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
         (4, "doctor4@example.org"),
     ] {
         let pending =
-            careledger_cli::cmd::notify::contact(&world.as_user(i), &notifier.url, Some(email))
+            careledger_cli::cmd::notify::contact(&world.as_user(i), &notifier_url, Some(email))
                 .await
                 .unwrap();
         assert_eq!(pending.json["status"], "pending", "{}", pending.json);
         let code = smtp.take_code(email);
-        let confirmed =
-            careledger_cli::cmd::notify::confirm(&world.as_user(i), &notifier.url, &code)
-                .await
-                .unwrap();
+        let confirmed = careledger_cli::cmd::notify::confirm(
+            &world.as_user(i),
+            &notifier_url,
+            &code.parse().unwrap(),
+        )
+        .await
+        .unwrap();
         assert_eq!(confirmed.json["status"], "confirmed");
         codes.push(code);
     }
     let refused =
-        careledger_cli::cmd::notify::contact(&world.as_user(3), &notifier.url, Some("nope"))
+        careledger_cli::cmd::notify::contact(&world.as_user(3), &notifier_url, Some("nope"))
             .await
             .unwrap_err()
             .to_string();
@@ -52,10 +56,17 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
         world.chain.address(4),
     );
 
+    use alloy::primitives::U256;
+    use careledger_cli::cli::{Expiry, Scope};
     use careledger_cli::cmd::{grants, record};
-    grants::grant(&world.as_user(2), &doctor3.to_string(), "all", "30d")
-        .await
-        .unwrap();
+    grants::grant(
+        &world.as_user(2),
+        doctor3,
+        &Scope::All,
+        Expiry::In(30 * 86_400),
+    )
+    .await
+    .unwrap();
     let mails = smtp.wait_for(1, Duration::from_secs(30));
     assert_eq!(mails[0].to, "doctor3@example.org");
     assert!(
@@ -71,9 +82,14 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
     // A record with a canary inside: the grantee hears of it, doctor 4 does not.
     let file = world.dir.path().join("labs.txt");
     std::fs::write(&file, format!("haemoglobin 13.1 g/dL\n{CANARY}\n")).unwrap();
-    record::add(&world.as_user(2), &file, "lab", false)
-        .await
-        .unwrap();
+    record::add(
+        &world.as_user(2),
+        &file,
+        Some(&"lab".parse().unwrap()),
+        false,
+    )
+    .await
+    .unwrap();
     let mails = smtp.wait_for(2, Duration::from_secs(30));
     let new = mails
         .iter()
@@ -86,7 +102,9 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
         new.raw
     );
 
-    grants::revoke(&world.as_user(2), "1").await.unwrap();
+    grants::revoke(&world.as_user(2), U256::from(1))
+        .await
+        .unwrap();
     let mails = smtp.wait_for(3, Duration::from_secs(30));
     let revoked = mails
         .iter()
@@ -114,7 +132,7 @@ async fn grant_record_revoke_and_emergency_mail_the_right_people() {
     assert!(text.contains(&format!("careledger emergency close {doctor4}")));
 
     // A patient who never registered still causes a mail to a registered doctor.
-    grants::grant(&world.as_user(5), &doctor4.to_string(), "all", "1d")
+    grants::grant(&world.as_user(5), doctor4, &Scope::All, Expiry::In(86_400))
         .await
         .unwrap();
     let mails = smtp.wait_for(5, Duration::from_secs(30));
@@ -176,9 +194,14 @@ async fn a_custodians_key_release_mails_the_patient_once_without_the_cid() {
     world.name_custodians(2, &[5]).await;
     let file = world.dir.path().join("allergies.txt");
     std::fs::write(&file, format!("penicillin: anaphylaxis\n{CANARY}\n")).unwrap();
-    careledger_cli::cmd::record::add(&world.as_user(2), &file, "allergy", false)
-        .await
-        .unwrap();
+    careledger_cli::cmd::record::add(
+        &world.as_user(2),
+        &file,
+        Some(&"allergy".parse().unwrap()),
+        false,
+    )
+    .await
+    .unwrap();
     // Reason 1: careledger_common::emergency_reason::UNCONSCIOUS.
     world.open_emergency(4, 2, 1).await;
     world.release_key(5, 1, 1, 4).await;
@@ -213,7 +236,7 @@ async fn a_custodians_key_release_mails_the_patient_once_without_the_cid() {
     use alloy::providers::ProviderBuilder;
     let provider = ProviderBuilder::new().connect_http(world.chain.url.parse().unwrap());
     let record =
-        careledger_notifier::abi::IRecordRegistry::new(world.deployment.record_registry, &provider)
+        careledger_bindings::IRecordRegistry::new(world.deployment.record_registry, &provider)
             .getRecord(alloy::primitives::U256::from(1))
             .from(patient)
             .call()
@@ -327,9 +350,14 @@ async fn the_directory_refuses_forged_replayed_and_expired_requests() {
     assert_eq!(notifier.next_nonce(doctor), 1);
 
     // The forged registration did not take: the grant's mail goes to the doctor.
-    careledger_cli::cmd::grants::grant(&world.as_user(2), &doctor.to_string(), "all", "1d")
-        .await
-        .unwrap();
+    careledger_cli::cmd::grants::grant(
+        &world.as_user(2),
+        doctor,
+        &careledger_cli::cli::Scope::All,
+        careledger_cli::cli::Expiry::In(86_400),
+    )
+    .await
+    .unwrap();
     let mails = smtp.wait_for(1, Duration::from_secs(30));
     assert_eq!(mails[0].to, "doctor3@example.org");
 
@@ -337,9 +365,14 @@ async fn the_directory_refuses_forged_replayed_and_expired_requests() {
     let remove = remove_request(&world, &keys[3], 1, now + 300);
     assert_eq!(post_json(&format!("{url}/remove"), &remove).0, 200);
     assert_eq!(post_json(&format!("{url}/remove"), &remove).0, 409);
-    careledger_cli::cmd::grants::grant(&world.as_user(2), &doctor.to_string(), "all", "2d")
-        .await
-        .unwrap();
+    careledger_cli::cmd::grants::grant(
+        &world.as_user(2),
+        doctor,
+        &careledger_cli::cli::Scope::All,
+        careledger_cli::cli::Expiry::In(2 * 86_400),
+    )
+    .await
+    .unwrap();
     let h = notifier.wait_idle(2, Duration::from_secs(30));
     assert_eq!(smtp.mails().len(), 1, "{h}");
     assert_eq!(h["counters"]["rejectedRequests"], 9, "{h}");

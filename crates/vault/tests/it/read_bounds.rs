@@ -2,7 +2,6 @@
 //! `dag/export` is taken only as far as the DAG asked for goes, and the block
 //! store reads regular files of bounded size only, never what a block file was
 //! replaced with (a symbolic link to /dev/zero, a FIFO, a huge file).
-#![cfg(feature = "http")]
 
 use careledger_vault::ipfs::{
     add, export_car, BlockStore, Cid, FsBlockStore, KuboClient, MemBlockStore,

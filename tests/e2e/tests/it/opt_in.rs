@@ -66,7 +66,7 @@ fn notices_go_to_an_address_only_once_its_code_came_back() {
     );
 
     // Refused: a malformed code (by the CLI) and a wrong one (by the notifier).
-    let err = doctor.fails(&["notify", "confirm", "0OIL", "--notifier", &url]);
+    let err = doctor.misuses(&["notify", "confirm", "0OIL", "--notifier", &url]);
     assert!(err.contains("8 letters and digits"), "{err}");
     let wrong = if code == "AAAAAAAA" {
         "BBBBBBBB"

@@ -29,14 +29,10 @@ pub async fn serve_web(
         .web
         .clone()
         .ok_or_else(|| Error::Usage("demo --web needs the app's directory".into()))?;
-    let listen = serve::loopback(&opts.listen, "--listen")?;
-    // The devnode signs eth_sendTransaction for its dev accounts: loopback only too.
-    let rpc_listen = serve::loopback(&opts.rpc_listen, "--rpc-listen")?;
-    let notifier = opts
-        .notifier
-        .as_deref()
-        .map(serve::notifier_url)
-        .transpose()?;
+    // Both loopback (clap checked): the devnode signs eth_sendTransaction for its
+    // dev accounts.
+    let (listen, rpc_listen) = (opts.listen, opts.rpc_listen);
+    let notifier = opts.notifier.as_ref().map(|n| n.as_str().to_string());
     // Before the first file: a signal from here on ends the demo through its clean-up.
     let mut stop = Stop::listen()?;
     let mut work = work_dir(dir)?;
@@ -113,7 +109,7 @@ impl Setup {
         })?;
         let (d, _) = deploy::run(&owner, contracts).await?;
         let verifier = dev.node.accounts()[1].address();
-        roles::verifier(&owner, &verifier.to_string(), true).await?;
+        roles::verifier(&owner, verifier, true).await?;
         let app_url = format!("http://{bound}/");
         let ready = self.ready(dev, &app_url, &d, &owner.store_dir);
         if self.json {

@@ -1,6 +1,5 @@
 //! A devnode on its own thread and the `careledger` binary run against it, each
 //! test with its own chain, deployment file and block store.
-#![allow(dead_code)]
 
 use assert_cmd::Command;
 use careledger_devnode::{Devnode, SpawnedDevnode};
@@ -29,25 +28,11 @@ impl Chain {
         }
     }
 
-    /// Raw JSON-RPC, for what the CLI has no verb for (moving the clock).
+    /// A JSON-RPC call's result, for what the CLI has no verb for (moving the
+    /// clock); panics on an error answer.
     pub fn rpc(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
-        use std::io::{Read, Write};
-        let body =
-            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-                .to_string();
-        let host = self.url.trim_start_matches("http://").trim_end_matches('/');
-        let mut stream = std::net::TcpStream::connect(host).expect("the devnode listens");
-        write!(
-            stream,
-            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("request sent");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("an answer");
-        let json = answer.split("\r\n\r\n").nth(1).expect("a body");
-        serde_json::from_str(json).expect("a JSON-RPC answer")
+        careledger_e2e::http::json_rpc(&self.url, method, params.clone())
+            .unwrap_or_else(|e| panic!("{method} {params}: {e}"))
     }
 }
 
@@ -85,59 +70,43 @@ pub struct User<'a> {
 }
 
 impl User<'_> {
+    /// The binary with this user's environment (careledger_e2e::cli::careledger),
+    /// killed after 120 s.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("careledger").expect("the binary is built");
-        cmd.current_dir(self.dir)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("CARELEDGER_RPC_URL", &self.chain.url)
-            .env("CARELEDGER_DEPLOYMENT", self.dir.join("deployment.json"))
-            .env("CARELEDGER_STORE", self.dir.join("ipfs"))
-            .timeout(std::time::Duration::from_secs(120));
-        if let Some(key) = &self.key {
-            cmd.env("CARELEDGER_PRIVATE_KEY", key);
-        }
+        let mut cmd = Command::from_std(careledger_e2e::cli::careledger(
+            &assert_cmd::cargo::cargo_bin("careledger"),
+            &self.chain.url,
+            self.dir,
+            self.key.as_deref(),
+        ));
+        cmd.timeout(std::time::Duration::from_secs(120));
         cmd
     }
 
     /// Runs `args` with --json and returns the parsed output; panics on failure.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.cmd().args(args).arg("--json").output().expect("runs");
-        assert!(
-            out.status.success(),
-            "careledger {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "careledger {args:?}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
+        careledger_e2e::cli::json_output(args, &out)
     }
 
-    /// Runs `args`, expects failure, and returns the one-line error.
+    /// Runs `args`, expects failure, and returns its one line, `error: …`.
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().expect("runs");
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "careledger {args:?} should fail: {stderr}"
-        );
-        assert!(
-            !stderr.contains("panicked"),
-            "careledger {args:?} panicked: {stderr}"
-        );
-        let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-        assert_eq!(
-            lines.len(),
-            1,
-            "careledger {args:?}: one line expected, got {stderr}"
-        );
-        assert!(lines[0].starts_with("error: "), "{stderr}");
-        lines[0].to_string()
+        one_line_error(args, &self.cmd().args(args).output().expect("runs"))
     }
+}
+
+/// The error of a run that had to fail (exit status 1, no panic): exactly one
+/// line, `error: …`, as every CLI error is.
+pub fn one_line_error(args: &[&str], out: &std::process::Output) -> String {
+    let stderr = careledger_e2e::cli::error_output(args, out);
+    let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "careledger {args:?}: one line expected, got {stderr}"
+    );
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    lines[0].to_string()
 }
 
 /// A deployed CareLedger: 0 owner, 1 verifier, 2 patient, 3 doctor, 4 second doctor,
@@ -375,13 +344,7 @@ pub fn fake_deployment(dir: &Path) -> PathBuf {
 /// panic, and the refusal's text.
 pub fn refused_by_clap(user: &User, args: &[&str]) -> String {
     let out = user.cmd().args(args).output().expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "careledger {args:?} should be refused as usage: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let stderr = careledger_e2e::cli::usage_error_output(args, &out);
     assert!(stderr.starts_with("error: invalid value"), "{stderr}");
     stderr
 }

@@ -1,72 +1,21 @@
 //! Helpers shared by the devnode integration tests that deploy real programs:
 //! the contracts' ABIs (read from abi/), ArbWasm, deployment and activation.
-//!
-//! Each test file is its own crate and uses only part of this module.
-#![allow(dead_code)]
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
-use alloy::primitives::{address, keccak256, Address, Bytes, B256, U256};
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use alloy::transports::{RpcError, TransportErrorKind};
 use careledger_devnode::Devnode;
 use std::path::PathBuf;
 
+pub mod raw_http;
+
 /// The contracts' Solidity interfaces, exactly as `scripts/export-abi` writes them.
-pub mod abi {
-    alloy::sol!(
-        #[sol(rpc, all_derives)]
-        "../../abi/IPatientRegistry.sol"
-    );
-    alloy::sol!(
-        #[sol(rpc, all_derives)]
-        "../../abi/IAccessToken.sol"
-    );
-    alloy::sol!(
-        #[sol(rpc, all_derives)]
-        "../../abi/IRecordRegistry.sol"
-    );
-}
-
-sol! {
-    /// ArbWasm (0x71) as cargo-stylus's stylus-tools declares it.
-    #[sol(rpc)]
-    #[derive(Debug, PartialEq, Eq)]
-    interface ArbWasm {
-        function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
-        function stylusVersion() external view returns (uint16 version);
-        function codehashVersion(bytes32 codehash) external view returns (uint16 version);
-        function programVersion(address program) external view returns (uint16 version);
-        function programInitGas(address program) external view returns (uint64 gas, uint64 gasWhenCached);
-        event ProgramActivated(bytes32 indexed codehash, bytes32 moduleHash, address program, uint256 dataFee, uint16 version);
-        error ProgramNotWasm();
-        error ProgramNotActivated();
-        error ProgramNeedsUpgrade(uint16 version, uint16 stylusVersion);
-        error ProgramExpired(uint64 ageInSeconds);
-        error ProgramUpToDate();
-        error ProgramInsufficientValue(uint256 have, uint256 want);
-    }
-}
-
-pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
-
-sol! {
-    /// ArbWasmCache (0x72), nitro's precompiles/ArbWasmCache.sol.
-    #[sol(rpc)]
-    #[derive(Debug, PartialEq, Eq)]
-    interface ArbWasmCache {
-        function isCacheManager(address manager) external view returns (bool);
-        function cacheProgram(address addr) external;
-        function evictCodehash(bytes32 codehash) external;
-        function codehashIsCached(bytes32 codehash) external view returns (bool);
-        event UpdateProgramCache(address indexed manager, bytes32 indexed codehash, bool cached);
-    }
-}
-
-pub const ARB_WASM_CACHE: Address = address!("0000000000000000000000000000000000000072");
+pub use careledger_bindings as abi;
+pub use careledger_bindings::arbos::{ArbWasm, ArbWasmCache, ARB_WASM, ARB_WASM_CACHE};
 
 pub fn ether(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18))

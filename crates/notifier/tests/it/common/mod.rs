@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 /// aiosmtpd, as the end-to-end suite runs it.
-pub use careledger_e2e::smtp;
+pub(crate) use careledger_e2e::smtp;
 
 use alloy::primitives::{Address, B256};
 use alloy::signers::local::PrivateKeySigner;
@@ -17,15 +17,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub struct Chain {
-    pub url: String,
-    pub ws_url: String,
-    pub keys: Vec<PrivateKeySigner>,
+pub(crate) struct Chain {
+    pub(crate) url: String,
+    pub(crate) ws_url: String,
+    pub(crate) keys: Vec<PrivateKeySigner>,
     _dev: SpawnedDevnode,
 }
 
 impl Chain {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let dev = Devnode::spawn_ephemeral().expect("devnode starts");
         Self {
             url: dev.url().to_string(),
@@ -35,27 +35,27 @@ impl Chain {
         }
     }
 
-    pub fn address(&self, i: usize) -> Address {
+    pub(crate) fn address(&self, i: usize) -> Address {
         self.keys[i].address()
     }
 }
 
 /// A deployed CareLedger: 0 owner, 1 verifier, 2 patient, 3 and 4 verified
 /// doctors, 5 a second patient.
-pub struct World {
-    pub chain: Chain,
-    pub dir: tempfile::TempDir,
-    pub deployment: careledger_cli::deployment::Deployment,
+pub(crate) struct World {
+    pub(crate) chain: Chain,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) deployment: careledger_bindings::Deployment,
 }
 
 impl World {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let chain = Chain::start();
         let dir = tempfile::tempdir().unwrap();
         let world = Self {
             chain,
             dir,
-            deployment: careledger_cli::deployment::Deployment {
+            deployment: careledger_bindings::Deployment {
                 chain_id: 0,
                 patient_registry: Address::ZERO,
                 access_token: Address::ZERO,
@@ -71,22 +71,18 @@ impl World {
         );
         use careledger_cli::cmd::{deploy, roles};
         let (deployment, _) = deploy::run(&world.as_user(0), &contracts).await.unwrap();
-        roles::verifier(&world.as_user(0), &world.chain.address(1).to_string(), true)
+        roles::verifier(&world.as_user(0), world.chain.address(1), true)
             .await
             .unwrap();
         roles::register_patient(&world.as_user(2)).await.unwrap();
         roles::register_patient(&world.as_user(5)).await.unwrap();
         for (i, licence) in [(3, "GMC-1"), (4, "GMC-2")] {
-            roles::register_doctor(&world.as_user(i), licence)
+            roles::register_doctor(&world.as_user(i), &licence.parse().unwrap())
                 .await
                 .unwrap();
-            roles::verify_doctor(
-                &world.as_user(1),
-                &world.chain.address(i).to_string(),
-                false,
-            )
-            .await
-            .unwrap();
+            roles::verify_doctor(&world.as_user(1), world.chain.address(i), false)
+                .await
+                .unwrap();
         }
         Self {
             deployment,
@@ -95,9 +91,9 @@ impl World {
     }
 
     /// The CLI's context for account `i` (shared deployment file, own store).
-    pub fn as_user(&self, i: usize) -> Ctx {
+    pub(crate) fn as_user(&self, i: usize) -> Ctx {
         Ctx::new(
-            &self.chain.url,
+            &self.chain.url.parse().unwrap(),
             Some(self.chain.keys[i].clone()),
             self.dir.path().join("deployment.json"),
             self.dir.path().join(format!("store-{i}")),
@@ -107,21 +103,21 @@ impl World {
         .unwrap()
     }
 
-    pub fn deployment_file(&self) -> PathBuf {
+    pub(crate) fn deployment_file(&self) -> PathBuf {
         self.dir.path().join("deployment.json")
     }
 
-    pub fn rpc(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+    pub(crate) fn rpc(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
         let body =
             serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
         post_json(&self.chain.url, &body).1
     }
 
     /// A grant of everything from `patient` to `doctor`, ending `secs` from chain time.
-    pub async fn grant(&self, patient: usize, doctor: usize, secs: u64) -> u64 {
+    pub(crate) async fn grant(&self, patient: usize, doctor: usize, secs: u64) -> u64 {
         let ctx = self.as_user(patient);
         let expires = ctx.chain_time().await.unwrap() + secs;
-        let call = careledger_cli::abi::IAccessToken::grantCall {
+        let call = careledger_bindings::IAccessToken::grantCall {
             doctor: self.chain.address(doctor),
             expires_at: expires,
             scope_kind: 0,
@@ -139,8 +135,8 @@ impl World {
 impl World {
     /// `patient` names `custodians` (registered accounts with a key) as its
     /// emergency custodians: without one no doctor can break the glass.
-    pub async fn name_custodians(&self, patient: usize, custodians: &[usize]) {
-        let call = careledger_cli::abi::IPatientRegistry::setEmergencyCustodiansCall {
+    pub(crate) async fn name_custodians(&self, patient: usize, custodians: &[usize]) {
+        let call = careledger_bindings::IPatientRegistry::setEmergencyCustodiansCall {
             custodians: custodians.iter().map(|&i| self.chain.address(i)).collect(),
         };
         self.as_user(patient)
@@ -151,8 +147,8 @@ impl World {
 
     /// `doctor` opens break-glass access to `patient` for `reason`
     /// (careledger_common::emergency_reason); returns the block.
-    pub async fn open_emergency(&self, doctor: usize, patient: usize, reason: u8) -> u64 {
-        let call = careledger_cli::abi::IAccessToken::openEmergencyAccessCall {
+    pub(crate) async fn open_emergency(&self, doctor: usize, patient: usize, reason: u8) -> u64 {
+        let call = careledger_bindings::IAccessToken::openEmergencyAccessCall {
             patient: self.chain.address(patient),
             reason,
         };
@@ -166,8 +162,8 @@ impl World {
 
     /// `custodian` re-wraps version `version` of `record` for `doctor` (the key
     /// bytes are opaque to the contract).
-    pub async fn release_key(&self, custodian: usize, record: u64, version: u32, doctor: usize) {
-        let call = careledger_cli::abi::IRecordRegistry::wrapKeysCall {
+    pub(crate) async fn release_key(&self, custodian: usize, record: u64, version: u32, doctor: usize) {
+        let call = careledger_bindings::IRecordRegistry::wrapKeysCall {
             record_id: alloy::primitives::U256::from(record),
             version,
             readers: vec![self.chain.address(doctor)],
@@ -182,7 +178,7 @@ impl World {
 
 impl World {
     /// The latest block's number.
-    pub fn head(&self) -> u64 {
+    pub(crate) fn head(&self) -> u64 {
         let n = self.rpc("eth_blockNumber", serde_json::json!([]));
         u64::from_str_radix(
             n["result"]
@@ -199,11 +195,11 @@ impl World {
     /// taken burns the expired tokens first, each with an AccessRevoked (mailed
     /// as "cleared for a new one"), so a bulk of grants is more than one notice
     /// each.
-    pub async fn access_events(&self) -> (usize, usize) {
+    pub(crate) async fn access_events(&self) -> (usize, usize) {
         use alloy::providers::{Provider, ProviderBuilder};
         use alloy::rpc::types::Filter;
         use alloy::sol_types::SolEvent;
-        use careledger_notifier::abi::IAccessToken;
+        use careledger_bindings::IAccessToken;
         let provider = ProviderBuilder::new().connect_http(self.chain.url.parse().unwrap());
         let mut counts = [0; 2];
         for (i, signature) in [
@@ -228,7 +224,7 @@ impl World {
 /// bulk load for the exactly-once tests. The clock jumps past the live grants
 /// every 8, the contract's cap per pair. `between(i)` runs after grant `i`.
 impl World {
-    pub async fn grant_many(
+    pub(crate) async fn grant_many(
         &self,
         patient: usize,
         doctor: usize,
@@ -251,7 +247,7 @@ impl World {
                 self.rpc("evm_mine", serde_json::json!([]));
                 expires = ctx.chain_time().await.unwrap() + 60;
             }
-            let call = careledger_cli::abi::IAccessToken::grantCall {
+            let call = careledger_bindings::IAccessToken::grantCall {
                 doctor: self.chain.address(doctor),
                 expires_at: expires,
                 scope_kind: 0,
@@ -276,7 +272,7 @@ impl World {
 /// `extra` configuration) that has doctor 3's address, confirmed. The
 /// confirmation mail is taken out of the Maildir's new/: what the tests count
 /// there are notices only (the outbox's `sent` counts the confirmation too).
-pub async fn doctor3_subscribed(extra: &[(&str, &str)]) -> (World, smtp::Smtp, Notifier) {
+pub(crate) async fn doctor3_subscribed(extra: &[(&str, &str)]) -> (World, smtp::Smtp, Notifier) {
     let world = World::start().await;
     let smtp = smtp::Smtp::start(world.dir.path());
     let notifier = Notifier::start(&world, smtp.port, extra);
@@ -285,18 +281,18 @@ pub async fn doctor3_subscribed(extra: &[(&str, &str)]) -> (World, smtp::Smtp, N
 }
 
 /// POSTs JSON and returns (status, body) with a std socket: no client crate.
-pub fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+pub(crate) fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
     http("POST", url, Some(body))
 }
 
-pub fn http(method: &str, url: &str, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+pub(crate) fn http(method: &str, url: &str, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
     let (status, _, json) = request(method, url, &[], body);
     (status, json)
 }
 
 /// `http` with extra request headers, also returning the response's headers
 /// (names lower-cased).
-pub fn request(
+pub(crate) fn request(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
@@ -342,18 +338,18 @@ pub fn request(
     )
 }
 
-pub use careledger_e2e::free_port;
+pub(crate) use careledger_e2e::free_port;
 
 /// The notifier binary, configured through its environment.
-pub struct Notifier {
-    pub child: Option<Child>,
-    pub url: String,
-    pub log: PathBuf,
+pub(crate) struct Notifier {
+    pub(crate) child: Option<Child>,
+    pub(crate) url: String,
+    pub(crate) log: PathBuf,
     env: Vec<(String, String)>,
 }
 
 impl Notifier {
-    pub fn start(world: &World, smtp_port: u16, extra: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(world: &World, smtp_port: u16, extra: &[(&str, &str)]) -> Self {
         let port = free_port();
         let mut env = vec![
             ("rpc_url".to_string(), world.chain.url.clone()),
@@ -396,7 +392,7 @@ impl Notifier {
         n
     }
 
-    pub fn spawn(&mut self) {
+    pub(crate) fn spawn(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -422,7 +418,7 @@ impl Notifier {
         }
     }
 
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -430,7 +426,7 @@ impl Notifier {
     }
 
     /// SIGTERM, and the exit status.
-    pub fn terminate(&mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
         let mut c = self.child.take().expect("running");
         sigterm(c.id());
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -443,16 +439,16 @@ impl Notifier {
         }
     }
 
-    pub fn health(&self) -> serde_json::Value {
+    pub(crate) fn health(&self) -> serde_json::Value {
         http("GET", &format!("{}/health", self.url), None).1
     }
 
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Registers `signer`'s email with a valid EIP-712 request.
-    pub fn register(
+    pub(crate) fn register(
         &self,
         world: &World,
         signer: &PrivateKeySigner,
@@ -466,7 +462,7 @@ impl Notifier {
 
     /// Registers `signer`'s `email` and confirms it with the code mailed to it
     /// (taken from `smtp`'s new/): the address then receives the notices.
-    pub fn subscribe(
+    pub(crate) fn subscribe(
         &self,
         world: &World,
         smtp: &smtp::Smtp,
@@ -483,7 +479,7 @@ impl Notifier {
     }
 
     /// `POST /v1/contacts/confirm`.
-    pub fn confirm(&self, account: Address, code: &str) -> (u16, serde_json::Value) {
+    pub(crate) fn confirm(&self, account: Address, code: &str) -> (u16, serde_json::Value) {
         post_json(
             &format!("{}/v1/contacts/confirm", self.url),
             &serde_json::json!({ "account": account, "code": code }),
@@ -491,7 +487,7 @@ impl Notifier {
     }
 
     /// `GET /v1/contacts/{account}/status`: none, pending or confirmed.
-    pub fn status(&self, account: Address) -> String {
+    pub(crate) fn status(&self, account: Address) -> String {
         let (status, j) = http(
             "GET",
             &format!("{}/v1/contacts/{account}/status", self.url),
@@ -501,7 +497,7 @@ impl Notifier {
         j["status"].as_str().expect("a status").to_string()
     }
 
-    pub fn next_nonce(&self, account: Address) -> u64 {
+    pub(crate) fn next_nonce(&self, account: Address) -> u64 {
         let (_, j) = http(
             "GET",
             &format!("{}/v1/contacts/{account}/nonce", self.url),
@@ -512,7 +508,7 @@ impl Notifier {
 
     /// Waits until /health says the notifier read the chain up to `block` and
     /// every queued mail left the outbox.
-    pub fn wait_read(&self, block: u64, timeout: Duration) -> serde_json::Value {
+    pub(crate) fn wait_read(&self, block: u64, timeout: Duration) -> serde_json::Value {
         let deadline = Instant::now() + timeout;
         loop {
             let h = self.health();
@@ -527,7 +523,7 @@ impl Notifier {
     }
 
     /// Waits until /health says every queued mail left the outbox.
-    pub fn wait_idle(&self, events_at_least: u64, timeout: Duration) -> serde_json::Value {
+    pub(crate) fn wait_idle(&self, events_at_least: u64, timeout: Duration) -> serde_json::Value {
         let deadline = Instant::now() + timeout;
         loop {
             let h = self.health();
@@ -559,7 +555,7 @@ fn sigterm(pid: u32) {
     assert!(ok.success());
 }
 
-pub fn register_request(
+pub(crate) fn register_request(
     world: &World,
     signer: &PrivateKeySigner,
     account: Address,
@@ -576,7 +572,7 @@ pub fn register_request(
     })
 }
 
-pub fn remove_request(
+pub(crate) fn remove_request(
     world: &World,
     signer: &PrivateKeySigner,
     nonce: u64,
@@ -592,14 +588,14 @@ pub fn remove_request(
     })
 }
 
-pub fn path_str(p: &Path) -> String {
+pub(crate) fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
 
 /// A mail's headers and body as a reader sees them: folded header lines are
 /// joined and a quoted-printable body is decoded (lettre picks that encoding
 /// for lines longer than 76 characters).
-pub fn readable(raw: &str) -> String {
+pub(crate) fn readable(raw: &str) -> String {
     let raw = raw.replace("\r\n", "\n");
     let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
     let head = head.replace("\n ", " ").replace("\n\t", " ");
