@@ -7,8 +7,12 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 /// The call opcode a program's `*_call_contract` hostio stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallKind {
+    /// CALL (`call_contract`): the only kind that transfers value.
     Call,
+    /// DELEGATECALL (`delegate_call_contract`): the callee's code on the caller's
+    /// storage, sender and value.
     DelegateCall,
+    /// STATICCALL (`static_call_contract`): the callee may not change state.
     StaticCall,
 }
 
@@ -17,6 +21,7 @@ pub enum CallKind {
 pub struct CallOutcome {
     /// 0 on success, 1 when the callee reverted or failed (the hostio's status byte).
     pub status: u8,
+    /// Output or revert data, kept by the host for `read_return_data`.
     pub return_data: Bytes,
     /// Gas the call consumed from the caller, access and value costs included.
     pub gas_cost: u64,
@@ -29,6 +34,8 @@ pub struct CreateOutcome {
     pub address: Address,
     /// Revert data of a reverted init code, empty otherwise.
     pub return_data: Bytes,
+    /// Gas the creation consumed from the caller, CREATE costs included; the 64th kept
+    /// back is not part of it.
     pub gas_cost: u64,
 }
 
@@ -89,16 +96,27 @@ pub trait EvmApi {
 /// The block, transaction and message a program runs in (nitro's `EvmData`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EvmData {
+    /// BASEFEE, for `block_basefee`.
     pub block_basefee: U256,
+    /// CHAINID, for `chainid`.
     pub chain_id: u64,
+    /// COINBASE, for `block_coinbase`.
     pub block_coinbase: Address,
+    /// GASLIMIT, for `block_gas_limit`.
     pub block_gas_limit: u64,
+    /// NUMBER, for `block_number`.
     pub block_number: u64,
+    /// TIMESTAMP, for `block_timestamp`.
     pub block_timestamp: u64,
+    /// ADDRESS (the acting address), for `contract_address`.
     pub contract_address: Address,
+    /// CALLER, for `msg_sender`.
     pub msg_sender: Address,
+    /// CALLVALUE, for `msg_value`.
     pub msg_value: U256,
+    /// GASPRICE, for `tx_gas_price`.
     pub tx_gas_price: U256,
+    /// ORIGIN, for `tx_origin`.
     pub tx_origin: Address,
     /// Whether this program already has a frame lower on the call stack.
     pub reentrant: bool,

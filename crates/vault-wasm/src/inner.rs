@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 /// record key wrapped for each reader (the key itself is gone).
 #[derive(Debug)]
 pub struct Sealed {
+    /// Root CID, ciphertext hash and length: what goes on chain.
     pub record: StoredRecord,
     /// Every block of the DAG, each once, children before their parents.
     pub blocks: Vec<(Cid, Vec<u8>)>,
@@ -115,6 +116,8 @@ pub fn lock_secret(secret: &[u8], passphrase: &str) -> Result<String, Error> {
     keyfile::lock(&secret, passphrase)
 }
 
+/// The secret back from `lock_secret`'s text; [`Error::WrongPassphrase`] if the
+/// passphrase does not open it.
 pub fn unlock_secret(locked: &str, passphrase: &str) -> Result<Zeroizing<[u8; 32]>, Error> {
     keyfile::unlock(locked, passphrase)
 }
@@ -191,6 +194,7 @@ pub fn rewrap_key(
     wrap::wrap(&key, &reader, ctx)
 }
 
+/// A binary CID (as on chain) in its text form; trailing bytes are an error, not ignored.
 pub fn cid_to_string(bytes: &[u8]) -> Result<String, Error> {
     let cid = Cid::try_from(bytes).map_err(|e| invalid(format!("not a binary CID: {e}")))?;
     if cid.encoded_len() != bytes.len() {
@@ -199,6 +203,8 @@ pub fn cid_to_string(bytes: &[u8]) -> Result<String, Error> {
     Ok(cid.to_string())
 }
 
+/// A CID's text form (or an /ipfs/ path), surrounding whitespace ignored, in binary
+/// as on chain.
 pub fn cid_from_string(text: &str) -> Result<Vec<u8>, Error> {
     let cid: Cid = text
         .trim()

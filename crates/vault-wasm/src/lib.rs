@@ -104,11 +104,14 @@ impl SealedRecord {
         self.inner.record.sha256.to_vec()
     }
 
+    /// Bytes of ciphertext, header and tags included, as a JavaScript number (exact up
+    /// to 2^53).
     #[wasm_bindgen(getter, js_name = ciphertextLen)]
     pub fn ciphertext_len(&self) -> f64 {
         self.inner.record.ciphertext_len as f64
     }
 
+    /// How many blocks `blockCid` and `blockData` index.
     #[wasm_bindgen(getter, js_name = blockCount)]
     pub fn block_count(&self) -> usize {
         self.inner.blocks.len()
@@ -126,6 +129,7 @@ impl SealedRecord {
         Ok(inner::codec_name(&self.block(i)?.0).into())
     }
 
+    /// The bytes of block `i`, to upload under `blockCid(i)`.
     #[wasm_bindgen(js_name = blockData)]
     pub fn block_data(&self, i: usize) -> Result<Vec<u8>, JsError> {
         Ok(self.block(i)?.1.clone())

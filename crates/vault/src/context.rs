@@ -6,9 +6,13 @@ use alloy_primitives::{Address, U256};
 /// associated data, so decryption fails if any field differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordContext {
+    /// EIP-155 chain id, so a ciphertext from one chain does not open on another.
     pub chain_id: u64,
+    /// The RecordRegistry contract the record is registered in.
     pub registry: Address,
+    /// The patient whose record it is.
     pub patient: Address,
+    /// The record's id in the registry.
     pub record_id: U256,
 }
 

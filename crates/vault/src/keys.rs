@@ -19,10 +19,12 @@ impl RecordKey {
         Self(key)
     }
 
+    /// A key from its 32 bytes, as [`crate::wrap::unwrap`] recovers them.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
+    /// The raw key, borrowed so that no copy outlives the zeroized original.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
@@ -41,6 +43,7 @@ pub struct ReaderKeypair {
 }
 
 impl ReaderKeypair {
+    /// A new random keypair from the operating system's generator.
     pub fn generate() -> Self {
         let (secret, public) = X25519HkdfSha256::gen_keypair(&mut UnwrapErr(OsRng));
         Self { secret, public }

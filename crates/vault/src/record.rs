@@ -11,9 +11,11 @@ use std::io::{Read, Write};
 /// Where a sealed record went: what `addRecord` puts on chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRecord {
+    /// Root of the ciphertext's UnixFS DAG, as kubo would compute it.
     pub cid: Cid,
     /// sha-256 of the ciphertext, the on-chain content hash.
     pub sha256: [u8; 32],
+    /// Bytes of ciphertext, header and tags included.
     pub ciphertext_len: u64,
 }
 

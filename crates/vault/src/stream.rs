@@ -29,6 +29,7 @@ pub const CHUNK: usize = 64 * 1024;
 pub struct Sealed {
     /// sha-256 of the whole ciphertext, header included: the record's content hash on chain.
     pub sha256: [u8; 32],
+    /// Bytes written to the output, header and tags included.
     pub ciphertext_len: u64,
 }
 

@@ -19,7 +19,7 @@ const PAGE_SIZE: u64 = 65_536;
 
 /// Every import must be a hostio nitro provides, with nitro's exact signature: `vm_hooks`
 /// always, `console` on debug chains.
-pub fn check_imports(info: &ModuleInfo<'_>, debug: bool) -> Result<(), Error> {
+pub(crate) fn check_imports(info: &ModuleInfo<'_>, debug: bool) -> Result<(), Error> {
     for import in &info.imports {
         let known_module =
             import.module == VM_HOOKS_MODULE || (debug && import.module == CONSOLE_MODULE);
@@ -52,7 +52,7 @@ pub fn check_imports(info: &ModuleInfo<'_>, debug: bool) -> Result<(), Error> {
 
 /// The memory plan nitro derives: the footprint and, for a growable memory, the function
 /// index of `pay_for_memory_grow`.
-pub struct MemoryPlan {
+pub(crate) struct MemoryPlan {
     /// Initial pages.
     pub footprint: u16,
     /// `pay_for_memory_grow`'s function index, `None` when the memory cannot grow.
@@ -61,7 +61,10 @@ pub struct MemoryPlan {
 
 /// One memory, exported as `memory`, within the heap bound and the page limit; a growable
 /// memory needs `pay_for_memory_grow`.
-pub fn check_memory(info: &ModuleInfo<'_>, params: &StylusParams) -> Result<MemoryPlan, Error> {
+pub(crate) fn check_memory(
+    info: &ModuleInfo<'_>,
+    params: &StylusParams,
+) -> Result<MemoryPlan, Error> {
     let memory = match info.memories.as_slice() {
         [] => return Err(Error::MissingMemory),
         [memory] => memory,
@@ -109,7 +112,7 @@ pub fn check_memory(info: &ModuleInfo<'_>, params: &StylusParams) -> Result<Memo
 }
 
 /// `user_entrypoint` must be an exported function `(i32) -> i32`.
-pub fn check_entrypoint(info: &ModuleInfo<'_>) -> Result<(), Error> {
+pub(crate) fn check_entrypoint(info: &ModuleInfo<'_>) -> Result<(), Error> {
     let export = info.export(ENTRYPOINT).ok_or(Error::MissingEntrypoint)?;
     if export.kind != ExternalKind::Func {
         return Err(Error::EntrypointSignature(format!(
@@ -130,7 +133,7 @@ pub fn check_entrypoint(info: &ModuleInfo<'_>) -> Result<(), Error> {
 /// Active data segments at constant offsets inside the initial memory; active element
 /// segments of function indices at constant offsets inside their table. Passive segments are
 /// skipped, as nitro does (the instructions that use them are refused).
-pub fn check_segments(info: &ModuleInfo<'_>) -> Result<(), Error> {
+pub(crate) fn check_segments(info: &ModuleInfo<'_>) -> Result<(), Error> {
     let memory_bytes = info.memories.first().map_or(0, |m| m.initial * PAGE_SIZE);
     for data in &info.datas {
         let DataKind::Active { offset_expr, .. } = &data.kind else {
@@ -189,7 +192,7 @@ fn const_offset(expr: &ConstExpr<'_>) -> Option<i32> {
 
 /// Nitro's anti-DoS limits on the instrumented module. `exports` are the names the
 /// instrumented module exports; `globals` counts the instrumentation globals.
-pub fn check_limits(
+pub(crate) fn check_limits(
     info: &ModuleInfo<'_>,
     params: &StylusParams,
     exports: &[String],

@@ -5,7 +5,7 @@ use super::ModuleStats;
 use crate::Error;
 
 /// Init cost, cached init cost and asm estimate of a module.
-pub struct Costs {
+pub(crate) struct Costs {
     /// Init cost units (`StylusData::init_cost`).
     pub init: u16,
     /// Cached init cost units (`StylusData::cached_init_cost`).
@@ -15,7 +15,7 @@ pub struct Costs {
 }
 
 /// Costs of a module with `stats`, activated at Stylus `version`.
-pub fn estimate(stats: &ModuleStats, version: u16) -> Result<Costs, Error> {
+pub(crate) fn estimate(stats: &ModuleStats, version: u16) -> Result<Costs, Error> {
     let funcs = stats.functions;
     let type_len = stats.type_len;
     let wasm_len = stats.wasm_len;

@@ -16,7 +16,7 @@ pub const MAX_FRAME_SIZE: u32 = 10 * 1024;
 pub const MAX_FRAME_CONTENTION: u32 = 4096;
 
 /// What the depth checker needs to know about the module.
-pub struct DepthContext<'m> {
+pub(crate) struct DepthContext<'m> {
     /// Every type, by type index.
     pub types: &'m [FuncType],
     /// The type index of every function, imports first.
@@ -34,7 +34,7 @@ impl DepthContext<'_> {
 /// `if stack_left <= size { stack_left = 0; unreachable } stack_left -= size` on entry and
 /// `stack_left += size` before every `return`, plus a `return` before the final `end`.
 /// `func` is the local function index (for messages), `locals` its declared locals.
-pub fn depth_check<'a>(
+pub(crate) fn depth_check<'a>(
     ops: Vec<Operator<'a>>,
     locals: u32,
     func: u32,

@@ -24,7 +24,7 @@ pub const STYLUS_SCRATCH_GLOBAL: &str = "stylus_scratch_global";
 pub const STYLUS_STACK_LEFT: &str = "stylus_stack_left";
 
 /// An export of the instrumented module.
-pub struct OutExport {
+pub(crate) struct OutExport {
     /// Export name.
     pub name: String,
     /// Export kind.
@@ -36,7 +36,7 @@ pub struct OutExport {
 /// The exports of the instrumented module: outside debug mode only `user_entrypoint` (as a
 /// function) and `memory` (as a memory) survive, as nitro's start mover leaves them; then the
 /// instrumentation globals.
-pub fn exports(info: &ModuleInfo<'_>, globals: &Globals, debug: bool) -> Vec<OutExport> {
+pub(crate) fn exports(info: &ModuleInfo<'_>, globals: &Globals, debug: bool) -> Vec<OutExport> {
     let mut out: Vec<OutExport> = info
         .exports
         .iter()
@@ -90,7 +90,7 @@ fn rank(id: u8) -> usize {
 }
 
 /// Encodes the instrumented module.
-pub fn encode(
+pub(crate) fn encode(
     wasm: &[u8],
     info: &ModuleInfo<'_>,
     bodies: Vec<Instrumented<'_>>,

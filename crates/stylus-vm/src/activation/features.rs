@@ -9,7 +9,7 @@ use crate::Error;
 /// Nitro's feature set: the MVP plus mutable globals, saturating float-to-int, sign
 /// extension, bulk memory, floats and GC types (needed for plain funcref tables), and
 /// multi-value before ArbOS 60.
-pub fn nitro_features(arbos_version: u64) -> WasmFeatures {
+pub(crate) fn nitro_features(arbos_version: u64) -> WasmFeatures {
     let mut features = WasmFeatures::empty();
     features.set(WasmFeatures::MUTABLE_GLOBAL, true);
     features.set(WasmFeatures::SATURATING_FLOAT_TO_INT, true);
@@ -58,7 +58,7 @@ const PROPOSALS: [(&str, WasmFeatures); 11] = [
 
 /// Validates `wasm` as nitro does; on failure names the proposal the module uses when one
 /// proposal alone explains it, else passes wasmparser's message on.
-pub fn validate(wasm: &[u8], arbos_version: u64) -> Result<(), Error> {
+pub(crate) fn validate(wasm: &[u8], arbos_version: u64) -> Result<(), Error> {
     let features = nitro_features(arbos_version);
     let Err(error) = Validator::new_with_features(features).validate_all(wasm) else {
         return Ok(());
@@ -83,7 +83,7 @@ pub fn validate(wasm: &[u8], arbos_version: u64) -> Result<(), Error> {
 
 /// Validates the module activation produced: nitro's features plus nothing, so the host
 /// never instantiates something nitro could not run.
-pub fn validate_output(wasm: &[u8], arbos_version: u64) -> Result<(), Error> {
+pub(crate) fn validate_output(wasm: &[u8], arbos_version: u64) -> Result<(), Error> {
     Validator::new_with_features(nitro_features(arbos_version))
         .validate_all(wasm)
         .map(drop)

@@ -12,7 +12,7 @@ pub const HEAP_BOUND_PAGES: u64 = 128;
 /// Puts `pay_for_memory_grow(pages)` before each `memory.grow`, keeping `pages` on the stack
 /// (through the scratch global). `pay_func` is `None` for fixed-size memories, which need no
 /// payment: then the body is left alone.
-pub fn heap_bound<'a>(
+pub(crate) fn heap_bound<'a>(
     ops: Vec<Operator<'a>>,
     pay_func: Option<u32>,
     g: &Globals,

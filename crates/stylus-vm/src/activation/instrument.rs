@@ -9,14 +9,14 @@ use super::meter::{dynamic_meter, ink_meter};
 use crate::Error;
 
 /// Most declared locals per function (nitro's anti-DoS limit).
-pub const MAX_LOCALS: u64 = 348;
+pub(crate) const MAX_LOCALS: u64 = 348;
 /// Most operators per instrumented function body.
-pub const MAX_OPCODES: u64 = 65_536;
+pub(crate) const MAX_OPCODES: u64 = 65_536;
 
 /// Indices of the globals activation appends, in nitro's order. Exported as
 /// `stylus_ink_left`, `stylus_ink_status`, `stylus_scratch_global`, `stylus_stack_left`.
 #[derive(Clone, Copy, Debug)]
-pub struct Globals {
+pub(crate) struct Globals {
     /// `stylus_ink_left` (i64): ink the program may still spend.
     pub ink: u32,
     /// `stylus_ink_status` (i32): set to 1 when the program ran out of ink.
@@ -30,7 +30,7 @@ pub struct Globals {
 impl Globals {
     /// The instrumentation globals of a module that defines `user_globals` globals (Stylus
     /// programs import none).
-    pub fn after(user_globals: u32) -> Self {
+    pub(crate) fn after(user_globals: u32) -> Self {
         Self {
             ink: user_globals,
             ink_status: user_globals + 1,
@@ -41,7 +41,7 @@ impl Globals {
 }
 
 /// What every function's rewrite needs to know about the module.
-pub struct ModuleContext<'m> {
+pub(crate) struct ModuleContext<'m> {
     /// Every type, by type index.
     pub types: &'m [FuncType],
     /// Type index of every function, imports first.
@@ -53,7 +53,7 @@ pub struct ModuleContext<'m> {
 }
 
 /// An instrumented function body.
-pub struct Instrumented<'a> {
+pub(crate) struct Instrumented<'a> {
     /// Declared locals, as (count, type) groups.
     pub locals: Vec<(u32, ValType)>,
     /// The rewritten operators, ending in the body's final `end`.
@@ -61,7 +61,7 @@ pub struct Instrumented<'a> {
 }
 
 /// Instruments local function `func` (its index among local functions).
-pub fn instrument_function<'a>(
+pub(crate) fn instrument_function<'a>(
     body: &FunctionBody<'a>,
     func: u32,
     cx: &ModuleContext<'_>,

@@ -12,7 +12,11 @@ use crate::Error;
 /// Puts a header in front of every basic block that charges the block's ink (the sum of
 /// its opcodes' prices plus the header's own) up front:
 /// `if ink_left < cost { ink_status = 1; unreachable } ink_left -= cost`.
-pub fn ink_meter<'a>(ops: Vec<Operator<'a>>, types: &[FuncType], g: &Globals) -> Vec<Operator<'a>> {
+pub(crate) fn ink_meter<'a>(
+    ops: Vec<Operator<'a>>,
+    types: &[FuncType],
+    g: &Globals,
+) -> Vec<Operator<'a>> {
     let mut out = Vec::with_capacity(ops.len() + ops.len() / 2);
     let mut block = Vec::new();
     let mut cost: u64 = 0;
@@ -60,7 +64,10 @@ pub fn ink_meter<'a>(ops: Vec<Operator<'a>>, types: &[FuncType], g: &Globals) ->
 /// Charges `memory.fill` and `memory.copy` per byte before they run, trapping with
 /// `ink_status = 1` when the subtraction wraps; refuses the bulk-memory and table operators
 /// nitro does not support.
-pub fn dynamic_meter<'a>(ops: Vec<Operator<'a>>, g: &Globals) -> Result<Vec<Operator<'a>>, Error> {
+pub(crate) fn dynamic_meter<'a>(
+    ops: Vec<Operator<'a>>,
+    g: &Globals,
+) -> Result<Vec<Operator<'a>>, Error> {
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         match op {

@@ -12,7 +12,7 @@ pub const MEMORY_COPY_INK: u64 = 100;
 
 /// True for the operators after which nitro's meter closes a basic block. `block` and
 /// `unreachable` do not end one.
-pub fn ends_basic_block(op: &Operator<'_>) -> bool {
+pub(crate) fn ends_basic_block(op: &Operator<'_>) -> bool {
     use Operator::*;
     matches!(
         op,

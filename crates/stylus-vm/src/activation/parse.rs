@@ -15,7 +15,7 @@ use crate::Error;
 
 /// A function import (nitro accepts no other kind).
 #[derive(Debug, Clone)]
-pub struct FuncImport<'a> {
+pub(crate) struct FuncImport<'a> {
     /// Import module.
     pub module: &'a str,
     /// Import name.
@@ -26,7 +26,7 @@ pub struct FuncImport<'a> {
 
 /// A global: its type and constant initial value, re-encoded as is.
 #[derive(Debug, Clone)]
-pub struct Global {
+pub(crate) struct Global {
     /// Value type.
     pub ty: ValType,
     /// Mutability.
@@ -37,7 +37,7 @@ pub struct Global {
 
 /// A constant global initializer.
 #[derive(Debug, Clone, Copy)]
-pub enum GlobalInit {
+pub(crate) enum GlobalInit {
     /// `i32.const`.
     I32(i32),
     /// `i64.const`.
@@ -50,7 +50,7 @@ pub enum GlobalInit {
 
 /// The parts of a module activation reads and rewrites.
 #[derive(Default)]
-pub struct ModuleInfo<'a> {
+pub(crate) struct ModuleInfo<'a> {
     /// Function types, by type index.
     pub types: Vec<FuncType>,
     /// Function imports, by function index.
@@ -83,7 +83,7 @@ pub struct ModuleInfo<'a> {
 
 impl<'a> ModuleInfo<'a> {
     /// The type of function `index` (imports first, then local functions).
-    pub fn func_type(&self, index: u32) -> Option<&FuncType> {
+    pub(crate) fn func_type(&self, index: u32) -> Option<&FuncType> {
         let index = index as usize;
         let type_index = match self.imports.get(index) {
             Some(import) => import.type_index,
@@ -93,12 +93,12 @@ impl<'a> ModuleInfo<'a> {
     }
 
     /// The export named `name`, if any.
-    pub fn export(&self, name: &str) -> Option<&Export<'a>> {
+    pub(crate) fn export(&self, name: &str) -> Option<&Export<'a>> {
         self.exports.iter().find(|e| e.name == name)
     }
 
     /// Function index of `module.name` among the imports.
-    pub fn import_index(&self, module: &str, name: &str) -> Option<u32> {
+    pub(crate) fn import_index(&self, module: &str, name: &str) -> Option<u32> {
         self.imports
             .iter()
             .position(|i| i.module == module && i.name == name)
@@ -107,7 +107,7 @@ impl<'a> ModuleInfo<'a> {
 }
 
 /// Reads `wasm` (already validated) section by section.
-pub fn parse(wasm: &[u8]) -> Result<ModuleInfo<'_>, Error> {
+pub(crate) fn parse(wasm: &[u8]) -> Result<ModuleInfo<'_>, Error> {
     let mut info = ModuleInfo::default();
     let invalid = |e: wasmparser::BinaryReaderError| Error::InvalidWasm(e.to_string());
     for payload in Parser::new(0).parse_all(wasm) {
@@ -297,7 +297,7 @@ fn to_usize(range: Range<u64>) -> Range<usize> {
 }
 
 /// The export kind as nitro prints it.
-pub fn kind_name(kind: ExternalKind) -> &'static str {
+pub(crate) fn kind_name(kind: ExternalKind) -> &'static str {
     match kind {
         ExternalKind::Func | ExternalKind::FuncExact => "function",
         ExternalKind::Table => "table",

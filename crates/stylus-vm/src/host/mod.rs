@@ -36,6 +36,7 @@ pub enum Outcome {
 /// The result of one invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunResult {
+    /// How the program ended.
     pub outcome: Outcome,
     /// Ink left for the caller (0 after OutOfInk).
     pub ink_left: u64,
@@ -48,9 +49,13 @@ pub struct Invocation<'a> {
     pub codehash: B256,
     /// The instrumented module activation produced.
     pub module: &'a [u8],
+    /// The calldata, handed to the program by `read_args`.
     pub args: &'a [u8],
+    /// What the context hostios (`msg_sender`, `block_number`, ...) report.
     pub data: EvmData,
+    /// Ink the program starts with: the caller's gas times `ink_price`.
     pub ink: u64,
+    /// Ink per EVM gas, nitro's InkPrice: hostios that charge gas convert at it.
     pub ink_price: u64,
     /// nitro's max stack depth, loaded into `stylus_stack_left`.
     pub max_depth: u32,
@@ -67,6 +72,8 @@ pub struct StylusHost {
 }
 
 impl StylusHost {
+    /// An engine limited to the WASM features nitro's activation accepts, with every
+    /// hostio linked and no module compiled yet.
     pub fn new() -> Result<Self, Error> {
         let mut config = Config::default();
         // The WASM features nitro's activation accepts; the rest are rejected there already.

@@ -45,6 +45,9 @@ pub(crate) struct Meter {
     pub ink_status: Global,
 }
 
+/// The wasmi store's data during one invocation: the EVM, the program's input and
+/// output, and the storage cache and ink meter its hostios share. Opaque outside the
+/// crate: only [`super::StylusHost::run`] builds one.
 pub struct HostState {
     /// The EVM for this invocation. Only dereferenced while `run` holds the
     /// `&mut dyn EvmApi` it came from (see `run`), hence the erased lifetime.
@@ -71,27 +74,27 @@ pub(crate) struct Env<'a, 'c> {
 }
 
 impl<'a, 'c> Env<'a, 'c> {
-    pub fn new(caller: &'a mut Caller<'c, HostState>) -> Self {
+    pub(crate) fn new(caller: &'a mut Caller<'c, HostState>) -> Self {
         Self { caller }
     }
 
-    pub fn state(&mut self) -> &mut HostState {
+    pub(crate) fn state(&mut self) -> &mut HostState {
         self.caller.data_mut()
     }
 
-    pub fn data(&self) -> &EvmData {
+    pub(crate) fn data(&self) -> &EvmData {
         &self.caller.data().data
     }
 
     /// The EVM of this invocation.
     #[allow(clippy::mut_from_ref)]
-    pub fn api(&self) -> &mut dyn EvmApi {
+    pub(crate) fn api(&self) -> &mut dyn EvmApi {
         // SAFETY: `run` sets `api` from a `&mut dyn EvmApi` that outlives the wasm call
         // and is not otherwise used until the call returns; hostios run one at a time.
         unsafe { &mut *self.caller.data().api }
     }
 
-    pub fn ink_left(&mut self) -> HostResult<u64> {
+    pub(crate) fn ink_left(&mut self) -> HostResult<u64> {
         let meter = self.caller.data().meter.expect("instrumented module");
         if meter.ink_status.get(&*self.caller).i32() != Some(0) {
             return Err(escape(Escape::OutOfInk));
@@ -116,7 +119,7 @@ impl<'a, 'c> Env<'a, 'c> {
         Err(escape(Escape::OutOfInk))
     }
 
-    pub fn buy_ink(&mut self, ink: u64) -> HostResult<()> {
+    pub(crate) fn buy_ink(&mut self, ink: u64) -> HostResult<()> {
         let left = self.ink_left()?;
         if left < ink {
             return self.out_of_ink();
@@ -125,27 +128,27 @@ impl<'a, 'c> Env<'a, 'c> {
         Ok(())
     }
 
-    pub fn require_ink(&mut self, ink: u64) -> HostResult<()> {
+    pub(crate) fn require_ink(&mut self, ink: u64) -> HostResult<()> {
         if self.ink_left()? < ink {
             return self.out_of_ink();
         }
         Ok(())
     }
 
-    pub fn gas_to_ink(&self, gas: u64) -> u64 {
+    pub(crate) fn gas_to_ink(&self, gas: u64) -> u64 {
         gas.saturating_mul(self.caller.data().ink_price)
     }
 
-    pub fn gas_left(&mut self) -> HostResult<u64> {
+    pub(crate) fn gas_left(&mut self) -> HostResult<u64> {
         let price = self.caller.data().ink_price;
         Ok(self.ink_left()? / price)
     }
 
-    pub fn buy_gas(&mut self, gas: u64) -> HostResult<()> {
+    pub(crate) fn buy_gas(&mut self, gas: u64) -> HostResult<()> {
         self.buy_ink(self.gas_to_ink(gas))
     }
 
-    pub fn require_gas(&mut self, gas: u64) -> HostResult<()> {
+    pub(crate) fn require_gas(&mut self, gas: u64) -> HostResult<()> {
         self.require_ink(self.gas_to_ink(gas))
     }
 
@@ -153,7 +156,7 @@ impl<'a, 'c> Env<'a, 'c> {
         self.caller.data().memory.expect("module exports memory")
     }
 
-    pub fn read_slice(&self, ptr: u32, len: u32) -> HostResult<Vec<u8>> {
+    pub(crate) fn read_slice(&self, ptr: u32, len: u32) -> HostResult<Vec<u8>> {
         let mut buf = vec![0u8; len as usize];
         self.memory()
             .read(&*self.caller, ptr as usize, &mut buf)
@@ -165,7 +168,7 @@ impl<'a, 'c> Env<'a, 'c> {
         Ok(buf)
     }
 
-    pub fn read_fixed<const N: usize>(&self, ptr: u32) -> HostResult<[u8; N]> {
+    pub(crate) fn read_fixed<const N: usize>(&self, ptr: u32) -> HostResult<[u8; N]> {
         let mut buf = [0u8; N];
         self.memory()
             .read(&*self.caller, ptr as usize, &mut buf)
@@ -177,15 +180,15 @@ impl<'a, 'c> Env<'a, 'c> {
         Ok(buf)
     }
 
-    pub fn read_b32(&self, ptr: u32) -> HostResult<B256> {
+    pub(crate) fn read_b32(&self, ptr: u32) -> HostResult<B256> {
         Ok(B256::from(self.read_fixed::<32>(ptr)?))
     }
 
-    pub fn read_address(&self, ptr: u32) -> HostResult<Address> {
+    pub(crate) fn read_address(&self, ptr: u32) -> HostResult<Address> {
         Ok(Address::from(self.read_fixed::<20>(ptr)?))
     }
 
-    pub fn write_slice(&mut self, ptr: u32, bytes: &[u8]) -> HostResult<()> {
+    pub(crate) fn write_slice(&mut self, ptr: u32, bytes: &[u8]) -> HostResult<()> {
         let memory = self.memory();
         memory
             .write(&mut *self.caller, ptr as usize, bytes)
@@ -197,7 +200,7 @@ impl<'a, 'c> Env<'a, 'c> {
             })
     }
 
-    pub fn write_u32(&mut self, ptr: u32, value: u32) -> HostResult<()> {
+    pub(crate) fn write_u32(&mut self, ptr: u32, value: u32) -> HostResult<()> {
         self.write_slice(ptr, &value.to_le_bytes())
     }
 }

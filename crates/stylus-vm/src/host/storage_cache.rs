@@ -20,7 +20,7 @@ pub(crate) struct StorageCache {
 
 impl StorageCache {
     /// Gas of the n-th cache read: free for the first 32, then 2, then 10 (nitro's tiers).
-    pub fn read_gas(&mut self) -> u64 {
+    pub(crate) fn read_gas(&mut self) -> u64 {
         self.reads += 1;
         match self.reads {
             0..=32 => 0,
@@ -30,7 +30,7 @@ impl StorageCache {
     }
 
     /// Gas of the n-th cache write: free for the first 8, then 7, then 10.
-    pub fn write_gas(&mut self) -> u64 {
+    pub(crate) fn write_gas(&mut self) -> u64 {
         self.writes += 1;
         match self.writes {
             0..=8 => 0,
@@ -39,11 +39,11 @@ impl StorageCache {
         }
     }
 
-    pub fn get(&self, key: &B256) -> Option<B256> {
+    pub(crate) fn get(&self, key: &B256) -> Option<B256> {
         self.slots.get(key).map(|w| w.value)
     }
 
-    pub fn insert_known(&mut self, key: B256, value: B256) {
+    pub(crate) fn insert_known(&mut self, key: B256, value: B256) {
         self.slots.insert(
             key,
             Word {
@@ -53,7 +53,7 @@ impl StorageCache {
         );
     }
 
-    pub fn write(&mut self, key: B256, value: B256) {
+    pub(crate) fn write(&mut self, key: B256, value: B256) {
         self.slots
             .entry(key)
             .and_modify(|w| w.value = value)
@@ -63,7 +63,7 @@ impl StorageCache {
     /// Dirty words in a stable order (the order SSTOREs are applied matters for gas
     /// refunds only through warm/cold state, which is per key, so any order is
     /// observably equal; sorting keeps traces deterministic). Marks them clean.
-    pub fn take_dirty(&mut self) -> Vec<(B256, B256)> {
+    pub(crate) fn take_dirty(&mut self) -> Vec<(B256, B256)> {
         let mut dirty: Vec<(B256, B256)> = self
             .slots
             .iter_mut()
@@ -77,7 +77,7 @@ impl StorageCache {
         dirty
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.slots.clear();
     }
 }

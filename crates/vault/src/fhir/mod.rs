@@ -110,7 +110,7 @@ fn coding(system: &str, code: &str, display: &str) -> Value {
 #[cfg(test)]
 mod testing {
     /// Whether `s` has the shape of a FHIR instant as this module writes them.
-    pub fn is_instant(s: &str) -> bool {
+    pub(crate) fn is_instant(s: &str) -> bool {
         let b = s.as_bytes();
         b.len() == 20
             && b.iter().enumerate().all(|(i, c)| match i {

@@ -18,7 +18,7 @@ pub(crate) struct Limits {
 impl Limits {
     /// An agent that reports HTTP errors as responses (their bodies explain them)
     /// and holds every request to these limits.
-    pub fn agent(&self) -> ureq::Agent {
+    pub(crate) fn agent(&self) -> ureq::Agent {
         let idle = self.idle.min(self.total);
         ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -32,7 +32,7 @@ impl Limits {
 
     /// A transport failure (refused, timed out, reset) in one line; a timeout
     /// says which limit it was.
-    pub fn describe(&self, e: ureq::Error) -> String {
+    pub(crate) fn describe(&self, e: ureq::Error) -> String {
         match e {
             // A request held to one limit for all of it has simply not been answered.
             ureq::Error::Timeout(Timeout::Global | Timeout::PerCall) if self.total <= self.idle => {
@@ -56,7 +56,7 @@ impl Limits {
 
     /// The same for a failure that came through a body reader as an I/O error;
     /// `None` if it did not come from the transport.
-    pub fn describe_io(&self, e: &std::io::Error) -> Option<String> {
+    pub(crate) fn describe_io(&self, e: &std::io::Error) -> Option<String> {
         let inner = e.get_ref()?.downcast_ref::<ureq::Error>()?;
         Some(match inner {
             ureq::Error::Timeout(t) => self.describe(ureq::Error::Timeout(*t)),
