@@ -8,8 +8,10 @@ use std::sync::Arc;
 /// Why a devnode could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DevnodeError {
+    /// The chain could not start (its data dir, most often).
     #[error(transparent)]
     Node(#[from] NodeError),
+    /// The JSON-RPC server could not start (its port, most often).
     #[error(transparent)]
     Rpc(#[from] RpcError),
     /// The thread or runtime of [`Devnode::spawn`] could not start.
@@ -19,7 +21,9 @@ pub enum DevnodeError {
 
 /// A running devnode: the chain and its JSON-RPC endpoint.
 pub struct Devnode {
+    /// The chain, to use directly (accounts, config, snapshots) besides RPC.
     pub node: Node,
+    /// The JSON-RPC server on the chain.
     pub rpc: RpcServer,
 }
 
@@ -41,14 +45,17 @@ impl Devnode {
         Self::start(NodeConfig::default(), rpc).await
     }
 
+    /// `http://host:port` of the JSON-RPC endpoint.
     pub fn url(&self) -> String {
         self.rpc.url()
     }
 
+    /// `ws://host:port` of the same endpoint (subscriptions).
     pub fn ws_url(&self) -> String {
         self.rpc.ws_url()
     }
 
+    /// Stops the RPC server, closing its connections gracefully, and waits until done.
     pub async fn stop(self) {
         self.rpc.stop().await;
     }

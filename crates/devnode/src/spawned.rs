@@ -101,6 +101,7 @@ impl SpawnedDevnode {
         &self.ws_url
     }
 
+    /// The chain's EIP-155 chain id.
     pub fn chain_id(&self) -> u64 {
         self.chain_id
     }

@@ -38,7 +38,7 @@ pub(crate) struct FrameApi<'a, DB: Database> {
 }
 
 impl<'a, DB: Database> FrameApi<'a, DB> {
-    pub fn new(evm: &'a mut StylusEvm<DB>, p: &ProgramFrame) -> Self {
+    pub(crate) fn new(evm: &'a mut StylusEvm<DB>, p: &ProgramFrame) -> Self {
         Self {
             evm,
             acting: p.acting,

@@ -13,15 +13,20 @@ use stylus_vm::program::decode_program;
 /// Shared Stylus machinery of one node.
 #[derive(Clone)]
 pub struct StylusRuntime {
+    /// The wasmi engine and compiled-module cache every program runs on.
     pub host: StylusHost,
+    /// The chain's Stylus parameters (ArbOS's `StylusParams`: ink price, page
+    /// limits, init costs), which activation and every call read.
     pub params: StylusParams,
     /// Activation is a pure function of the code, so its product is cached by code
     /// hash for the node's lifetime, whether the activation committed or not.
     activations: Arc<Mutex<HashMap<B256, Arc<ActivationInfo>>>>,
+    /// nitro's debug mode: activation accepts the `console` hostios.
     pub debug: bool,
 }
 
 impl StylusRuntime {
+    /// A runtime with no activations yet; fails if the WASM engine cannot start.
     pub fn new(params: StylusParams, debug: bool) -> Result<Self, stylus_vm::Error> {
         Ok(Self {
             host: StylusHost::new()?,

@@ -61,10 +61,13 @@ pub fn build_evm<DB: Database>(ctx: StylusContext<DB>, runtime: StylusRuntime) -
 }
 
 impl<DB: Database> StylusEvm<DB> {
+    /// revm's context (journal, block, transaction, cfg), to finish a transaction
+    /// with the journal's state.
     pub fn ctx_mut(&mut self) -> &mut StylusContext<DB> {
         &mut self.inner.ctx
     }
 
+    /// revm's context, read-only.
     pub fn ctx_ref(&self) -> &StylusContext<DB> {
         &self.inner.ctx
     }

@@ -27,30 +27,47 @@ pub const COINBASE: Address = address!("A4B000000000000000000073657175656e636572
 /// A transaction as mined, with what its receipt needs.
 #[derive(Debug, Clone)]
 pub struct MinedTx {
+    /// The signed transaction, as eth_getTransactionByHash returns it.
     pub tx: TxEnvelope,
+    /// The sender recovered from the signature.
     pub from: Address,
+    /// The transaction's hash, its key in [`Chain::txs`].
     pub hash: B256,
+    /// The block that includes it.
     pub block_number: u64,
+    /// Its position in that block (the receipt's `transactionIndex`).
     pub index: u64,
+    /// The receipt's status: false for a revert or a halt, which still use gas.
     pub success: bool,
+    /// Gas this transaction used (the receipt's `gasUsed`).
     pub gas_used: u64,
+    /// Gas used by the block up to and including this transaction.
     pub cumulative_gas_used: u64,
+    /// Logs it emitted, in order.
     pub logs: Vec<Log>,
     /// Index of the first log within its block.
     pub first_log_index: u64,
+    /// The contract a successful creation made (the receipt's `contractAddress`).
     pub contract_address: Option<Address>,
+    /// Wei per gas it paid at [`BASE_FEE`].
     pub effective_gas_price: u128,
 }
 
+/// A mined block as the chain keeps it: the header and its transactions' hashes,
+/// from which the RPC builds geth's block objects.
 #[derive(Debug, Clone)]
 pub struct MinedBlockRecord {
+    /// The consensus header; its number is the block's index in [`Chain::blocks`].
     pub header: Header,
+    /// The header's hash, kept so that it is computed once.
     pub hash: B256,
+    /// Hashes of its transactions in order, each a key in [`Chain::txs`].
     pub txs: Vec<B256>,
 }
 
 /// The chain: state after the last block, every block and transaction.
 pub struct Chain {
+    /// EIP-155 chain id: signed transactions for another chain are refused.
     pub chain_id: u64,
     /// The head's state, shared (never copied) with the calls running on it: a call
     /// takes a [`CallState`] under the chain's lock and executes after releasing it.
@@ -58,21 +75,33 @@ pub struct Chain {
     /// call still holds the previous one. To serialize, use `&*chain.db`; to
     /// restore, `Arc::new(db)`.
     pub db: Arc<CacheDB<EmptyDB>>,
+    /// Every block from genesis, indexed by number (the head is the last).
     pub blocks: Vec<MinedBlockRecord>,
+    /// Block numbers by block hash, for eth_getBlockByHash and EIP-1898 block ids.
     pub block_by_hash: HashMap<B256, u64>,
+    /// Every mined transaction by hash, for receipts and eth_getTransactionByHash.
     pub txs: HashMap<B256, MinedTx>,
+    /// The WASM host and activations every block's programs run with.
     pub runtime: StylusRuntime,
+    /// Seconds added to the wall clock for new blocks' timestamps (evm_increaseTime).
     pub time_offset: u64,
+    /// The timestamp the next block takes instead of the clock's, used once
+    /// (anvil's `evm_setNextBlockTimestamp`).
     pub next_timestamp: Option<u64>,
 }
 
 /// A transaction decoded and checked for the pool: signature recovered.
 pub struct Incoming {
+    /// The decoded transaction.
     pub tx: TxEnvelope,
+    /// The sender recovered from its signature.
     pub from: Address,
+    /// Its EIP-2718 encoding, re-encoded from `tx`: what `blocks.log` stores.
     pub raw: Bytes,
 }
 
+/// Decodes eth_sendRawTransaction's bytes (EIP-2718, nothing after them) and
+/// recovers the sender; blob and EIP-7702 transactions are refused.
 pub fn decode_raw(raw: &[u8]) -> BackendResult<Incoming> {
     let mut slice = raw;
     let tx = TxEnvelope::decode_2718(&mut slice)
@@ -105,6 +134,7 @@ fn wall_clock() -> u64 {
 }
 
 impl Chain {
+    /// A chain of only its genesis block at `genesis_time`, on the state `db`.
     pub fn new(
         chain_id: u64,
         db: CacheDB<EmptyDB>,
@@ -138,10 +168,12 @@ impl Chain {
         }
     }
 
+    /// The latest block.
     pub fn head(&self) -> &MinedBlockRecord {
         self.blocks.last().expect("genesis exists")
     }
 
+    /// The latest block's number (eth_blockNumber).
     pub fn number(&self) -> u64 {
         self.head().header.number
     }
@@ -156,6 +188,8 @@ impl Chain {
         t.max(parent)
     }
 
+    /// revm's block environment for block `number` at `timestamp`, with nitro's
+    /// coinbase, base fee and gas limit.
     pub fn block_env(&self, number: u64, timestamp: u64) -> BlockEnv {
         BlockEnv {
             number: U256::from(number),
@@ -312,9 +346,13 @@ impl Chain {
 /// call never holds up mining.
 #[derive(Clone)]
 pub struct CallState {
+    /// The head's state, shared with the chain until mining copies it.
     pub db: Arc<CacheDB<EmptyDB>>,
+    /// The chain's EIP-155 chain id.
     pub chain_id: u64,
+    /// The chain's WASM host and activations.
     pub runtime: StylusRuntime,
+    /// The next block's environment (number, clock time), which the call runs in.
     pub block: BlockEnv,
 }
 
@@ -353,7 +391,9 @@ impl CallState {
 /// When a call must be over, and the limit it came from (for the error message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deadline {
+    /// The instant the call is aborted.
     pub at: Instant,
+    /// The configured limit, named in the timeout error.
     pub limit: std::time::Duration,
 }
 

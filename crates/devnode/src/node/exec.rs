@@ -31,7 +31,10 @@ pub enum Mode {
     Commit,
     /// eth_call / eth_estimateGas: no nonce, balance-for-fees or base-fee checks;
     /// abandoned at `deadline` if one is given (geth's `rpc.evmtimeout`).
-    Call { deadline: Option<Instant> },
+    Call {
+        /// When to abandon the call; `None` lets it run to the end.
+        deadline: Option<Instant>,
+    },
 }
 
 /// What [`transact`] answers when a [`Mode::Call`] passed its deadline: the
@@ -43,6 +46,8 @@ pub fn timed_out<DB, E>(err: &EVMError<DB, E>) -> bool {
     matches!(err, EVMError::Custom(m) if m == TIMED_OUT)
 }
 
+/// revm's error for one transaction on `DB`: a database failure, an invalid
+/// transaction, or a custom one such as [`TIMED_OUT`].
 pub type ExecError<DB> = EVMError<<DB as Database>::Error, InvalidTransaction>;
 
 /// Stack for executing a transaction: every nested call, EVM or Stylus, recurses on
@@ -77,6 +82,9 @@ where
     })
 }
 
+/// Runs one transaction on the calling thread, returning its result and the state
+/// it changed, uncommitted. `recent_wasms` carries the block's recently used
+/// programs (nitro's `RecentWasms`) from one transaction to the next.
 pub fn transact_here<DB: Database>(
     db: DB,
     chain_id: u64,

@@ -39,10 +39,12 @@ fn stylus_deployer_runtime_code() -> Bytes {
 /// A funded account the node can sign for.
 #[derive(Clone)]
 pub struct DevAccount {
+    /// Its key, printed by `--print-keys`, for wallets and tests that sign.
     pub signer: PrivateKeySigner,
 }
 
 impl DevAccount {
+    /// The account's address, derived from its key.
     pub fn address(&self) -> Address {
         self.signer.address()
     }
@@ -65,6 +67,8 @@ pub fn genesis_balance() -> U256 {
     U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18))
 }
 
+/// Block 0's state: the funded `accounts`, `0xFE` at the ArbOS precompiles, the
+/// CREATE2 factory and the StylusDeployer, as nitro-devnode starts.
 pub fn genesis_state(accounts: &[DevAccount]) -> CacheDB<EmptyDB> {
     let mut db = CacheDB::new(EmptyDB::default());
     for account in accounts {

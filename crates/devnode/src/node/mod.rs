@@ -35,6 +35,7 @@ pub const DEFAULT_SNAPSHOT_EVERY: u64 = 1000;
 /// How to start a node.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
+    /// EIP-155 chain id ([`CHAIN_ID`], nitro-devnode's, by default).
     pub chain_id: u64,
     /// Generated accounts besides the dev account.
     pub accounts: usize,
@@ -74,12 +75,24 @@ impl Default for NodeConfig {
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    /// The data dir could not be created, listed or arranged, or the interval
+    /// miner's thread could not start.
     #[error("data dir: {0}")]
     DataDir(#[from] std::io::Error),
+    /// The data dir's files cannot be used: damaged, inconsistent, unreadable, or
+    /// locked by another node.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A block of the log does not replay: a transaction in it no longer decodes or
+    /// is refused.
     #[error("replaying block {block} from the data dir: {why}")]
-    Replay { block: u64, why: String },
+    Replay {
+        /// The block's number.
+        block: u64,
+        /// What failed.
+        why: String,
+    },
+    /// The Stylus runtime (the WASM engine) could not start.
     #[error("stylus: {0}")]
     Stylus(#[from] stylus_vm::Error),
 }
@@ -179,10 +192,13 @@ impl Node {
         Ok(node)
     }
 
+    /// The funded dev accounts: nitro-devnode's dev account first, then the
+    /// generated ones.
     pub fn accounts(&self) -> &[DevAccount] {
         &self.inner.accounts
     }
 
+    /// The configuration the node was started with.
     pub fn config(&self) -> &NodeConfig {
         &self.inner.config
     }

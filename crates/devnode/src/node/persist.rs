@@ -70,7 +70,9 @@ const MAGIC_FAMILY: &[u8; 3] = b"CLB";
 /// One mined block as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockEntry {
+    /// The block's timestamp, which replay must reuse: it is not the wall clock's.
     pub timestamp: u64,
+    /// The block's transactions, EIP-2718 encoded and signed, in block order.
     pub txs: Vec<Bytes>,
 }
 
@@ -96,15 +98,33 @@ pub enum StoreError {
         file.display(),
         file.display()
     )]
+    /// A file holds bytes that are not a torn tail: damage the devnode must not
+    /// repair by guessing (see the module docs).
     Damaged {
+        /// The damaged file.
         file: PathBuf,
+        /// Where the damage starts: the length the file may be truncated to.
         offset: u64,
+        /// What is wrong there.
         why: String,
     },
+    /// The files are each intact but do not belong together, or another node
+    /// holds the directory's `LOCK`.
     #[error("{}: {why}. The devnode refuses to start and changed nothing", dir.display())]
-    Inconsistent { dir: PathBuf, why: String },
+    Inconsistent {
+        /// The data dir.
+        dir: PathBuf,
+        /// What does not fit.
+        why: String,
+    },
+    /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
 }
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -174,6 +194,7 @@ impl ReadLog {
         })
     }
 
+    /// The log file read, `dir/blocks.log`.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -287,10 +308,12 @@ impl BlockLog {
         ReadLog::read(dir)?.open(0)
     }
 
+    /// The log file appended to, `dir/blocks.log`.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// How far the log goes now, for a snapshot to record.
     pub fn position(&self) -> LogPosition {
         self.position
     }

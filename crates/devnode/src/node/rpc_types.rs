@@ -8,7 +8,8 @@ use alloy_consensus::{
 use alloy_primitives::Bloom;
 use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, Transaction, TransactionReceipt};
 
-pub fn rpc_logs(chain: &Chain, tx: &MinedTx) -> Vec<Log> {
+/// A transaction's logs with their block, transaction and index fields filled in.
+pub(crate) fn rpc_logs(chain: &Chain, tx: &MinedTx) -> Vec<Log> {
     let block = &chain.blocks[tx.block_number as usize];
     tx.logs
         .iter()
@@ -26,7 +27,8 @@ pub fn rpc_logs(chain: &Chain, tx: &MinedTx) -> Vec<Log> {
         .collect()
 }
 
-pub fn receipt(chain: &Chain, tx: &MinedTx) -> TransactionReceipt {
+/// eth_getTransactionReceipt's answer for a mined transaction.
+pub(crate) fn receipt(chain: &Chain, tx: &MinedTx) -> TransactionReceipt {
     let logs = rpc_logs(chain, tx);
     let mut bloom = Bloom::ZERO;
     for log in &tx.logs {
@@ -62,7 +64,8 @@ pub fn receipt(chain: &Chain, tx: &MinedTx) -> TransactionReceipt {
     }
 }
 
-pub fn transaction(chain: &Chain, tx: &MinedTx) -> Transaction {
+/// eth_getTransactionByHash's answer for a mined transaction.
+pub(crate) fn transaction(chain: &Chain, tx: &MinedTx) -> Transaction {
     let block = &chain.blocks[tx.block_number as usize];
     Transaction {
         inner: Recovered::new_unchecked(tx.tx.clone(), tx.from),
@@ -74,7 +77,8 @@ pub fn transaction(chain: &Chain, tx: &MinedTx) -> Transaction {
     }
 }
 
-pub fn header(record: &MinedBlockRecord) -> Header {
+/// A block's RPC header: the consensus header and its hash.
+pub(crate) fn header(record: &MinedBlockRecord) -> Header {
     Header {
         hash: record.hash,
         inner: record.header.clone(),
@@ -83,7 +87,8 @@ pub fn header(record: &MinedBlockRecord) -> Header {
     }
 }
 
-pub fn block(chain: &Chain, record: &MinedBlockRecord, full: bool) -> Block {
+/// eth_getBlockBy*'s answer: transactions as objects with `full`, else as hashes.
+pub(crate) fn block(chain: &Chain, record: &MinedBlockRecord, full: bool) -> Block {
     let transactions = if full {
         BlockTransactions::Full(
             record

@@ -77,8 +77,12 @@ pub fn fingerprint(chain: &Chain) -> B256 {
 
 /// A decoded snapshot.
 pub struct Snapshot {
+    /// The chain id it was written under; another one refuses to start.
     pub chain_id: u64,
+    /// The [`fingerprint`] of the genesis it was made from; under another genesis
+    /// the snapshot is ignored and the whole log replayed.
     pub fingerprint: B256,
+    /// How far `blocks.log` went when it was written: replay resumes there.
     pub position: LogPosition,
     blocks: Vec<MinedBlockRecord>,
     txs: HashMap<B256, MinedTx>,
@@ -106,6 +110,7 @@ pub enum LoadError {
     OtherVersion(String),
     /// Fails its checksum or does not decode.
     Corrupt(String),
+    /// The file exists but cannot be read.
     Io(std::io::Error),
 }
 

@@ -10,6 +10,8 @@ use revm::context::TxEnv;
 /// per-transaction cap is 32M).
 pub const CALL_GAS_CAP: u64 = 32_000_000;
 
+/// revm's transaction environment for a signed transaction from `from`, the
+/// sender already recovered.
 pub fn tx_env_of_signed(tx: &TxEnvelope, from: Address) -> TxEnv {
     let is_1559 = tx.is_dynamic_fee();
     TxEnv {

@@ -14,7 +14,12 @@ pub enum BackendError {
     /// The EVM reverted; `data` is the raw revert payload (a custom error or Error(string)).
     /// JSON-RPC code 3, message "execution reverted[: reason]", data = 0x-hex of `data`.
     #[error("execution reverted{}", reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
-    Revert { data: Bytes, reason: Option<String> },
+    Revert {
+        /// The revert payload, sent back as the error's `data`.
+        data: Bytes,
+        /// The payload decoded (Error(string), Panic(uint256)), when it is one.
+        reason: Option<String>,
+    },
     /// The transaction halted without a revert payload (out of gas, invalid opcode...).
     /// JSON-RPC code -32000.
     #[error("{0}")]
@@ -67,6 +72,7 @@ pub fn go_duration(d: std::time::Duration) -> String {
     }
 }
 
+/// What every [`Backend`] method that can fail returns.
 pub type BackendResult<T> = Result<T, BackendError>;
 
 /// A page of one account's storage in geth's `debug_storageRangeAt` order:
@@ -82,23 +88,31 @@ pub struct StorageRange {
 /// A block as it was mined, with the logs it produced, for eth_subscribe.
 #[derive(Debug, Clone)]
 pub struct MinedBlock {
+    /// The block's header as eth_subscribe("newHeads") sends it.
     pub header: Header,
+    /// Every log of the block, which eth_subscribe("logs") filters.
     pub logs: Vec<Log>,
 }
 
 /// The chain behind the JSON-RPC server. Methods are synchronous: the node executes
 /// a transaction in microseconds and mines it at once (automine).
 pub trait Backend: Send + Sync + 'static {
+    /// eth_chainId: the EIP-155 chain id.
     fn chain_id(&self) -> u64;
+    /// eth_blockNumber: the head's number.
     fn block_number(&self) -> u64;
     /// Suggested gas price (base fee of the next block plus nothing: priority fees are 0).
     fn gas_price(&self) -> u128;
     /// Accounts the node can sign for (eth_accounts, eth_sendTransaction).
     fn accounts(&self) -> Vec<Address>;
 
+    /// eth_getBalance: `address`'s balance in wei at `block`.
     fn balance(&self, address: Address, block: BlockId) -> BackendResult<U256>;
+    /// eth_getTransactionCount: `address`'s nonce at `block`.
     fn transaction_count(&self, address: Address, block: BlockId) -> BackendResult<u64>;
+    /// eth_getCode: `address`'s code at `block`, empty for an account without any.
     fn code(&self, address: Address, block: BlockId) -> BackendResult<Bytes>;
+    /// eth_getStorageAt: one storage slot of `address` at `block`.
     fn storage_at(&self, address: Address, slot: U256, block: BlockId) -> BackendResult<B256>;
 
     /// Decodes, validates and executes a signed transaction (mined at once under
@@ -113,6 +127,8 @@ pub trait Backend: Send + Sync + 'static {
         block: BlockId,
         overrides: Option<StateOverride>,
     ) -> BackendResult<Bytes>;
+    /// eth_estimateGas: the gas `request` needs to succeed on the state at `block`,
+    /// with optional overrides.
     fn estimate_gas(
         &self,
         request: TransactionRequest,
@@ -122,9 +138,15 @@ pub trait Backend: Send + Sync + 'static {
 
     /// `None` while the transaction is pending or unknown (not an error: alloy polls).
     fn transaction_receipt(&self, hash: B256) -> Option<TransactionReceipt>;
+    /// eth_getTransactionByHash; `None` if unknown.
     fn transaction_by_hash(&self, hash: B256) -> Option<Transaction>;
+    /// eth_getBlockByNumber and eth_getBlockByHash, with transactions as objects
+    /// when `full_transactions`; `None` if there is no such block.
     fn block(&self, block: BlockId, full_transactions: bool) -> Option<Block>;
+    /// eth_getLogs: the logs of the filter's blocks that match it, in chain order.
     fn logs(&self, filter: &Filter) -> BackendResult<Vec<Log>>;
+    /// eth_feeHistory: base fees and gas-used ratios of `block_count` blocks up to
+    /// `newest`, and the rewards at `reward_percentiles` if asked.
     fn fee_history(
         &self,
         block_count: u64,

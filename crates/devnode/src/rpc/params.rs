@@ -42,7 +42,9 @@ pub enum MineParam {
     Timestamp(Quantity),
     /// Mine `blocks` blocks (default 1), the first at `timestamp` if given.
     Options {
+        /// The first block's timestamp; the clock's if absent.
         timestamp: Option<Quantity>,
+        /// How many blocks to mine.
         blocks: Option<Quantity>,
     },
 }

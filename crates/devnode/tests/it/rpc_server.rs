@@ -1010,17 +1010,18 @@ mod fake {
     use tokio::sync::broadcast;
 
     /// nitro-devnode's chain id.
-    pub const CHAIN_ID: u64 = 412_346;
+    pub(crate) const CHAIN_ID: u64 = 412_346;
     /// The account the node signs for.
-    pub const DEV_ACCOUNT: Address = address!("3f1Eae7D46d88F08fc2F8ed27FCb2AB183EB2d0E");
+    pub(crate) const DEV_ACCOUNT: Address = address!("3f1Eae7D46d88F08fc2F8ed27FCb2AB183EB2d0E");
     /// Calls to it revert with ArbWasm's `ProgramNotActivated()`.
-    pub const REVERTER: Address = address!("0000000000000000000000000000000000000071");
+    pub(crate) const REVERTER: Address = address!("0000000000000000000000000000000000000071");
     /// Calls to it halt (out of gas).
-    pub const HALTER: Address = address!("00000000000000000000000000000000000000fe");
+    pub(crate) const HALTER: Address = address!("00000000000000000000000000000000000000fe");
     /// Reading its code is an internal failure.
-    pub const INTERNAL_FAILURE: Address = address!("00000000000000000000000000000000000000ee");
+    pub(crate) const INTERNAL_FAILURE: Address =
+        address!("00000000000000000000000000000000000000ee");
     /// `ProgramNotActivated()` selector, as the error `data` must carry it.
-    pub const PROGRAM_NOT_ACTIVATED: &str = "0x6f809c4e";
+    pub(crate) const PROGRAM_NOT_ACTIVATED: &str = "0x6f809c4e";
     const BASE_FEE: u64 = 100_000_000;
     const GENESIS_TIME: u64 = 1_700_000_000;
 
@@ -1045,14 +1046,14 @@ mod fake {
     }
 
     /// The fake chain.
-    pub struct Fake {
+    pub(crate) struct Fake {
         state: Mutex<State>,
         heads: broadcast::Sender<MinedBlock>,
     }
 
     impl Fake {
         /// A chain with a genesis block and nothing else.
-        pub fn new() -> Arc<Self> {
+        pub(crate) fn new() -> Arc<Self> {
             let fake = Arc::new(Self {
                 state: Mutex::new(State::default()),
                 heads: broadcast::channel(64).0,
@@ -1061,7 +1062,7 @@ mod fake {
             fake
         }
 
-        pub fn set_account(
+        pub(crate) fn set_account(
             &self,
             who: Address,
             balance: U256,
@@ -1080,20 +1081,20 @@ mod fake {
             self.state.lock().unwrap().accounts.insert(who, account);
         }
 
-        pub fn last_block_id(&self) -> Option<BlockId> {
+        pub(crate) fn last_block_id(&self) -> Option<BlockId> {
             self.state.lock().unwrap().last_block_id
         }
 
-        pub fn last_override_count(&self) -> Option<usize> {
+        pub(crate) fn last_override_count(&self) -> Option<usize> {
             self.state.lock().unwrap().last_override_count
         }
 
         /// Timestamps asked of `Backend::mine`, in order.
-        pub fn mined(&self) -> Vec<Option<u64>> {
+        pub(crate) fn mined(&self) -> Vec<Option<u64>> {
             self.state.lock().unwrap().mined.clone()
         }
 
-        pub fn latest_timestamp(&self) -> u64 {
+        pub(crate) fn latest_timestamp(&self) -> u64 {
             self.state
                 .lock()
                 .unwrap()
@@ -1104,18 +1105,18 @@ mod fake {
                 .timestamp
         }
 
-        pub fn block_hash(&self, number: usize) -> B256 {
+        pub(crate) fn block_hash(&self, number: usize) -> B256 {
             self.state.lock().unwrap().blocks[number].header.hash
         }
 
-        pub fn mine_empty(&self, blocks: usize) {
+        pub(crate) fn mine_empty(&self, blocks: usize) {
             for _ in 0..blocks {
                 self.push_block(Vec::new(), Vec::new(), None);
             }
         }
 
         /// Mines a 1-wei transfer from the dev account; returns its hash.
-        pub fn mine_transfer(&self) -> B256 {
+        pub(crate) fn mine_transfer(&self) -> B256 {
             let to = address!("00000000000000000000000000000000000000dd");
             let req = TransactionRequest::default()
                 .from(DEV_ACCOUNT)
@@ -1125,7 +1126,7 @@ mod fake {
         }
 
         /// Mines a block holding these (address, topic0) logs.
-        pub fn mine_logs(&self, logs: &[(Address, B256)]) {
+        pub(crate) fn mine_logs(&self, logs: &[(Address, B256)]) {
             self.push_block(Vec::new(), logs.to_vec(), None);
         }
 
@@ -1458,7 +1459,7 @@ mod fake {
     }
 
     /// Port 0 on loopback, otherwise the defaults.
-    pub fn test_config() -> RpcConfig {
+    pub(crate) fn test_config() -> RpcConfig {
         RpcConfig {
             addr: "127.0.0.1:0".parse().unwrap(),
             ..RpcConfig::default()
@@ -1466,7 +1467,7 @@ mod fake {
     }
 
     /// A fake chain behind a server on a free port.
-    pub async fn start() -> (Arc<Fake>, RpcServer) {
+    pub(crate) async fn start() -> (Arc<Fake>, RpcServer) {
         let fake = Fake::new();
         let server = serve(fake.clone(), test_config())
             .await
@@ -1475,7 +1476,7 @@ mod fake {
     }
 
     /// One HTTP/1.1 exchange on a fresh connection: (status, body).
-    pub async fn http_raw(
+    pub(crate) async fn http_raw(
         addr: SocketAddr,
         method: &str,
         body: &str,
@@ -1486,7 +1487,7 @@ mod fake {
     }
 
     /// One HTTP/1.1 exchange: (status, response head with lower-cased header lines).
-    pub async fn http_raw_head(
+    pub(crate) async fn http_raw_head(
         addr: SocketAddr,
         method: &str,
         body: &str,

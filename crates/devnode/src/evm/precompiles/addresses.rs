@@ -14,4 +14,4 @@ pub const ARB_OWNER_PUBLIC: Address = address!("00000000000000000000000000000000
 pub const CHAIN_OWNER: Address = address!("3f1Eae7D46d88F08fc2F8ed27FCb2AB183EB2d0E");
 /// Where activation data fees go: nitro-devnode's network fee account is its dev account,
 /// which is also the chain owner.
-pub const NETWORK_FEE_ACCOUNT: Address = CHAIN_OWNER;
+pub(crate) const NETWORK_FEE_ACCOUNT: Address = CHAIN_OWNER;

@@ -3,7 +3,7 @@
 //! ArbOS's addresses, the program records in ArbWasm's storage, and how a precompile
 //! answers.
 
-pub mod addresses;
+pub(crate) mod addresses;
 mod arb_owner_public;
 mod arb_wasm;
 mod arb_wasm_cache;
@@ -34,6 +34,7 @@ pub struct ArbPrecompiles {
 }
 
 impl ArbPrecompiles {
+    /// The precompiles of hardfork `spec`, the ArbOS ones running on `runtime`.
     pub fn new(spec: SpecId, runtime: StylusRuntime) -> Self {
         let eth = EthPrecompiles::new(spec);
         let warm = Self::warm_set(&eth);

@@ -20,10 +20,18 @@ const DAY_SECS: u64 = 86_400;
 /// An activation as recorded in ArbWasm's storage (one word per code hash).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ProgramInfo {
+    /// The Stylus version it was activated for: a call under another one fails
+    /// with `ProgramNeedsUpgrade`.
     pub version: u16,
+    /// nitro's `initCost`: scaled by the chain's parameters into the gas an
+    /// uncached call pays to start the program.
     pub init_cost: u16,
+    /// nitro's `cachedCost`: scaled into the gas every call pays, cached or not.
     pub cached_init_cost: u16,
+    /// WASM pages the program opens at start, charged under the memory model.
     pub footprint: u16,
+    /// Estimated size of its native code in KiB (ArbWasm's `codehashAsmSize`),
+    /// on which keepalive's data fee is charged.
     pub asm_estimate_kb: u32,
     /// Hours since [`ARBITRUM_START_TIME`], as nitro counts activation times.
     pub activated_at: u64,
@@ -83,7 +91,7 @@ impl ProgramInfo {
 /// Why [`active_program`] found no program that may run: nitro's program errors, which
 /// ArbWasm's custom errors of the same names report (see `arb_wasm`), or a failed read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProgramError<E> {
+pub(crate) enum ProgramError<E> {
     /// `ProgramNotActivated()`: no record for the code hash.
     NotActivated,
     /// `ProgramNeedsUpgrade(version, stylusVersion)`: activated for another Stylus version.

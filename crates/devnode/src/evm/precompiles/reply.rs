@@ -8,7 +8,7 @@ use revm::interpreter::{CallInputs, Gas, InstructionResult, InterpreterResult};
 
 /// How a precompile call ends when it does not return its output.
 #[derive(Debug)]
-pub enum PrecompileError<E> {
+pub(crate) enum PrecompileError<E> {
     /// Reverts with this data (an ABI-encoded custom error, a reason, or nothing); the gas
     /// left is returned.
     Revert(Vec<u8>),
@@ -27,7 +27,7 @@ impl<E> From<E> for PrecompileError<E> {
 /// Runs a precompile's `dispatch` on the call's input and gas, and turns what it answered
 /// into the frame's result; a database error comes back as the message the EVM halts with
 /// (`"{name} state: …"`).
-pub fn run<DB: Database>(
+pub(crate) fn run<DB: Database>(
     ctx: &mut StylusContext<DB>,
     inputs: &CallInputs,
     name: &str,

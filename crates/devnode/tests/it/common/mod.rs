@@ -11,13 +11,13 @@ use alloy::transports::{RpcError, TransportErrorKind};
 use careledger_devnode::Devnode;
 use std::path::PathBuf;
 
-pub mod raw_http;
+pub(crate) mod raw_http;
 
 /// The contracts' Solidity interfaces, exactly as `scripts/export-abi` writes them.
-pub use careledger_bindings as abi;
-pub use careledger_bindings::arbos::{ArbWasm, ArbWasmCache, ARB_WASM, ARB_WASM_CACHE};
+pub(crate) use careledger_bindings as abi;
+pub(crate) use careledger_bindings::arbos::{ArbWasm, ArbWasmCache, ARB_WASM, ARB_WASM_CACHE};
 
-pub fn ether(n: u64) -> U256 {
+pub(crate) fn ether(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18))
 }
 
@@ -26,7 +26,7 @@ fn repo_root() -> PathBuf {
 }
 
 /// A contract's WASM as scripts/build-contracts writes it.
-pub fn wasm(name: &str) -> Vec<u8> {
+pub(crate) fn wasm(name: &str) -> Vec<u8> {
     let path = repo_root()
         .join("target/contracts")
         .join(format!("{name}.wasm"));
@@ -39,7 +39,7 @@ pub fn wasm(name: &str) -> Vec<u8> {
 }
 
 /// A forge artifact (target/forge/<file>), as `scripts/forge build` writes it.
-pub fn forge_artifact(file: &str) -> serde_json::Value {
+pub(crate) fn forge_artifact(file: &str) -> serde_json::Value {
     let path = repo_root().join("target/forge").join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
@@ -52,7 +52,7 @@ pub fn forge_artifact(file: &str) -> serde_json::Value {
 }
 
 /// Init code that returns `runtime` (cargo-stylus's 43-byte prelude).
-pub fn init_code_for(runtime: &[u8]) -> Bytes {
+pub(crate) fn init_code_for(runtime: &[u8]) -> Bytes {
     let mut code = vec![0x7f];
     code.extend_from_slice(&U256::from(runtime.len()).to_be_bytes::<32>());
     code.extend_from_slice(&[0x80, 0x60, 0x2b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3, 0x00]);
@@ -61,23 +61,23 @@ pub fn init_code_for(runtime: &[u8]) -> Bytes {
 }
 
 /// Init code deploying `wasm` as a Stylus program (`EF F0 00 00` ‖ brotli).
-pub fn stylus_init_code(wasm: &[u8]) -> Bytes {
+pub(crate) fn stylus_init_code(wasm: &[u8]) -> Bytes {
     init_code_for(&stylus_vm::program::encode_program(wasm))
 }
 
 /// Calldata of the SDK's `stylus_constructor` entry with ABI-encoded `args`.
-pub fn constructor_call(args: &[u8]) -> Bytes {
+pub(crate) fn constructor_call(args: &[u8]) -> Bytes {
     let mut data = keccak256("stylus_constructor()")[..4].to_vec();
     data.extend_from_slice(args);
     data.into()
 }
 
-pub fn signer(dev: &Devnode, i: usize) -> PrivateKeySigner {
+pub(crate) fn signer(dev: &Devnode, i: usize) -> PrivateKeySigner {
     dev.node.accounts()[i].signer.clone()
 }
 
 /// An HTTP provider that signs as `signer`.
-pub fn connect(url: &str, signer: PrivateKeySigner) -> impl Provider + Clone {
+pub(crate) fn connect(url: &str, signer: PrivateKeySigner) -> impl Provider + Clone {
     let url: alloy::transports::http::reqwest::Url = url.parse().expect("node url");
     ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
@@ -85,7 +85,7 @@ pub fn connect(url: &str, signer: PrivateKeySigner) -> impl Provider + Clone {
 }
 
 /// Sends and waits for the receipt, whatever its status.
-pub async fn send(provider: &impl Provider, tx: TransactionRequest) -> TransactionReceipt {
+pub(crate) async fn send(provider: &impl Provider, tx: TransactionRequest) -> TransactionReceipt {
     provider
         .send_transaction(tx)
         .await
@@ -96,14 +96,17 @@ pub async fn send(provider: &impl Provider, tx: TransactionRequest) -> Transacti
 }
 
 /// Sends and asserts success.
-pub async fn send_ok(provider: &impl Provider, tx: TransactionRequest) -> TransactionReceipt {
+pub(crate) async fn send_ok(
+    provider: &impl Provider,
+    tx: TransactionRequest,
+) -> TransactionReceipt {
     let receipt = send(provider, tx).await;
     assert!(receipt.status(), "transaction failed: {receipt:?}");
     receipt
 }
 
 /// Deploys `init` (a CREATE) and returns the new address.
-pub async fn deploy(provider: &impl Provider, init: Bytes) -> Address {
+pub(crate) async fn deploy(provider: &impl Provider, init: Bytes) -> Address {
     let receipt = send_ok(
         provider,
         TransactionRequest::default().with_deploy_code(init),
@@ -113,7 +116,7 @@ pub async fn deploy(provider: &impl Provider, init: Bytes) -> Address {
 }
 
 /// `ArbWasm.activateProgram(program)` with 1 ETH (the surplus over the fee comes back).
-pub async fn activate(provider: &impl Provider, program: Address) -> TransactionReceipt {
+pub(crate) async fn activate(provider: &impl Provider, program: Address) -> TransactionReceipt {
     let call = ArbWasm::activateProgramCall { program }.abi_encode();
     send_ok(
         provider,
@@ -126,7 +129,11 @@ pub async fn activate(provider: &impl Provider, program: Address) -> Transaction
 }
 
 /// Deploys `wasm` as a Stylus program, activating it if asked.
-pub async fn deploy_stylus(provider: &impl Provider, wasm: &[u8], activate_it: bool) -> Address {
+pub(crate) async fn deploy_stylus(
+    provider: &impl Provider,
+    wasm: &[u8],
+    activate_it: bool,
+) -> Address {
     let address = deploy(provider, stylus_init_code(wasm)).await;
     if activate_it {
         activate(provider, address).await;
@@ -135,7 +142,11 @@ pub async fn deploy_stylus(provider: &impl Provider, wasm: &[u8], activate_it: b
 }
 
 /// Calls `to` with `data` in a transaction that must succeed.
-pub async fn call_ok(provider: &impl Provider, to: Address, data: Bytes) -> TransactionReceipt {
+pub(crate) async fn call_ok(
+    provider: &impl Provider,
+    to: Address,
+    data: Bytes,
+) -> TransactionReceipt {
     send_ok(
         provider,
         TransactionRequest::default().with_to(to).with_input(data),
@@ -144,20 +155,20 @@ pub async fn call_ok(provider: &impl Provider, to: Address, data: Bytes) -> Tran
 }
 
 /// The revert data of a failed `eth_call` (code 3 with hex `data`).
-pub fn revert_data<E: std::fmt::Debug>(err: &RpcError<E>) -> Bytes {
+pub(crate) fn revert_data<E: std::fmt::Debug>(err: &RpcError<E>) -> Bytes {
     err.as_error_resp()
         .and_then(|e| e.as_revert_data())
         .unwrap_or_else(|| panic!("not a revert: {err:?}"))
 }
 
 /// The JSON-RPC error code and message, if the node answered with an error object.
-pub fn error_code(err: &RpcError<TransportErrorKind>) -> Option<(i64, String)> {
+pub(crate) fn error_code(err: &RpcError<TransportErrorKind>) -> Option<(i64, String)> {
     err.as_error_resp().map(|e| (e.code, e.message.to_string()))
 }
 
 /// The three CareLedger programs, deployed, activated, constructed and linked, with
 /// a registered patient, a registered doctor verified by a separate verifier.
-pub struct CareLedger {
+pub(crate) struct CareLedger {
     pub url: String,
     pub registry: Address,
     pub token: Address,
@@ -171,7 +182,7 @@ pub struct CareLedger {
 impl CareLedger {
     /// Deploys the three programs as contracts_on_devnode.rs does; accounts 0-3 are
     /// owner, patient, doctor and verifier.
-    pub async fn deploy(dev: &Devnode) -> Self {
+    pub(crate) async fn deploy(dev: &Devnode) -> Self {
         let url = dev.url();
         let (owner, patient, doctor, verifier) = (
             signer(dev, 0),
@@ -260,13 +271,13 @@ impl CareLedger {
         }
     }
 
-    pub fn as_(&self, s: &PrivateKeySigner) -> impl Provider + Clone {
+    pub(crate) fn as_(&self, s: &PrivateKeySigner) -> impl Provider + Clone {
         connect(&self.url, s.clone())
     }
 }
 
 /// A grant expiry one day after the wall clock (block times follow it).
-pub fn tomorrow() -> u64 {
+pub(crate) fn tomorrow() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")

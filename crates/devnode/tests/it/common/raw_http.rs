@@ -9,7 +9,7 @@ use std::time::Duration;
 /// until it closed the connection. Writes on one thread while reading on another:
 /// a server refusing a huge body answers before it has read it, and the answer
 /// must not be lost.
-pub fn exchange(addr: SocketAddr, payload: Vec<u8>, read_timeout: Duration) -> Vec<u8> {
+pub(crate) fn exchange(addr: SocketAddr, payload: Vec<u8>, read_timeout: Duration) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).expect("the node accepts connections");
     stream.set_read_timeout(Some(read_timeout)).unwrap();
     let mut writer = stream.try_clone().unwrap();
