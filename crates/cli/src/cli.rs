@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// A parsed command line: what `main` and in-process callers hand to [`crate::run`].
 #[derive(Parser, Debug)]
 #[command(
     name = "careledger",
@@ -16,12 +17,15 @@ use std::path::PathBuf;
                   or CARELEDGER_PRIVATE_KEY. Every command takes --json."
 )]
 pub struct Cli {
+    /// The options every verb takes.
     #[command(flatten)]
     pub global: Global,
+    /// The verb to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The options every verb takes, each also read from its environment variable.
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// JSON-RPC endpoint of the chain (a devnode, nitro-devnode or Arbitrum).
@@ -82,6 +86,7 @@ pub struct Global {
     pub json: bool,
 }
 
+/// The verbs; groups of them are subcommands of their own.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Deploy and activate the three contracts (as cargo stylus does) and save their addresses.
@@ -112,6 +117,7 @@ pub enum Command {
     Record(RecordCmd),
     /// Grant a doctor access to your records (and share the keys of those in scope).
     Grant {
+        /// The doctor's address.
         #[arg(value_parser = address)]
         doctor: Address,
         /// `all`, `records:ID[,ID…]` or `category:NAME` (coded with your key, as `record add` does).
@@ -125,6 +131,7 @@ pub enum Command {
     },
     /// Revoke a grant token.
     Revoke {
+        /// The grant's token id, as `grants list` shows it.
         #[arg(value_parser = token_id)]
         token: U256,
     },
@@ -171,6 +178,7 @@ pub enum Command {
         /// Directory with the contracts' WASM (scripts/build-contracts writes it).
         #[arg(long, default_value = "target/contracts")]
         contracts: PathBuf,
+        /// The options of `demo --web`.
         #[command(flatten)]
         web: DemoWeb,
     },
@@ -199,6 +207,7 @@ pub struct DemoWeb {
     pub print_keys: bool,
 }
 
+/// `keys`: the signing account's keystore and the record key derived from it.
 #[derive(Subcommand, Debug)]
 pub enum KeysCmd {
     /// Create a new keystore (the password from CARELEDGER_PASSWORD, --password-file or a prompt).
@@ -217,12 +226,14 @@ pub enum KeysCmd {
     },
 }
 
+/// `patient`: the patient's side of the registry.
 #[derive(Subcommand, Debug)]
 pub enum PatientCmd {
     /// Register the signing account as a patient with its X25519 key.
     Register,
 }
 
+/// `doctor`: registering doctors, and the verifiers' checks of them.
 #[derive(Subcommand, Debug)]
 pub enum DoctorCmd {
     /// Register the signing account as a doctor.
@@ -238,6 +249,7 @@ pub enum DoctorCmd {
     /// For verifiers: whether a licence number and the salt the doctor handed you
     /// match the licence commitment DOCTOR registered on chain (exit 1 if not).
     CheckLicence {
+        /// The doctor's address.
         #[arg(value_parser = address)]
         doctor: Address,
         /// The licence number the doctor showed you.
@@ -250,39 +262,52 @@ pub enum DoctorCmd {
     /// Approve a doctor (verifiers only); it is verified once enough distinct
     /// verifiers approved it (`verifier threshold`).
     Verify {
+        /// The doctor's address.
         #[arg(value_parser = address)]
         doctor: Address,
     },
     /// Suspend a doctor (verifiers only).
     Suspend {
+        /// The doctor's address.
         #[arg(value_parser = address)]
         doctor: Address,
     },
     /// Whether an account is a registered, verified or suspended doctor.
     Status {
+        /// The doctor's address.
         #[arg(value_parser = address)]
         doctor: Address,
     },
 }
 
+/// `verifier`: the owner's list of accredited verifiers and their threshold.
 #[derive(Subcommand, Debug)]
 pub enum VerifierCmd {
+    /// Accredit a verifier: it may then approve and suspend doctors.
     Add {
+        /// The verifier's address.
         #[arg(value_parser = address)]
         verifier: Address,
     },
+    /// Withdraw a verifier's accreditation.
     Remove {
+        /// The verifier's address.
         #[arg(value_parser = address)]
         verifier: Address,
     },
     /// Set how many distinct verifiers must approve a doctor (owner only; 1 to 8).
-    Threshold { threshold: u8 },
+    Threshold {
+        /// The number of approvals a doctor needs.
+        threshold: u8,
+    },
 }
 
+/// `record`: adding, listing, reading and re-keying encrypted records.
 #[derive(Subcommand, Debug)]
 pub enum RecordCmd {
     /// Encrypt FILE, store it, put its pointer on chain, and wrap its key for you and your current grantees.
     Add {
+        /// The file to add.
         file: PathBuf,
         /// Category name (e.g. lab, imaging): on chain only as an HMAC code under a key
         /// derived from yours, so no dictionary recovers it; 0x + 64 hex is taken as a code.
@@ -294,13 +319,16 @@ pub enum RecordCmd {
     },
     /// Records of a patient (default: you), as far as you may see them.
     List {
+        /// The patient's address.
         #[arg(value_parser = address)]
         patient: Option<Address>,
     },
     /// Log the read on chain, fetch, verify and decrypt a record into FILE.
     Get {
+        /// The record's id.
         #[arg(value_parser = record_id)]
         id: U256,
+        /// Where to write the decrypted record.
         #[arg(short, long)]
         output: PathBuf,
         /// Replace FILE if it exists (it is refused otherwise).
@@ -309,15 +337,18 @@ pub enum RecordCmd {
     },
     /// Re-encrypt a record under a fresh key for its current readers only (after a revocation).
     Rekey {
+        /// The record's id.
         #[arg(value_parser = record_id)]
         id: U256,
     },
 }
 
+/// `grants`: the grants on chain, and the key shares they call for.
 #[derive(Subcommand, Debug)]
 pub enum GrantsCmd {
     /// Grants you gave (as a patient) or received (with --received).
     List {
+        /// The grants you received as a doctor, instead of those you gave.
         #[arg(long)]
         received: bool,
         /// Print a FHIR R4 Bundle of Consent resources.
@@ -348,24 +379,29 @@ pub enum Reason {
     OtherUrgent,
 }
 
+/// `emergency`: break-glass windows, custodians and the limits on both.
 #[derive(Subcommand, Debug)]
 pub enum EmergencyCmd {
     /// Open break-glass access to a patient who named custodians (verified doctors;
     /// logged on chain with the reason; at most the daily limit of windows per day).
     Open {
+        /// The patient's address.
         #[arg(value_parser = address)]
         patient: Address,
+        /// Why you break the glass (on chain with the window).
         #[arg(long, value_enum)]
         reason: Reason,
     },
     /// Close a doctor's emergency access to your records; it bars that doctor from
     /// re-opening on you for 30 days.
     Close {
+        /// The doctor's address.
         #[arg(value_parser = address)]
         doctor: Address,
     },
     /// Lift your bar on a doctor early.
     Lift {
+        /// The doctor's address.
         #[arg(value_parser = address)]
         doctor: Address,
     },
@@ -380,13 +416,18 @@ pub enum EmergencyCmd {
         patient: Option<Address>,
     },
     /// Set how many windows a doctor may open per rolling day (registry owner; 0 to 16).
-    Limit { limit: u8 },
+    Limit {
+        /// Windows per doctor per rolling day.
+        limit: u8,
+    },
 }
 
+/// `emergency custodians`: the accounts that may release a patient's keys.
 #[derive(Subcommand, Debug)]
 pub enum CustodiansCmd {
     /// Name up to 4 custodians (replaces the list) and wrap your records' keys for them.
     Set {
+        /// The custodians' addresses.
         #[arg(required = true, num_args = 1.., value_parser = address)]
         custodians: Vec<Address>,
     },
@@ -394,11 +435,13 @@ pub enum CustodiansCmd {
     Clear,
     /// List a patient's custodians (default: you).
     Show {
+        /// The patient's address.
         #[arg(value_parser = address)]
         patient: Option<Address>,
     },
 }
 
+/// `custodian`: the custodian's side of break-glass.
 #[derive(Subcommand, Debug)]
 pub enum CustodianCmd {
     /// Follow emergency windows on the patients who named you and release their
@@ -413,12 +456,14 @@ pub enum CustodianCmd {
     },
 }
 
+/// `notify`: your address with a notifier, which emails you notices of your grants and records.
 #[derive(Subcommand, Debug)]
 pub enum NotifyCmd {
     /// Have a notifier email your notices to EMAIL: it mails a code there, and
     /// the address is yours once `notify confirm CODE` sends it back (an earlier
     /// confirmed address keeps the notices until then).
     Register {
+        /// Your email address.
         email: String,
         /// The notifier's base URL.
         #[arg(long, env = "CARELEDGER_NOTIFIER_URL", value_name = "URL", value_parser = NotifierUrl::parse)]
@@ -429,6 +474,7 @@ pub enum NotifyCmd {
         /// The code from the mail (case, spaces and dashes do not matter).
         #[arg(value_parser = ConfirmCode::parse)]
         code: ConfirmCode,
+        /// The notifier's base URL.
         #[arg(long, env = "CARELEDGER_NOTIFIER_URL", value_name = "URL", value_parser = NotifierUrl::parse)]
         notifier: NotifierUrl,
     },
@@ -438,36 +484,49 @@ pub enum NotifyCmd {
         /// Defaults to the signing account.
         #[arg(value_parser = address)]
         account: Option<Address>,
+        /// The notifier's base URL.
         #[arg(long, env = "CARELEDGER_NOTIFIER_URL", value_name = "URL", value_parser = NotifierUrl::parse)]
         notifier: NotifierUrl,
     },
     /// Stop a notifier's emails to you (removes the confirmed and any pending address).
     Remove {
+        /// The notifier's base URL.
         #[arg(long, env = "CARELEDGER_NOTIFIER_URL", value_name = "URL", value_parser = NotifierUrl::parse)]
         notifier: NotifierUrl,
     },
 }
 
+/// `ipfs`: the embedded block store, its RPC server and pinning.
 #[derive(Subcommand, Debug)]
 pub enum IpfsCmd {
     /// Add a file (usually already encrypted) and print its CID.
-    Add { file: PathBuf },
+    Add {
+        /// The file to add.
+        file: PathBuf,
+    },
     /// Write the file under CID to FILE.
     Cat {
+        /// The file's CID.
         #[arg(value_parser = cid)]
         cid: Cid,
+        /// Where to write the file.
         #[arg(short, long)]
         output: PathBuf,
     },
     /// Write the DAG under CID as a CARv1 file.
     Export {
+        /// The DAG's root CID.
         #[arg(value_parser = cid)]
         cid: Cid,
+        /// Where to write the CAR file.
         #[arg(short, long)]
         output: PathBuf,
     },
     /// Import a CARv1 file (every block checked); prints its root.
-    Import { car: PathBuf },
+    Import {
+        /// The CAR file to import.
+        car: PathBuf,
+    },
     /// Serve kubo's RPC API (the part a browser app uses) over the embedded store on
     /// loopback, and with --web the built app, until Ctrl-C or SIGTERM.
     Serve {
@@ -487,6 +546,7 @@ pub enum IpfsCmd {
     /// Ask a pinning service (IPFS Pinning Service API) to keep CID; the bearer
     /// token comes from CARELEDGER_PIN_TOKEN.
     Pin {
+        /// The CID to pin.
         #[arg(value_parser = cid)]
         cid: Cid,
         /// The service's endpoint, e.g. https://api.example-pinning.io
@@ -574,11 +634,14 @@ pub fn salt(s: &str) -> Result<B256, String> {
 /// of it ([`Category::code`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Category {
+    /// A name as the patient typed it, trimmed; coded only with their key.
     Name(String),
+    /// A code as it is on chain, taken as it is.
     Code(B256),
 }
 
 impl Category {
+    /// The `--category` value parser; empty and malformed `0x` codes are refused.
     pub fn parse(s: &str) -> Result<Self, String> {
         let t = s.trim();
         if t.is_empty() {
@@ -616,12 +679,16 @@ impl std::str::FromStr for Category {
 /// The scope of a grant: `all`, `records:1,2,3` or `category:NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
+    /// Every record of the patient's.
     All,
+    /// These records only, by their ids in the registry.
     Records(Vec<U256>),
+    /// The patient's records of this category.
     Category(Category),
 }
 
 impl Scope {
+    /// The `--scope` value parser.
     pub fn parse(s: &str) -> Result<Self, String> {
         let bad = || {
             format!(
@@ -665,6 +732,7 @@ impl std::str::FromStr for Scope {
 pub struct Licence(String);
 
 impl Licence {
+    /// The `--licence` value parser: normalised, and refused if empty.
     pub fn parse(s: &str) -> Result<Self, String> {
         let normal = s.trim().to_ascii_uppercase();
         if normal.is_empty() {
@@ -673,6 +741,7 @@ impl Licence {
         Ok(Self(normal))
     }
 
+    /// The normalised licence number, as it is committed to.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -697,6 +766,7 @@ impl std::fmt::Display for Licence {
 pub struct ConfirmCode(String);
 
 impl ConfirmCode {
+    /// The `notify confirm` value parser: a code of the notifier's alphabet and length.
     pub fn parse(s: &str) -> Result<Self, String> {
         careledger_contact::normalize_code(s)
             .map(Self)
@@ -709,6 +779,7 @@ impl ConfirmCode {
             })
     }
 
+    /// The canonical code, as the notifier compares it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -726,6 +797,7 @@ impl std::str::FromStr for ConfirmCode {
 pub struct NotifierUrl(String);
 
 impl NotifierUrl {
+    /// The `--notifier` value parser: an http(s) URL, its trailing slashes dropped.
     pub fn parse(s: &str) -> Result<Self, String> {
         // The rule the app's configuration holds it to, and a URL the client can use.
         let base = crate::serve::notifier_url(s).map_err(|e| e.to_string())?;
@@ -734,6 +806,7 @@ impl NotifierUrl {
         Ok(Self(base))
     }
 
+    /// The base URL, without a trailing slash: paths are appended to it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -762,6 +835,7 @@ pub struct RpcUrl {
 }
 
 impl RpcUrl {
+    /// The `--rpc-url` value parser: https is refused in a build without TLS.
     pub fn parse(s: &str) -> Result<Self, String> {
         let url: alloy::transports::http::reqwest::Url = s
             .parse()
@@ -787,10 +861,12 @@ impl RpcUrl {
         })
     }
 
+    /// The endpoint as it was given, for messages and the app's configuration.
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
+    /// The endpoint parsed, for the HTTP transport.
     pub fn url(&self) -> &alloy::transports::http::reqwest::Url {
         &self.url
     }

@@ -21,13 +21,19 @@ use zeroize::Zeroizing;
 /// a notifier) may take to connect or to answer, unless `--timeout` says.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What the global options set up once, handed to every command; other crates'
+/// tests build one per account to drive the commands in-process.
 pub struct Ctx {
     /// The JSON-RPC endpoint as given, which messages name.
     pub url: String,
     endpoint: RpcUrl,
+    /// The node, with the signer's wallet when there is one.
     pub provider: DynProvider,
+    /// The signing account's key; `None` for read-only use.
     pub signer: Option<PrivateKeySigner>,
+    /// The deployment file (`--deployment`): `deploy` writes it, the other commands read it.
     pub deployment_path: PathBuf,
+    /// The embedded block store's directory (`--store`).
     pub store_dir: PathBuf,
     /// The IPFS node records are pushed to and fetched from, if any.
     pub ipfs: Option<KuboClient>,
@@ -41,6 +47,7 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A context with the default timeout; nothing is contacted until a command runs.
     pub fn new(
         rpc: &RpcUrl,
         signer: Option<PrivateKeySigner>,
@@ -102,6 +109,7 @@ impl Ctx {
             .ok_or(Error::NoKey)
     }
 
+    /// The node's chain id.
     pub async fn chain_id(&self) -> Result<u64> {
         self.rpc(self.provider.get_chain_id()).await
     }
@@ -148,6 +156,7 @@ impl Ctx {
         Ok(FsBlockStore::open(&self.store_dir)?)
     }
 
+    /// The patient registry of deployment `d`, on this context's provider.
     pub fn registry(
         &self,
         d: &Deployment,
@@ -155,10 +164,12 @@ impl Ctx {
         IPatientRegistry::new(d.patient_registry, &self.provider)
     }
 
+    /// The access token contract of deployment `d`, on this context's provider.
     pub fn token(&self, d: &Deployment) -> IAccessToken::IAccessTokenInstance<&DynProvider> {
         IAccessToken::new(d.access_token, &self.provider)
     }
 
+    /// The record registry of deployment `d`, on this context's provider.
     pub fn records(
         &self,
         d: &Deployment,

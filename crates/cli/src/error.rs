@@ -12,85 +12,150 @@ pub enum Error {
     /// a missing password): fix the command.
     #[error("{0}")]
     Usage(String),
+    /// A command that signs or decrypts was given neither a keystore nor a private key.
     #[error("no key: pass --keystore FILE (password from CARELEDGER_PASSWORD or --password-file) or set CARELEDGER_PRIVATE_KEY")]
     NoKey,
+    /// A keystore file that is not JSON, or whose MAC refuses the password.
     #[error("cannot open keystore {path}: wrong password or not a keystore")]
-    Keystore { path: String },
+    Keystore {
+        /// The keystore file, as given.
+        path: String,
+    },
     /// A keystore file that is refused before any derivation: its kind, size or
     /// parameters are not a keystore's.
     #[error("keystore {path}: {reason}")]
-    BadKeystore { path: String, reason: String },
+    BadKeystore {
+        /// The keystore file, as given.
+        path: String,
+        /// Which check it failed.
+        reason: String,
+    },
     /// A `--web-key` file that does not open (wrong passphrase, not a key file).
     #[error("--web-key {path}: {reason}")]
-    WebKey { path: String, reason: String },
+    WebKey {
+        /// The key file, as given.
+        path: String,
+        /// Why it does not open.
+        reason: String,
+    },
     /// The record key at hand is not the one the account registered on chain.
     #[error("your record key is not the one {0} registered: if you set this account up in the web app, pass its key file with --web-key FILE")]
     WrongRecordKey(Address),
+    /// A command that needs the contracts found no deployment file.
     #[error(
         "deployment file {path} not found: run `careledger deploy` first or pass --deployment"
     )]
-    NoDeployment { path: String },
+    NoDeployment {
+        /// Where the file was looked for.
+        path: String,
+    },
+    /// A deployment file that is not JSON of the expected fields, or holds a bad address.
     #[error("deployment file {path} is malformed: {reason}")]
-    BadDeployment { path: String, reason: String },
+    BadDeployment {
+        /// The deployment file.
+        path: String,
+        /// What is wrong in it.
+        reason: String,
+    },
+    /// `deploy` cannot read a contract's WASM.
     #[error(
         "{path}: {source} (build the contracts with scripts/build-contracts, or pass --contracts)"
     )]
     NoContracts {
+        /// The WASM file it looked for.
         path: String,
+        /// Why it could not be read.
         source: std::io::Error,
     },
+    /// The deployment file and the node disagree on the chain id: the wrong file or
+    /// the wrong node, and either way the addresses mean nothing there.
     #[error("the deployment file is for chain {file}, but the node at --rpc-url is chain {node}")]
-    WrongChain { file: u64, node: u64 },
+    WrongChain {
+        /// The chain id in the deployment file.
+        file: u64,
+        /// The chain id the node reports.
+        node: u64,
+    },
     /// A network peer (`what`: the node, the notifier) that cannot be reached or
     /// does not answer in time.
     #[error("cannot reach {what} at {url}: {reason}")]
     Unreachable {
+        /// The kind of peer, as the message names it.
         what: &'static str,
+        /// Its URL, as given.
         url: String,
+        /// The connection failure, the timeout or the HTTP status.
         reason: String,
     },
+    /// A call or transaction the node reports reverted, with the contract's error
+    /// decoded.
     #[error("{0}")]
     Reverted(String),
     /// What the chain holds refuses the request, found before any transaction
     /// was sent (as the contract's revert would have said).
     #[error("{0}")]
     Refused(String),
+    /// A transaction that was mined with a failed status (its hash).
     #[error("transaction {0} failed on chain")]
     TxFailed(String),
+    /// The node answered with an error that is not a revert, or with something
+    /// that is not JSON-RPC, or a transaction's receipt never came.
     #[error("rpc: {0}")]
     Rpc(String),
     /// A notifier that answered, but refused or did not answer like one.
     #[error("{0}")]
     Notifier(String),
+    /// The vault's failures: encryption, the block store, an IPFS node, FHIR checks.
     #[error("{0}")]
     Vault(#[from] careledger_vault::Error),
+    /// Reading or writing one named file failed.
     #[error("{path}: {source}")]
     File {
+        /// The file.
         path: String,
+        /// The failure.
         source: std::io::Error,
     },
     /// An input or output failure that is not one file's: a pipe, the terminal, stdout.
     #[error("{what}: {source}")]
     Io {
+        /// What was being read or written.
         what: &'static str,
+        /// The failure.
         source: std::io::Error,
     },
+    /// An account has no X25519 key on chain to wrap a record key for.
     #[error("{0} is not registered with an encryption key")]
     NoEncryptionKey(Address),
+    /// The account that would open a record's key has none published for that version.
     #[error("no key for record {record} version {version} was published for {reader}: ask the patient to share it (careledger grants sync), or in an emergency wait for the patient's custodians to release it")]
     NoWrappedKey {
+        /// The record's id.
         record: u64,
+        /// The record's key version.
         version: u32,
+        /// The account that lacks a key.
         reader: Address,
     },
+    /// The demo's in-process devnode did not start or has no usable URL.
     #[error("devnode: {0}")]
     Devnode(String),
+    /// A step of `demo` whose outcome was not the expected one (the step itself
+    /// printed which).
     #[error("the demo found a step that did not behave")]
     DemoFailed,
+    /// A server (`ipfs serve`, `demo --web`) cannot bind its address.
     #[error("cannot listen on {addr}: {reason}")]
-    Listen { addr: String, reason: String },
+    Listen {
+        /// The address, as given.
+        addr: String,
+        /// The bind failure.
+        reason: String,
+    },
+    /// Ctrl-C or SIGTERM ended a command before it was done (when, in words).
     #[error("stopped by a signal {0}")]
     Interrupted(&'static str),
+    /// The signal handlers could not be installed.
     #[error("cannot listen for SIGINT and SIGTERM: {0}")]
     Signals(String),
     /// A failure of this program or of what it runs on, not of the input, the
@@ -99,6 +164,7 @@ pub enum Error {
     Internal(String),
 }
 
+/// The crate's result, with [`Error`] by default.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// How much of a text from the network an error quotes.
@@ -146,6 +212,7 @@ pub fn terminal_line(text: &str) -> String {
 }
 
 impl Error {
+    /// [`Error::File`] for `path`, as `map_err` takes it.
     pub fn file(path: &std::path::Path, source: std::io::Error) -> Self {
         Self::File {
             path: path.display().to_string(),
@@ -153,6 +220,7 @@ impl Error {
         }
     }
 
+    /// [`Error::Io`] for `what`, as `map_err` takes it.
     pub fn io(what: &'static str, source: std::io::Error) -> Self {
         Self::Io { what, source }
     }

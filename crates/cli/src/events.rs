@@ -6,22 +6,31 @@ use alloy::rpc::types::Log;
 use alloy::sol_types::SolEventInterface;
 use serde::Serialize;
 
+/// One contract event, decoded; the fields an event does not carry are `None`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
+    /// The event's name in the ABI (`RecordAdded`, `AccessGranted`, …).
     pub kind: &'static str,
     /// The contract that emitted it.
     pub contract: Address,
+    /// The block it is in.
     pub block: u64,
+    /// The transaction that emitted it.
     pub tx: B256,
+    /// Its index in the block's logs, which orders events within a block.
     pub log_index: u64,
     /// Whose records or grants it concerns, when there is a patient.
     pub patient: Option<Address>,
     /// Who acted on them: the doctor, reader or accessor.
     pub actor: Option<Address>,
+    /// The record concerned.
     pub record_id: Option<U256>,
+    /// The grant token concerned.
     pub token_id: Option<U256>,
+    /// The record's key version.
     pub version: Option<u32>,
+    /// When a grant or emergency window ends, or a bar lifts (unix seconds).
     pub expires_at: Option<u64>,
     /// The reason code of an emergency opening.
     #[serde(skip_serializing_if = "Option::is_none")]

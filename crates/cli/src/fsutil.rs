@@ -15,6 +15,8 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
+    /// Creates the temporary file (mode 0600) beside `dest`, so that the rename
+    /// stays on one file system.
     pub fn create(dest: &Path) -> Result<Self> {
         let dir = match dest.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -36,6 +38,7 @@ impl AtomicFile {
         })
     }
 
+    /// The file to write to, until the commit.
     pub fn file(&mut self) -> &mut File {
         self.file.as_mut().expect("open until commit")
     }

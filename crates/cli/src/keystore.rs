@@ -273,6 +273,8 @@ impl Checked {
     }
 }
 
+/// The signer in the keystore at `path`: the file and its KDF are checked
+/// before any derivation, and a weak one is warned of on stderr.
 pub fn open(path: &Path, password: &str) -> Result<PrivateKeySigner> {
     let shown = path.display();
     let refused = |reason: String| Error::BadKeystore {

@@ -5,11 +5,14 @@ use serde_json::Value;
 /// A command's result in both forms; `main` prints one of them on stdout.
 #[derive(Debug)]
 pub struct Report {
+    /// The lines for people, printed without --json.
     pub human: Vec<String>,
+    /// The document for scripts, printed with --json.
     pub json: Value,
 }
 
 impl Report {
+    /// A report of `json` with no lines yet.
     pub fn new(json: Value) -> Self {
         Self {
             human: Vec::new(),
@@ -17,6 +20,7 @@ impl Report {
         }
     }
 
+    /// The report with one more line for people.
     pub fn line(mut self, line: impl Into<String>) -> Self {
         self.human.push(line.into());
         self

@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result};
 
+/// The signals, listened for since [`Stop::listen`].
 pub struct Stop {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,

@@ -53,6 +53,8 @@ pub async fn history(ctx: &Ctx, patient: Address) -> Result<Vec<(Event, u64)>> {
     Ok(out)
 }
 
+/// `audit`: `patient`'s history (default: the signing account), as lines or as a
+/// FHIR R4 Bundle of AuditEvent resources.
 pub async fn audit(ctx: &Ctx, patient: Option<Address>, fhir: bool) -> Result<Report> {
     let patient = match patient {
         Some(p) => p,

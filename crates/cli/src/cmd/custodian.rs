@@ -25,7 +25,9 @@ use serde_json::json;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Release {
+    /// The patient who named the custodian.
     pub patient: Address,
+    /// The doctor whose emergency window is open on them.
     pub doctor: Address,
     /// Records whose latest version's key was wrapped for the doctor now.
     #[serde(serialize_with = "decimal")]

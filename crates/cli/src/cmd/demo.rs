@@ -87,6 +87,8 @@ fn sha256_file(path: &Path) -> Result<[u8; 32]> {
     Ok(careledger_vault::stream::ciphertext_sha256(&mut f)?)
 }
 
+/// `demo`: the whole story on an in-process devnode, each step checked; in `dir`
+/// if given, else in a temporary directory that goes with it.
 pub async fn run(dir: Option<PathBuf>, contracts: &Path) -> Result<Report> {
     let mut work = work_dir(dir)?;
     let dir = work.path().to_path_buf();

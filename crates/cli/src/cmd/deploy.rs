@@ -22,6 +22,8 @@ const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
 pub const STYLUS_DEPLOYER: Address = address!("cEcba2F1DC234f70Dd89F2041029807F8D03A990");
 const CONTRACTS: [&str; 3] = ["patient-registry", "access-token", "record-registry"];
 
+/// `deploy`: deploys and activates the three contracts from `dir`, links them and
+/// saves the deployment file; the deployment is returned for in-process callers.
 pub async fn run(ctx: &Ctx, dir: &Path) -> Result<(Deployment, Report)> {
     let wasms = CONTRACTS
         .iter()

@@ -36,6 +36,7 @@ pub fn reason_words(code: u8) -> String {
     }
 }
 
+/// `emergency open`: a verified doctor opens a window on `patient`, logged with the reason.
 pub async fn open(ctx: &Ctx, patient: Address, reason: Reason) -> Result<Report> {
     let d = ctx.deployment().await?;
     let call = IAccessToken::openEmergencyAccessCall {
@@ -59,6 +60,7 @@ pub async fn open(ctx: &Ctx, patient: Address, reason: Reason) -> Result<Report>
     .line("the patient's custodians release the keys while the window is open; then `careledger record get ID`"))
 }
 
+/// `emergency close`: the patient closes `doctor`'s window, which bars it for a while.
 pub async fn close(ctx: &Ctx, doctor: Address) -> Result<Report> {
     let d = ctx.deployment().await?;
     let call = IAccessToken::closeEmergencyAccessCall { doctor };
@@ -77,6 +79,7 @@ pub async fn close(ctx: &Ctx, doctor: Address) -> Result<Report> {
     )))
 }
 
+/// `emergency lift`: the patient ends its bar on `doctor` early.
 pub async fn lift(ctx: &Ctx, doctor: Address) -> Result<Report> {
     let d = ctx.deployment().await?;
     let call = IAccessToken::liftEmergencyBarCall { doctor };
@@ -130,6 +133,7 @@ pub async fn set_custodians(ctx: &Ctx, list: &[Address]) -> Result<Report> {
     Ok(report)
 }
 
+/// `emergency custodians show`: `patient`'s custodians (default: the signing account).
 pub async fn show_custodians(ctx: &Ctx, patient: Option<Address>) -> Result<Report> {
     let patient = match patient {
         Some(p) => p,
@@ -208,6 +212,7 @@ pub async fn status(ctx: &Ctx, patient: Option<Address>) -> Result<Report> {
     Ok(report)
 }
 
+/// `emergency limit`: the owner sets how many windows a doctor may open per rolling day.
 pub async fn set_limit(ctx: &Ctx, limit: u8) -> Result<Report> {
     let d = ctx.deployment().await?;
     let call = IAccessToken::setEmergencyDailyLimitCall { limit };

@@ -14,6 +14,8 @@ use crate::output::{steps, Report, LAST_RFC3339};
 use alloy::primitives::{Address, B256, U256};
 use serde_json::json;
 
+/// `grant`: grants `doctor` access within `scope` until `expires`, then shares the
+/// keys of the records in scope with it.
 pub async fn grant(ctx: &Ctx, doctor: Address, scope: &Scope, expires: Expiry) -> Result<Report> {
     let me = ctx.me()?;
     let (category, record_ids) = match scope {
@@ -56,6 +58,7 @@ pub async fn grant(ctx: &Ctx, doctor: Address, scope: &Scope, expires: Expiry) -
     )))
 }
 
+/// `revoke`: ends grant `token`; keys already shared stay readable by their holder.
 pub async fn revoke(ctx: &Ctx, token: U256) -> Result<Report> {
     let d = ctx.deployment().await?;
     let call = IAccessToken::revokeCall { token_id: token };
@@ -78,6 +81,7 @@ pub struct Audience {
 }
 
 impl Audience {
+    /// These doctors, as grantees only: what a new grant shares with.
     pub fn doctors(doctors: &[Address]) -> Self {
         Self {
             grantees: doctors.to_vec(),
@@ -169,6 +173,9 @@ pub async fn open_windows(ctx: &Ctx, d: &Deployment, patient: Address) -> Result
     Ok(openers)
 }
 
+/// `grants sync`: shares what the patient's custodians and grantees lack, and with the
+/// emergency openers the patient names in `confirm_emergency` (each must hold an
+/// open window).
 pub async fn sync(ctx: &Ctx, confirm_emergency: &[Address]) -> Result<Report> {
     let me = ctx.me()?;
     let d = ctx.deployment().await?;
@@ -207,17 +214,29 @@ pub async fn sync(ctx: &Ctx, confirm_emergency: &[Address]) -> Result<Report> {
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GrantRow {
+    /// The grant's token.
     pub token_id: U256,
+    /// Who granted.
     pub patient: Address,
+    /// Who holds it.
     pub doctor: Address,
+    /// When it was granted (unix seconds); 0 for an ended token, whose terms the
+    /// chain no longer holds (so too its scope, category and records).
     pub issued_at: u64,
+    /// When it ends (unix seconds; exclusive).
     pub expires_at: u64,
+    /// As [`crate::cli::Scope::kind`]: 0 all, 1 listed records, 2 a category.
     pub scope_kind: u8,
+    /// The category code of a category scope; zero otherwise.
     pub category: B256,
+    /// The records of a records scope; empty otherwise.
     pub record_ids: Vec<U256>,
+    /// `active`, `expired`, `revoked` or `burnt`.
     pub status: &'static str,
 }
 
+/// The grants `who` gave, or with `received` the grants it holds, each with its status
+/// now by the chain's clock.
 pub async fn grant_rows(
     ctx: &Ctx,
     d: &Deployment,
@@ -324,6 +343,8 @@ fn burnt(err: &alloy::contract::Error) -> bool {
         })
 }
 
+/// `grants list`: [`grant_rows`] of the signing account, as lines or as a FHIR R4
+/// Bundle of Consent resources.
 pub async fn list(ctx: &Ctx, received: bool, fhir: bool) -> Result<Report> {
     let me = ctx.me()?;
     let d = ctx.deployment().await?;

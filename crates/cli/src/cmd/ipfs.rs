@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+/// `ipfs add`: stores `file` and sends it to the IPFS node, if there is one.
 pub fn add(ctx: &Ctx, file: &Path) -> Result<Report> {
     let mut f = std::fs::File::open(file).map_err(|e| Error::file(file, e))?;
     let mut store = ctx.store()?;
@@ -38,6 +39,7 @@ fn write_output(
     Ok(n)
 }
 
+/// `ipfs cat`: the file under `cid` into `output`, fetched first if it is not here.
 pub fn cat(ctx: &Ctx, cid: &Cid, output: &Path) -> Result<Report> {
     ctx.fetch(cid, false)?;
     let store = ctx.store()?;
@@ -48,6 +50,7 @@ pub fn cat(ctx: &Ctx, cid: &Cid, output: &Path) -> Result<Report> {
     .line(format!("{n} bytes written to {}", output.display())))
 }
 
+/// `ipfs export`: the DAG under `cid` as a CARv1 file at `output`.
 pub fn export(ctx: &Ctx, cid: &Cid, output: &Path) -> Result<Report> {
     ctx.fetch(cid, false)?;
     let store = ctx.store()?;
@@ -58,6 +61,8 @@ pub fn export(ctx: &Ctx, cid: &Cid, output: &Path) -> Result<Report> {
     )
 }
 
+/// `ipfs import`: the blocks of the CAR file `car`, each checked, stored and sent on
+/// to the IPFS node, if there is one.
 pub fn import(ctx: &Ctx, car: &Path) -> Result<Report> {
     let f = std::fs::File::open(car).map_err(|e| Error::file(car, e))?;
     let mut store = ctx.store()?;
@@ -69,6 +74,8 @@ pub fn import(ctx: &Ctx, car: &Path) -> Result<Report> {
     Ok(Report::new(json!({"roots": roots})).line(roots.join("\n")))
 }
 
+/// `ipfs pin`: asks `service` to pin `cid`, and with `wait` waits that many seconds
+/// for it to be pinned.
 pub fn pin(ctx: &Ctx, cid: &Cid, service: &str, name: Option<&str>, wait: u64) -> Result<Report> {
     let token = std::env::var("CARELEDGER_PIN_TOKEN").map_err(|_| {
         Error::Usage("set CARELEDGER_PIN_TOKEN to the pinning service's access token".into())

@@ -11,6 +11,7 @@ use std::io::Read;
 use std::path::Path;
 use zeroize::Zeroizing;
 
+/// `keys new`: a new keystore at `out` under `password`.
 pub fn new(out: &Path, password: &str) -> Result<Report> {
     let signer = crate::keystore::create(out, password)?;
     let x25519 = crate::keystore::reader_key(&signer).public_key();
@@ -27,6 +28,7 @@ pub fn new(out: &Path, password: &str) -> Result<Report> {
     )))
 }
 
+/// `keys show`: the signing account's address and X25519 public key, never a secret.
 pub fn show(ctx: &Ctx) -> Result<Report> {
     let address = ctx.me()?;
     let x25519 = ctx.reader_key()?.public_key();
@@ -89,6 +91,8 @@ fn unlock(path: &Path, text: &str, passphrase: &str) -> Result<Zeroizing<[u8; 32
     })
 }
 
+/// `keys export-web`: the record key, locked with a passphrase, as a key file the
+/// web app imports; `out` must not exist.
 pub fn export_web(ctx: &Ctx, out: &Path) -> Result<Report> {
     if out.exists() {
         return Err(Error::Usage(format!(

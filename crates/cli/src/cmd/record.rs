@@ -32,10 +32,13 @@ const FHIR_MAX: u64 = 64 << 20;
 /// What is stored: a FHIR R4 Bundle as it is (after R4's Bundle rules), any other
 /// file as it is, or with `--as-fhir` inside a DocumentReference Bundle.
 pub struct Plaintext {
+    /// What it is, in words (`attachment`, `FHIR collection Bundle of 3 entries`).
     pub kind: String,
     wrapped: Option<Vec<u8>>,
 }
 
+/// Looks at `file`: a FHIR Bundle is checked, anything else is an attachment,
+/// wrapped with `as_fhir` in a DocumentReference Bundle naming `patient_ref`.
 pub fn classify(file: &Path, as_fhir: bool, patient_ref: &serde_json::Value) -> Result<Plaintext> {
     use careledger_vault::fhir::{self, RecordKind};
     use std::io::Read;
@@ -227,6 +230,9 @@ async fn next_id(ctx: &Ctx, d: &Deployment) -> Result<U256> {
     Ok(count + U256::from(1))
 }
 
+/// `record add`: encrypts `file` for the signing patient, stores it, puts its pointer
+/// on chain and wraps its key for the patient, its custodians and the grantees whose
+/// grants cover it.
 pub async fn add(
     ctx: &Ctx,
     file: &Path,
@@ -368,6 +374,8 @@ pub async fn add(
     .line(format!("tx {tx}")))
 }
 
+/// `record list`: `patient`'s records (default: the signing account), as far as the
+/// caller may see them.
 pub async fn list(ctx: &Ctx, patient: Option<Address>) -> Result<Report> {
     let d = ctx.deployment().await?;
     let caller = ctx.signer.as_ref().map(|s| s.address());
@@ -548,6 +556,8 @@ pub async fn get_to(ctx: &Ctx, id: U256, output: &Path, replace: bool) -> Result
 /// What a failed `pipe()` in `rekey` was for.
 const REKEY_PIPE: &str = "cannot make the pipe that re-encrypts the record";
 
+/// `record rekey`: re-encrypts record `id` under a fresh key, wrapped for its current
+/// readers only.
 pub async fn rekey(ctx: &Ctx, id: U256) -> Result<Report> {
     let me = ctx.me()?;
     let d = ctx.deployment().await?;

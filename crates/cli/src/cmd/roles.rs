@@ -19,6 +19,8 @@ async fn registry_tx(ctx: &Ctx, call: impl SolCall) -> Result<B256> {
         .transaction_hash)
 }
 
+/// `patient register`: the signing account as a patient, with its X25519 record key
+/// published for those who wrap keys for it.
 pub async fn register_patient(ctx: &Ctx) -> Result<Report> {
     let me = ctx.me()?;
     let key = B256::from(ctx.reader_key()?.public_key());
@@ -128,6 +130,8 @@ pub async fn check_licence(
     )))
 }
 
+/// `doctor verify`, or with `suspend` `doctor suspend`: one verifier's approval or
+/// suspension of `doctor`.
 pub async fn verify_doctor(ctx: &Ctx, doctor: Address, suspend: bool) -> Result<Report> {
     let d = ctx.deployment().await?;
     if suspend {
@@ -168,6 +172,7 @@ pub async fn verify_doctor(ctx: &Ctx, doctor: Address, suspend: bool) -> Result<
     .line(line))
 }
 
+/// `verifier threshold`: the owner sets how many distinct verifiers must approve a doctor.
 pub async fn threshold(ctx: &Ctx, threshold: u8) -> Result<Report> {
     let d = ctx.deployment().await?;
     let call = IPatientRegistry::setVerificationThresholdCall { threshold };
@@ -180,6 +185,7 @@ pub async fn threshold(ctx: &Ctx, threshold: u8) -> Result<Report> {
     )
 }
 
+/// A doctor status code from the registry, in words.
 pub fn status_name(status: u8) -> &'static str {
     match status {
         0 => "not registered",
@@ -190,6 +196,7 @@ pub fn status_name(status: u8) -> &'static str {
     }
 }
 
+/// `doctor status`: whether `doctor` is registered, verified or suspended.
 pub async fn doctor_status(ctx: &Ctx, doctor: Address) -> Result<Report> {
     let d = ctx.deployment().await?;
     let status = ctx.view(ctx.registry(&d).doctorStatus(doctor)).await?;
@@ -199,6 +206,8 @@ pub async fn doctor_status(ctx: &Ctx, doctor: Address) -> Result<Report> {
     )
 }
 
+/// `verifier add`, or without `add` `verifier remove`: the owner accredits or
+/// withdraws `verifier`.
 pub async fn verifier(ctx: &Ctx, verifier: Address, add: bool) -> Result<Report> {
     let tx = if add {
         registry_tx(ctx, IPatientRegistry::addVerifierCall { verifier }).await?
@@ -212,6 +221,8 @@ pub async fn verifier(ctx: &Ctx, verifier: Address, add: bool) -> Result<Report>
     )
 }
 
+/// `pause`, or without `on` `unpause`: the owner stops or resumes new registrations,
+/// grants and emergency windows.
 pub async fn pause(ctx: &Ctx, on: bool) -> Result<Report> {
     let tx = if on {
         registry_tx(ctx, IPatientRegistry::pauseCall {}).await?

@@ -13,13 +13,13 @@ use alloy::primitives::{Address, Bytes, B256, U256};
 use careledger_vault::{wrap, RecordContext, RecordKey};
 
 /// A reader and the X25519 key they registered.
-pub struct Reader {
-    pub address: Address,
-    pub public_key: [u8; 32],
+pub(crate) struct Reader {
+    pub(crate) address: Address,
+    pub(crate) public_key: [u8; 32],
 }
 
 /// Every grant, revocation and emergency event of the deployment, oldest first.
-pub async fn token_events(ctx: &Ctx, d: &Deployment) -> Result<Vec<events::Event>> {
+pub(crate) async fn token_events(ctx: &Ctx, d: &Deployment) -> Result<Vec<events::Event>> {
     let all = logs(
         &ctx.provider,
         &ctx.url,
@@ -33,7 +33,7 @@ pub async fn token_events(ctx: &Ctx, d: &Deployment) -> Result<Vec<events::Event
 
 /// Doctors that `patient` ever granted; whether a grant covers a given record
 /// now is asked of the chain ([`grant_covers`]).
-pub async fn grantees(ctx: &Ctx, d: &Deployment, patient: Address) -> Result<Vec<Address>> {
+pub(crate) async fn grantees(ctx: &Ctx, d: &Deployment, patient: Address) -> Result<Vec<Address>> {
     let mut doctors = Vec::new();
     for e in token_events(ctx, d).await? {
         if e.kind == "AccessGranted" && e.patient == Some(patient) {
@@ -51,7 +51,7 @@ pub async fn grantees(ctx: &Ctx, d: &Deployment, patient: Address) -> Result<Vec
 /// `category`) at chain time `now`, and the doctor is verified. Asked grant by
 /// grant, because `checkAccess` also says yes for an open emergency window, which
 /// must not make anyone a reader.
-pub async fn grant_covers(
+pub(crate) async fn grant_covers(
     ctx: &Ctx,
     d: &Deployment,
     patient: Address,
@@ -86,12 +86,16 @@ pub async fn grant_covers(
 }
 
 /// `patient`'s emergency custodians.
-pub async fn custodians(ctx: &Ctx, d: &Deployment, patient: Address) -> Result<Vec<Address>> {
+pub(crate) async fn custodians(
+    ctx: &Ctx,
+    d: &Deployment,
+    patient: Address,
+) -> Result<Vec<Address>> {
     ctx.view(ctx.registry(d).emergencyCustodians(patient)).await
 }
 
 /// Whether `doctor` holds an open emergency window on `patient` and is verified now.
-pub async fn emergency_open(
+pub(crate) async fn emergency_open(
     ctx: &Ctx,
     d: &Deployment,
     patient: Address,
@@ -101,7 +105,11 @@ pub async fn emergency_open(
         .await
 }
 
-pub async fn encryption_key(ctx: &Ctx, d: &Deployment, account: Address) -> Result<[u8; 32]> {
+pub(crate) async fn encryption_key(
+    ctx: &Ctx,
+    d: &Deployment,
+    account: Address,
+) -> Result<[u8; 32]> {
     let key = ctx.view(ctx.registry(d).encryptionKey(account)).await?;
     if key == B256::ZERO {
         return Err(Error::NoEncryptionKey(account));
@@ -109,7 +117,7 @@ pub async fn encryption_key(ctx: &Ctx, d: &Deployment, account: Address) -> Resu
     Ok(key.0)
 }
 
-pub async fn reader(ctx: &Ctx, d: &Deployment, account: Address) -> Result<Reader> {
+pub(crate) async fn reader(ctx: &Ctx, d: &Deployment, account: Address) -> Result<Reader> {
     Ok(Reader {
         address: account,
         public_key: encryption_key(ctx, d, account).await?,
@@ -118,7 +126,7 @@ pub async fn reader(ctx: &Ctx, d: &Deployment, account: Address) -> Result<Reade
 
 /// The readers of `record_id` (of `category`): the patient, its custodians, and
 /// every grantee whose grant covers it now.
-pub async fn readers(
+pub(crate) async fn readers(
     ctx: &Ctx,
     d: &Deployment,
     patient: Address,
@@ -146,7 +154,7 @@ pub async fn readers(
 /// `version`) with the caller's record key and publishes it wrapped for
 /// `readers` with one `wrapKeys` transaction: a patient sharing, or a custodian
 /// releasing in an emergency.
-pub async fn rewrap_for(
+pub(crate) async fn rewrap_for(
     ctx: &Ctx,
     d: &Deployment,
     patient: Address,
@@ -174,7 +182,7 @@ pub async fn rewrap_for(
 }
 
 /// `key` wrapped for each reader, as `addRecord`/`wrapKeys` take them.
-pub fn wrap_for(
+pub(crate) fn wrap_for(
     key: &RecordKey,
     rctx: &RecordContext,
     readers: &[Reader],
@@ -189,7 +197,7 @@ pub fn wrap_for(
 }
 
 /// The wrapped key published for `reader` on a version, or `None` if there is none.
-pub async fn published_key(
+pub(crate) async fn published_key(
     ctx: &Ctx,
     d: &Deployment,
     caller: Address,

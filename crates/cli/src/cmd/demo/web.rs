@@ -19,6 +19,8 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// `demo --web`: a devnode with CareLedger deployed and the app served, until
+/// Ctrl-C or SIGTERM.
 pub async fn serve_web(
     opts: &DemoWeb,
     dir: Option<PathBuf>,

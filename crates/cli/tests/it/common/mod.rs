@@ -5,16 +5,16 @@ use assert_cmd::Command;
 use careledger_devnode::{Devnode, SpawnedDevnode};
 use std::path::{Path, PathBuf};
 
-pub struct Chain {
-    pub url: String,
-    pub keys: Vec<String>,
-    pub addresses: Vec<String>,
+pub(crate) struct Chain {
+    pub(crate) url: String,
+    pub(crate) keys: Vec<String>,
+    pub(crate) addresses: Vec<String>,
     _dev: SpawnedDevnode,
 }
 
 impl Chain {
     /// An in-memory devnode serving on a free loopback port until dropped.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let dev = Devnode::spawn_ephemeral().expect("devnode starts");
         let accounts = dev.accounts();
         Self {
@@ -30,14 +30,14 @@ impl Chain {
 
     /// A JSON-RPC call's result, for what the CLI has no verb for (moving the
     /// clock); panics on an error answer.
-    pub fn rpc(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+    pub(crate) fn rpc(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
         careledger_e2e::http::json_rpc(&self.url, method, params.clone())
             .unwrap_or_else(|e| panic!("{method} {params}: {e}"))
     }
 }
 
 /// The contracts as scripts/build-contracts writes them (scripts/test builds them first).
-pub fn contracts() -> PathBuf {
+pub(crate) fn contracts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/contracts");
     assert!(
         dir.join("access-token.wasm").exists(),
@@ -49,7 +49,7 @@ pub fn contracts() -> PathBuf {
 
 /// A raw leaf block (`bafkrei…`) of a block store directory: a block below the
 /// root, to tamper with or remove.
-pub fn raw_leaf(store: &Path) -> PathBuf {
+pub(crate) fn raw_leaf(store: &Path) -> PathBuf {
     std::fs::read_dir(store)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -63,16 +63,16 @@ pub fn raw_leaf(store: &Path) -> PathBuf {
 }
 
 /// One user's view: the chain, a key, the shared deployment file and store.
-pub struct User<'a> {
-    pub chain: &'a Chain,
-    pub dir: &'a Path,
-    pub key: Option<String>,
+pub(crate) struct User<'a> {
+    pub(crate) chain: &'a Chain,
+    pub(crate) dir: &'a Path,
+    pub(crate) key: Option<String>,
 }
 
 impl User<'_> {
     /// The binary with this user's environment (careledger_e2e::cli::careledger),
     /// killed after 120 s.
-    pub fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         let mut cmd = Command::from_std(careledger_e2e::cli::careledger(
             &assert_cmd::cargo::cargo_bin("careledger"),
             &self.chain.url,
@@ -84,20 +84,20 @@ impl User<'_> {
     }
 
     /// Runs `args` with --json and returns the parsed output; panics on failure.
-    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+    pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.cmd().args(args).arg("--json").output().expect("runs");
         careledger_e2e::cli::json_output(args, &out)
     }
 
     /// Runs `args`, expects failure, and returns its one line, `error: …`.
-    pub fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         one_line_error(args, &self.cmd().args(args).output().expect("runs"))
     }
 }
 
 /// The error of a run that had to fail (exit status 1, no panic): exactly one
 /// line, `error: …`, as every CLI error is.
-pub fn one_line_error(args: &[&str], out: &std::process::Output) -> String {
+pub(crate) fn one_line_error(args: &[&str], out: &std::process::Output) -> String {
     let stderr = careledger_e2e::cli::error_output(args, out);
     let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(
@@ -111,7 +111,7 @@ pub fn one_line_error(args: &[&str], out: &std::process::Output) -> String {
 
 /// A deployed CareLedger: 0 owner, 1 verifier, 2 patient, 3 doctor, 4 second doctor,
 /// with the verifier accredited, the patient and both doctors registered and verified.
-pub fn deployed<'a>(chain: &'a Chain, dir: &'a Path) -> Vec<User<'a>> {
+pub(crate) fn deployed<'a>(chain: &'a Chain, dir: &'a Path) -> Vec<User<'a>> {
     let users: Vec<User> = (0..6)
         .map(|i| User {
             chain,
@@ -132,7 +132,7 @@ pub fn deployed<'a>(chain: &'a Chain, dir: &'a Path) -> Vec<User<'a>> {
 /// A one-thread HTTP server on a free loopback port answering each request with
 /// `handler(method, path, body) -> (status, json body)`; for stand-ins of remote
 /// services (a lying IPFS node, a pinning service).
-pub fn serve(handler: fn(&str, &str, &str) -> (u16, String)) -> String {
+pub(crate) fn serve(handler: fn(&str, &str, &str) -> (u16, String)) -> String {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -196,14 +196,14 @@ pub fn serve(handler: fn(&str, &str, &str) -> (u16, String)) -> String {
 /// port, killed when dropped.
 /// `careledger ipfs serve` on a store of its own, as another machine's CLI
 /// would run it; killed when dropped.
-pub struct ServedStore {
+pub(crate) struct ServedStore {
     child: std::process::Child,
-    pub api: String,
+    pub(crate) api: String,
     _dir: tempfile::TempDir,
 }
 
 impl ServedStore {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         use std::io::BufRead;
         let dir = tempfile::tempdir().unwrap();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_careledger"))
@@ -242,14 +242,14 @@ impl Drop for ServedStore {
     }
 }
 
-pub struct JsIpfs {
+pub(crate) struct JsIpfs {
     child: std::process::Child,
-    pub api: String,
+    pub(crate) api: String,
     _dir: tempfile::TempDir,
 }
 
 impl JsIpfs {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
         let jsipfs = root.join("scripts/ipfs/node_modules/.bin/jsipfs");
         assert!(jsipfs.exists(), "js-ipfs is missing: run scripts/setup");
@@ -297,7 +297,7 @@ impl Drop for JsIpfs {
 
 /// A one-thread HTTP server on a free loopback port that answers every request
 /// with `status` and exactly `body`, bytes as they are: a node gone wrong.
-pub fn serve_raw(status: u16, body: &'static [u8]) -> String {
+pub(crate) fn serve_raw(status: u16, body: &'static [u8]) -> String {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -330,7 +330,7 @@ pub fn serve_raw(status: u16, body: &'static [u8]) -> String {
 
 /// A deployment file naming contracts at 0x…01, 0x…02 and 0x…03 on chain 412346
 /// from block 0, for commands run against a stand-in node.
-pub fn fake_deployment(dir: &Path) -> PathBuf {
+pub(crate) fn fake_deployment(dir: &Path) -> PathBuf {
     let path = dir.join("deployment.json");
     std::fs::write(
         &path,
@@ -342,7 +342,7 @@ pub fn fake_deployment(dir: &Path) -> PathBuf {
 
 /// Runs the CLI with `args` where clap must refuse them: exit status 2, no
 /// panic, and the refusal's text.
-pub fn refused_by_clap(user: &User, args: &[&str]) -> String {
+pub(crate) fn refused_by_clap(user: &User, args: &[&str]) -> String {
     let out = user.cmd().args(args).output().expect("runs");
     let stderr = careledger_e2e::cli::usage_error_output(args, &out);
     assert!(stderr.starts_with("error: invalid value"), "{stderr}");
