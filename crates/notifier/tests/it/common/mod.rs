@@ -162,7 +162,13 @@ impl World {
 
     /// `custodian` re-wraps version `version` of `record` for `doctor` (the key
     /// bytes are opaque to the contract).
-    pub(crate) async fn release_key(&self, custodian: usize, record: u64, version: u32, doctor: usize) {
+    pub(crate) async fn release_key(
+        &self,
+        custodian: usize,
+        record: u64,
+        version: u32,
+        doctor: usize,
+    ) {
         let call = careledger_bindings::IRecordRegistry::wrapKeysCall {
             record_id: alloy::primitives::U256::from(record),
             version,
@@ -285,7 +291,11 @@ pub(crate) fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json
     http("POST", url, Some(body))
 }
 
-pub(crate) fn http(method: &str, url: &str, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+pub(crate) fn http(
+    method: &str,
+    url: &str,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
     let (status, _, json) = request(method, url, &[], body);
     (status, json)
 }
