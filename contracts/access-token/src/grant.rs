@@ -7,6 +7,7 @@ use alloy_primitives::{
     aliases::{U64, U8},
     Address, B256, U256,
 };
+use careledger_common::ScopeKind;
 use stylus_sdk::{
     prelude::*,
     storage::{
@@ -37,13 +38,13 @@ impl Grant {
         patient: Address,
         issued_at: u64,
         expires_at: u64,
-        scope_kind: u8,
+        scope: ScopeKind,
         category: B256,
         record_ids: &[U256],
     ) -> Vec<U256> {
         self.patient.set(patient);
         self.expires_at.set(U64::from(expires_at));
-        self.scope_kind.set(U8::from(scope_kind));
+        self.scope_kind.set(U8::from(u8::from(scope)));
         self.issued_at.set(U64::from(issued_at));
         self.category.set(category);
         let mut unique = Vec::with_capacity(record_ids.len());
@@ -75,6 +76,7 @@ impl Grant {
         self.expires_at.get().to()
     }
 
+    /// The scope kind's on-chain code (a [`ScopeKind`] as `u8`).
     pub fn scope_kind(&self) -> u8 {
         self.scope_kind.get().to()
     }

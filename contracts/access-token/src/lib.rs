@@ -18,6 +18,7 @@
 extern crate alloc;
 
 pub mod emergency;
+pub mod erc165;
 pub mod erc721;
 mod grant;
 
@@ -26,15 +27,19 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, FixedBytes, B256, U256};
 use alloy_sol_types::sol;
 use careledger_common::{
-    emergency_reason, scope, IPatientRegistry, IRecordRegistry, DEFAULT_EMERGENCY_DAILY_LIMIT,
-    EMERGENCY_WINDOW_SECS, MAX_GRANTS_PER_PAIR, MAX_SCOPE_RECORDS,
+    emergency_reason, IPatientRegistry, IRecordRegistry, ScopeKind, UnknownScopeKind,
+    DEFAULT_EMERGENCY_DAILY_LIMIT, EMERGENCY_WINDOW_SECS, MAX_GRANTS_PER_PAIR, MAX_SCOPE_RECORDS,
 };
 use emergency::{
     Emergency, EmergencyAccess, EmergencyAccessClosed, EmergencyBarLifted, EmergencyBarred,
     EmergencyLimitReached, EmergencyLimitSet, InvalidEmergencyLimit, InvalidReason,
     NoEmergencyAccess, NoEmergencyCustodian, NotBarred, OpenError,
 };
-use erc721::{ERC721InvalidOwner, ERC721NonexistentToken, Erc721};
+use erc165::IErc165;
+use erc721::{
+    ApprovalsDisabled, ERC721InvalidOwner, ERC721NonexistentToken, Erc721, IErc5192, IErc721,
+    TokenLocked,
+};
 use grant::Grant;
 use stylus_sdk::{
     abi::Bytes,
@@ -96,12 +101,6 @@ sol! {
     /// PatientRegistry could not be asked (not a registry, or it reverted).
     #[derive(Debug)]
     error RegistryUnavailable(address registry);
-    /// Grant tokens never move (EIP-5192).
-    #[derive(Debug)]
-    error TokenLocked(uint256 tokenId);
-    /// Grant tokens cannot be approved for anyone.
-    #[derive(Debug)]
-    error ApprovalsDisabled();
     /// PatientRegistry is paused: no new grants and no new emergency windows.
     #[derive(Debug)]
     error EnforcedPause();
@@ -238,7 +237,7 @@ impl AccessToken {
                 expiresAt: expires_at,
             }));
         }
-        check_scope(scope_kind, category, &record_ids)?;
+        let scope = check_scope(scope_kind, category, &record_ids)?;
         if self.pair_tokens.get(patient).get(doctor).len() >= MAX_GRANTS_PER_PAIR {
             self.prune_expired(patient, doctor)?;
             if self.pair_tokens.get(patient).get(doctor).len() >= MAX_GRANTS_PER_PAIR {
@@ -246,10 +245,10 @@ impl AccessToken {
             }
         }
         self.when_not_paused()?;
-        if !self.registry_says(patient, false)? {
+        if !self.is_registered_patient(patient)? {
             return Err(Error::NotPatient(NotPatient { account: patient }));
         }
-        if !self.registry_says(doctor, true)? {
+        if !self.is_verified_doctor(doctor)? {
             return Err(Error::DoctorNotVerified(DoctorNotVerified { doctor }));
         }
 
@@ -260,7 +259,7 @@ impl AccessToken {
             patient,
             now,
             expires_at,
-            scope_kind,
+            scope,
             category,
             &record_ids,
         );
@@ -337,10 +336,10 @@ impl AccessToken {
             return Err(Error::InvalidGrantee(InvalidGrantee { doctor }));
         }
         self.when_not_paused()?;
-        if !self.registry_says(doctor, true)? {
+        if !self.is_verified_doctor(doctor)? {
             return Err(Error::DoctorNotVerified(DoctorNotVerified { doctor }));
         }
-        if !self.registry_says(patient, false)? {
+        if !self.is_registered_patient(patient)? {
             return Err(Error::NotPatient(NotPatient { account: patient }));
         }
         let registry = self.patient_registry.get();
@@ -468,7 +467,7 @@ impl AccessToken {
         !patient.is_zero()
             && patient != doctor
             && self.emergency.window(patient, doctor) > self.vm().block_timestamp()
-            && self.registry_says(doctor, true).unwrap_or(false)
+            && self.is_verified_doctor(doctor).unwrap_or(false)
     }
 
     /// End of the bar `patient` put on `doctor` (exclusive), 0 if none.
@@ -548,6 +547,10 @@ impl AccessToken {
     }
 
     // ------------------------------------------------------------ ERC-721 / EIP-5192 / ERC-165
+    //
+    // The standard surface, in its ABI order and with its ABI argument names;
+    // each function forwards to its trait (`erc721`, `erc165`), where the
+    // behaviour lives (see `erc721` for why the traits are not `#[implements]`).
 
     /// Token name.
     pub fn name(&self) -> alloc::string::String {
@@ -559,22 +562,20 @@ impl AccessToken {
         "CLA".into()
     }
 
-    /// How many grant tokens `owner` holds.
+    /// ERC-721: how many grant tokens `owner` holds.
     ///
     /// # Errors
     /// `ERC721InvalidOwner` for the zero address.
     pub fn balance_of(&self, owner: Address) -> Result<U256, Error> {
-        self.erc721
-            .balance_of(owner)
-            .map_err(Error::ERC721InvalidOwner)
+        IErc721::balance_of(self, owner)
     }
 
-    /// The doctor holding `token_id`.
+    /// ERC-721: the doctor holding `token_id`.
     ///
     /// # Errors
     /// `ERC721NonexistentToken` if the token does not exist.
     pub fn owner_of(&self, token_id: U256) -> Result<Address, Error> {
-        Ok(self.erc721.owner_of(token_id)?)
+        IErc721::owner_of(self, token_id)
     }
 
     /// EIP-5192: always true for an existing token.
@@ -582,30 +583,29 @@ impl AccessToken {
     /// # Errors
     /// `ERC721NonexistentToken` if the token does not exist.
     pub fn locked(&self, token_id: U256) -> Result<bool, Error> {
-        self.erc721.owner_of(token_id)?;
-        Ok(true)
+        IErc5192::locked(self, token_id)
     }
 
-    /// Nobody is ever approved: zero for an existing token.
+    /// ERC-721: nobody is ever approved, so zero for an existing token.
     ///
     /// # Errors
     /// `ERC721NonexistentToken` if the token does not exist.
     pub fn get_approved(&self, token_id: U256) -> Result<Address, Error> {
-        self.erc721.owner_of(token_id)?;
-        Ok(Address::ZERO)
+        IErc721::get_approved(self, token_id)
     }
 
-    /// Nobody is ever an operator: always false.
+    /// ERC-721: nobody is ever an operator, so always false.
     pub fn is_approved_for_all(&self, _owner: Address, _operator: Address) -> bool {
-        false
+        IErc721::is_approved_for_all(self, _owner, _operator)
     }
 
-    /// ERC-165: ERC-165, ERC-721 and EIP-5192.
+    /// ERC-165: true for ERC-165, ERC-721 and EIP-5192, false for anything
+    /// else (ERC-721 metadata too: there is no `tokenURI`).
     pub fn supports_interface(&self, interface_id: FixedBytes<4>) -> bool {
-        erc721::supports_interface(interface_id)
+        IErc165::supports_interface(self, interface_id)
     }
 
-    /// Grant tokens never move.
+    /// ERC-721: grant tokens never move.
     ///
     /// # Errors
     /// Always `TokenLocked(token_id)`.
@@ -615,10 +615,10 @@ impl AccessToken {
         _to: Address,
         token_id: U256,
     ) -> Result<(), Error> {
-        Err(Error::TokenLocked(TokenLocked { tokenId: token_id }))
+        IErc721::transfer_from(self, _from, _to, token_id)
     }
 
-    /// Grant tokens never move.
+    /// ERC-721: grant tokens never move.
     ///
     /// # Errors
     /// Always `TokenLocked(token_id)`.
@@ -628,10 +628,10 @@ impl AccessToken {
         _to: Address,
         token_id: U256,
     ) -> Result<(), Error> {
-        Err(Error::TokenLocked(TokenLocked { tokenId: token_id }))
+        IErc721::safe_transfer_from(self, _from, _to, token_id)
     }
 
-    /// Grant tokens never move.
+    /// ERC-721: grant tokens never move.
     ///
     /// # Errors
     /// Always `TokenLocked(token_id)`.
@@ -643,18 +643,18 @@ impl AccessToken {
         token_id: U256,
         _data: Bytes,
     ) -> Result<(), Error> {
-        Err(Error::TokenLocked(TokenLocked { tokenId: token_id }))
+        IErc721::safe_transfer_from_with_data(self, _from, _to, token_id, _data)
     }
 
-    /// Grant tokens cannot be approved.
+    /// ERC-721: grant tokens cannot be approved.
     ///
     /// # Errors
     /// Always `ApprovalsDisabled`.
     pub fn approve(&mut self, _to: Address, _token_id: U256) -> Result<(), Error> {
-        Err(Error::ApprovalsDisabled(ApprovalsDisabled {}))
+        IErc721::approve(self, _to, _token_id)
     }
 
-    /// Grant tokens cannot be approved.
+    /// ERC-721: grant tokens cannot be approved.
     ///
     /// # Errors
     /// Always `ApprovalsDisabled`.
@@ -663,7 +663,100 @@ impl AccessToken {
         _operator: Address,
         _approved: bool,
     ) -> Result<(), Error> {
+        IErc721::set_approval_for_all(self, _operator, _approved)
+    }
+}
+
+/// ERC-721 for grant tokens: the reads answer from [`Erc721`]; transfers and
+/// approvals always revert, for a grant never moves.
+impl IErc721 for AccessToken {
+    type Error = Error;
+
+    /// # Errors
+    /// `ERC721InvalidOwner` for the zero address.
+    fn balance_of(&self, owner: Address) -> Result<U256, Error> {
+        self.erc721
+            .balance_of(owner)
+            .map_err(Error::ERC721InvalidOwner)
+    }
+
+    /// # Errors
+    /// `ERC721NonexistentToken` if the token does not exist.
+    fn owner_of(&self, token_id: U256) -> Result<Address, Error> {
+        Ok(self.erc721.owner_of(token_id)?)
+    }
+
+    /// # Errors
+    /// Always `TokenLocked(token_id)`.
+    fn safe_transfer_from(&mut self, _: Address, _: Address, token_id: U256) -> Result<(), Error> {
+        Err(Error::TokenLocked(TokenLocked { tokenId: token_id }))
+    }
+
+    /// # Errors
+    /// Always `TokenLocked(token_id)`.
+    fn safe_transfer_from_with_data(
+        &mut self,
+        _: Address,
+        _: Address,
+        token_id: U256,
+        _: Bytes,
+    ) -> Result<(), Error> {
+        Err(Error::TokenLocked(TokenLocked { tokenId: token_id }))
+    }
+
+    /// # Errors
+    /// Always `TokenLocked(token_id)`.
+    fn transfer_from(&mut self, _: Address, _: Address, token_id: U256) -> Result<(), Error> {
+        Err(Error::TokenLocked(TokenLocked { tokenId: token_id }))
+    }
+
+    /// # Errors
+    /// Always `ApprovalsDisabled`.
+    fn approve(&mut self, _: Address, _: U256) -> Result<(), Error> {
         Err(Error::ApprovalsDisabled(ApprovalsDisabled {}))
+    }
+
+    /// # Errors
+    /// Always `ApprovalsDisabled`.
+    fn set_approval_for_all(&mut self, _: Address, _: bool) -> Result<(), Error> {
+        Err(Error::ApprovalsDisabled(ApprovalsDisabled {}))
+    }
+
+    /// Zero for an existing token: nobody is ever approved.
+    ///
+    /// # Errors
+    /// `ERC721NonexistentToken` if the token does not exist.
+    fn get_approved(&self, token_id: U256) -> Result<Address, Error> {
+        self.erc721.owner_of(token_id)?;
+        Ok(Address::ZERO)
+    }
+
+    /// Always false: nobody is ever an operator.
+    fn is_approved_for_all(&self, _: Address, _: Address) -> bool {
+        false
+    }
+}
+
+/// EIP-5192: every grant token is locked from its mint.
+impl IErc5192 for AccessToken {
+    type Error = Error;
+
+    /// Always true for an existing token.
+    ///
+    /// # Errors
+    /// `ERC721NonexistentToken` if the token does not exist.
+    fn locked(&self, token_id: U256) -> Result<bool, Error> {
+        self.erc721.owner_of(token_id)?;
+        Ok(true)
+    }
+}
+
+impl IErc165 for AccessToken {
+    /// ERC-165, ERC-721 and EIP-5192: the ids computed by their traits.
+    fn supports_interface(&self, interface_id: FixedBytes<4>) -> bool {
+        interface_id == <Self as IErc165>::INTERFACE_ID
+            || interface_id == <Self as IErc721>::INTERFACE_ID
+            || interface_id == <Self as IErc5192>::INTERFACE_ID
     }
 }
 
@@ -738,17 +831,27 @@ impl AccessToken {
         Ok(())
     }
 
-    /// Asks PatientRegistry whether `account` is a verified doctor (`doctor`) or
-    /// a registered patient.
-    fn registry_says(&self, account: Address, doctor: bool) -> Result<bool, Error> {
+    /// Asks PatientRegistry whether `account` is a registered patient.
+    ///
+    /// # Errors
+    /// `RegistryUnavailable` if the registry cannot be asked.
+    fn is_registered_patient(&self, account: Address) -> Result<bool, Error> {
         let registry = self.patient_registry.get();
-        let iface = IPatientRegistry::new(registry);
-        let answer = if doctor {
-            iface.is_verified_doctor(self.vm(), Call::new(), account)
-        } else {
-            iface.is_patient(self.vm(), Call::new(), account)
-        };
-        answer.map_err(|_| Error::RegistryUnavailable(RegistryUnavailable { registry }))
+        IPatientRegistry::new(registry)
+            .is_patient(self.vm(), Call::new(), account)
+            .map_err(|_| Error::RegistryUnavailable(RegistryUnavailable { registry }))
+    }
+
+    /// Asks PatientRegistry whether `account` is a verified doctor now (not
+    /// pending, not suspended).
+    ///
+    /// # Errors
+    /// `RegistryUnavailable` if the registry cannot be asked.
+    fn is_verified_doctor(&self, account: Address) -> Result<bool, Error> {
+        let registry = self.patient_registry.get();
+        IPatientRegistry::new(registry)
+            .is_verified_doctor(self.vm(), Call::new(), account)
+            .map_err(|_| Error::RegistryUnavailable(RegistryUnavailable { registry }))
     }
 
     /// The access rule. `category` is `None` when the caller does not know it; it
@@ -775,9 +878,10 @@ impl AccessToken {
                 if g.expires_at() <= now {
                     continue;
                 }
-                covered = match g.scope_kind() {
-                    scope::ALL => true,
-                    scope::RECORDS => g.lists(record_id),
+                covered = match ScopeKind::try_from(g.scope_kind()) {
+                    Ok(ScopeKind::All) => true,
+                    Ok(ScopeKind::Records) => g.lists(record_id),
+                    // Category; no other code is ever stored (`check_scope`).
                     _ => {
                         if category.is_none() {
                             category = Some(self.category_of(record_id));
@@ -795,7 +899,7 @@ impl AccessToken {
         // The external calls come last, only for a covered record.
         covered
             && (known_category.is_some() || self.owner_of_record(record_id) == patient)
-            && (patient == doctor || self.registry_says(doctor, true).unwrap_or(false))
+            && (patient == doctor || self.is_verified_doctor(doctor).unwrap_or(false))
     }
 
     /// The patient a record belongs to, zero when unknown, unlinked or unanswerable.
@@ -821,11 +925,17 @@ impl AccessToken {
     }
 }
 
-/// Checks that a scope's arguments fit its kind.
-fn check_scope(kind: u8, category: B256, record_ids: &[U256]) -> Result<(), Error> {
-    let ok = match kind {
-        scope::ALL => category.is_zero() && record_ids.is_empty(),
-        scope::RECORDS => {
+/// The scope kind whose on-chain code is `kind`, once its arguments are checked
+/// to fit it.
+///
+/// # Errors
+/// `InvalidScope(kind)` for an unknown code or arguments that do not fit the
+/// kind; `TooManyRecords` for a record list over [`MAX_SCOPE_RECORDS`].
+fn check_scope(kind: u8, category: B256, record_ids: &[U256]) -> Result<ScopeKind, Error> {
+    let scope = ScopeKind::try_from(kind)?;
+    let fits = match scope {
+        ScopeKind::All => category.is_zero() && record_ids.is_empty(),
+        ScopeKind::Records => {
             if record_ids.len() > MAX_SCOPE_RECORDS {
                 return Err(Error::TooManyRecords(TooManyRecords {
                     count: U256::from(record_ids.len()),
@@ -833,13 +943,19 @@ fn check_scope(kind: u8, category: B256, record_ids: &[U256]) -> Result<(), Erro
             }
             category.is_zero() && !record_ids.is_empty()
         }
-        scope::CATEGORY => !category.is_zero() && record_ids.is_empty(),
-        _ => false,
+        ScopeKind::Category => !category.is_zero() && record_ids.is_empty(),
     };
-    if !ok {
+    if !fits {
         return Err(Error::InvalidScope(InvalidScope { scopeKind: kind }));
     }
-    Ok(())
+    Ok(scope)
+}
+
+impl From<UnknownScopeKind> for Error {
+    /// An unknown scope code reverts with `InvalidScope(code)`.
+    fn from(UnknownScopeKind(code): UnknownScopeKind) -> Self {
+        Error::InvalidScope(InvalidScope { scopeKind: code })
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,10 @@ extern crate alloc;
 
 use alloc::vec;
 
+pub mod scope;
 pub mod short_bytes;
+
+pub use scope::{ScopeKind, UnknownScopeKind};
 
 use stylus_sdk::prelude::sol_interface;
 
@@ -36,16 +39,6 @@ sol_interface! {
         function recordOwner(uint256 record_id) external view returns (address);
         function recordCategory(uint256 record_id) external view returns (bytes32);
     }
-}
-
-/// The kinds of scope a grant token carries.
-pub mod scope {
-    /// Every record of the patient, present and future.
-    pub const ALL: u8 = 0;
-    /// The record ids listed in the grant.
-    pub const RECORDS: u8 = 1;
-    /// Every record whose opaque category code equals the grant's.
-    pub const CATEGORY: u8 = 2;
 }
 
 /// How long break-glass emergency access stays open: 4 hours, fixed by design so

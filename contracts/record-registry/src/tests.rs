@@ -3,75 +3,43 @@
 
 use super::*;
 use access_token::AccessToken;
-use alloy_sol_types::{SolCall, SolEvent, SolInterface};
-use careledger_common::{emergency_reason::UNCONSCIOUS, scope, EMERGENCY_WINDOW_SECS};
-use careledger_testkit::{Chain, Log};
+use alloy_sol_types::{SolCall, SolEvent};
+use careledger_common::{emergency_reason::UNCONSCIOUS, ScopeKind, EMERGENCY_WINDOW_SECS};
+use careledger_testkit::{
+    careledger::{
+        self, addr, CAT_LAB, CAT_XRAY, CUSTODIAN, DOCTOR, OTHER_DOCTOR, OTHER_PATIENT, OWNER,
+        PATIENT, RECORDS, REGISTRY, STRANGER, TOKEN, VERIFIER,
+    },
+    events, Chain, Contract, Log,
+};
 use patient_registry::PatientRegistry;
-use stylus_sdk::abi::router_entrypoint;
 
-const OWNER: Address = addr(0xee);
-const VERIFIER: Address = addr(0xdd);
-const PATIENT: Address = addr(0x01);
-const OTHER_PATIENT: Address = addr(0x02);
-const DOCTOR: Address = addr(0x11);
-const OTHER_DOCTOR: Address = addr(0x12);
-/// `PATIENT`'s emergency custodian (registered as a patient, so it holds a key).
-const CUSTODIAN: Address = addr(0x21);
 /// Holds a key but is nobody's custodian until a test says so.
 const OTHER_CUSTODIAN: Address = addr(0x22);
-const STRANGER: Address = addr(0x99);
-const REGISTRY: Address = addr(0xa1);
-const TOKEN: Address = addr(0xa2);
-const RECORDS: Address = addr(0xa3);
-const CAT_LAB: B256 = B256::repeat_byte(0x1a);
-
-const fn addr(n: u8) -> Address {
-    let mut b = [0u8; 20];
-    b[19] = n;
-    Address::new(b)
-}
 
 struct Fixture {
     chain: Chain,
-    registry: PatientRegistry,
-    token: AccessToken,
-    records: RecordRegistry,
+    registry: Contract<PatientRegistry>,
+    token: Contract<AccessToken>,
+    records: Contract<RecordRegistry>,
 }
 
 /// Three contracts wired as deployment wires them, two registered patients
-/// (`PATIENT` names `CUSTODIAN` as its emergency custodian) and two verified
-/// doctors.
+/// (`PATIENT` names `CUSTODIAN`, also a patient, as its emergency custodian;
+/// `OTHER_CUSTODIAN` is a patient too) and two verified doctors. Logs cleared.
 fn fixture() -> Fixture {
     let chain = Chain::new();
-    let mut registry: PatientRegistry = chain.deploy(
-        REGISTRY,
-        router_entrypoint::<PatientRegistry, PatientRegistry>,
+    let registry = careledger::deploy_patient_registry(&chain);
+    let token = careledger::deploy_access_token(&chain);
+    let records = careledger::deploy_record_registry(&chain);
+    careledger::add_verifier(&chain, VERIFIER);
+    careledger::register_patients(
+        &chain,
+        &[PATIENT, OTHER_PATIENT, CUSTODIAN, OTHER_CUSTODIAN],
     );
-    let mut token: AccessToken = chain.deploy(TOKEN, router_entrypoint::<AccessToken, AccessToken>);
-    let mut records: RecordRegistry =
-        chain.deploy(RECORDS, router_entrypoint::<RecordRegistry, RecordRegistry>);
-    chain.as_sender(OWNER);
-    registry.constructor(OWNER).unwrap();
-    registry.add_verifier(VERIFIER).unwrap();
-    token.constructor(REGISTRY).unwrap();
-    records.constructor(REGISTRY, TOKEN).unwrap();
-    token.link_record_registry(RECORDS).unwrap();
-    for p in [PATIENT, OTHER_PATIENT, CUSTODIAN, OTHER_CUSTODIAN] {
-        chain.as_sender(p);
-        registry
-            .register_patient(B256::repeat_byte(p.0[19]))
-            .unwrap();
-    }
-    chain.as_sender(PATIENT);
-    registry.set_emergency_custodians(vec![CUSTODIAN]).unwrap();
-    for d in [DOCTOR, OTHER_DOCTOR] {
-        chain.as_sender(d);
-        registry
-            .register_doctor(B256::repeat_byte(d.0[19]), B256::repeat_byte(0x77))
-            .unwrap();
-        chain.as_sender(VERIFIER);
-        registry.verify_doctor(d).unwrap();
-    }
+    careledger::set_custodians(&chain, PATIENT, &[CUSTODIAN]);
+    careledger::register_doctors(&chain, &[DOCTOR, OTHER_DOCTOR]);
+    careledger::verify_doctors(&chain, &[DOCTOR, OTHER_DOCTOR]);
     chain.take_logs();
     Fixture {
         chain,
@@ -88,7 +56,8 @@ fn cid(n: u8) -> Bytes {
     Bytes::from(v)
 }
 
-fn key(n: u8) -> Bytes {
+/// A wrapped record key (an 80-byte HPKE envelope) made of one repeated byte.
+fn envelope(n: u8) -> Bytes {
     Bytes::from(vec![n; 80])
 }
 
@@ -101,17 +70,14 @@ impl Fixture {
                 B256::repeat_byte(0xc1),
                 category,
                 vec![patient],
-                vec![key(1)],
+                vec![envelope(1)],
             )
             .unwrap()
     }
 
-    fn grant(&mut self, kind: u8, category: B256, ids: Vec<U256>) -> U256 {
-        self.chain.as_sender(PATIENT);
-        let expiry = self.chain.timestamp() + 3600;
-        self.token
-            .grant(DOCTOR, expiry, kind, category, ids)
-            .unwrap()
+    /// `PATIENT` grants `DOCTOR` a scope for an hour.
+    fn grant(&mut self, kind: ScopeKind, category: B256, ids: Vec<U256>) -> U256 {
+        careledger::grant_for_an_hour(&self.chain, PATIENT, DOCTOR, kind.into(), category, ids)
     }
 
     fn read_as(&self, reader: Address, id: U256) -> Result<RecordView, Error> {
@@ -130,24 +96,16 @@ impl Fixture {
                 B256::repeat_byte(0xc1),
                 CAT_LAB,
                 vec![PATIENT, CUSTODIAN],
-                vec![key(1), key(0x21)],
+                vec![envelope(1), envelope(0x21)],
             )
             .unwrap();
         self.chain.take_logs();
         id
     }
 
-    /// `doctor` opens emergency access to `patient`.
-    fn open(&mut self, doctor: Address, patient: Address) {
-        self.chain.as_sender(doctor);
-        self.token
-            .open_emergency_access(patient, UNCONSCIOUS)
-            .unwrap();
-    }
-
     /// `by` wraps version 1 of `id` for `readers` (one key each), as a transaction.
     fn wrap_as(&mut self, by: Address, id: U256, readers: Vec<Address>) -> Result<(), Error> {
-        let keys = readers.iter().map(|r| key(r.0[19])).collect();
+        let keys = readers.iter().map(|r| envelope(r.0[19])).collect();
         self.chain.as_sender(by);
         let records = &mut self.records;
         self.chain.tx(|| records.wrap_keys(id, 1, readers, keys))
@@ -158,18 +116,6 @@ impl Fixture {
         self.chain.as_sender(as_);
         self.records.wrapped_key(id, 1, reader)
     }
-
-    fn suspend(&mut self, doctor: Address) {
-        self.chain.as_sender(VERIFIER);
-        self.registry.suspend_doctor(doctor).unwrap();
-    }
-}
-
-fn events<E: SolEvent>(logs: &[Log]) -> Vec<E> {
-    logs.iter()
-        .filter(|l| l.address == RECORDS && l.topics.first() == Some(&E::SIGNATURE_HASH))
-        .map(|l| E::decode_raw_log(l.topics.iter().copied(), &l.data).unwrap())
-        .collect()
 }
 
 // ---------------------------------------------------------------- constructor
@@ -177,8 +123,7 @@ fn events<E: SolEvent>(logs: &[Log]) -> Vec<E> {
 #[test]
 fn constructor_rejects_zero_addresses() {
     let chain = Chain::new();
-    let mut r: RecordRegistry =
-        chain.deploy(RECORDS, router_entrypoint::<RecordRegistry, RecordRegistry>);
+    let mut r = Contract::<RecordRegistry>::deploy(&chain, RECORDS);
     assert!(matches!(
         r.constructor(Address::ZERO, TOKEN),
         Err(Error::InvalidAddress(_))
@@ -206,7 +151,7 @@ fn add_record_stores_the_first_version_and_logs_it() {
             B256::repeat_byte(0xc7),
             CAT_LAB,
             vec![PATIENT, DOCTOR],
-            vec![key(1), key(2)],
+            vec![envelope(1), envelope(2)],
         )
         .unwrap();
     assert_eq!(id, U256::from(1));
@@ -222,18 +167,18 @@ fn add_record_stores_the_first_version_and_logs_it() {
     );
 
     let logs = f.chain.take_logs();
-    let added = events::<RecordAdded>(&logs);
+    let added = events::<RecordAdded>(&logs, RECORDS);
     assert_eq!(added.len(), 1);
     assert_eq!(added[0].recordId, id);
     assert_eq!(added[0].patient, PATIENT);
     assert_eq!(added[0].version, 1);
     assert_eq!(added[0].category, CAT_LAB);
-    let wrapped = events::<KeyWrapped>(&logs);
+    let wrapped = events::<KeyWrapped>(&logs, RECORDS);
     assert_eq!(
         wrapped.iter().map(|e| e.reader).collect::<Vec<_>>(),
         vec![PATIENT, DOCTOR]
     );
-    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), key(2));
+    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), envelope(2));
 }
 
 #[test]
@@ -280,9 +225,13 @@ fn add_record_rejects_malformed_wrapped_keys() {
         .records
         .add_record(cid(1), h, B256::ZERO, vec![PATIENT], vec![]);
     assert!(matches!(mismatch, Err(Error::LengthMismatch(_))));
-    let zero_reader =
-        f.records
-            .add_record(cid(1), h, B256::ZERO, vec![Address::ZERO], vec![key(1)]);
+    let zero_reader = f.records.add_record(
+        cid(1),
+        h,
+        B256::ZERO,
+        vec![Address::ZERO],
+        vec![envelope(1)],
+    );
     assert!(matches!(zero_reader, Err(Error::InvalidWrappedKey(_))));
     let empty_key = f
         .records
@@ -309,7 +258,7 @@ fn add_version_appends_and_keeps_old_versions() {
             cid(2),
             B256::repeat_byte(0xc2),
             vec![PATIENT],
-            vec![key(9)],
+            vec![envelope(9)],
         )
         .unwrap();
     assert_eq!(v, 2);
@@ -325,9 +274,9 @@ fn add_version_appends_and_keeps_old_versions() {
         f.records.get_record_version(id, 0),
         Err(Error::UnknownVersion(_))
     ));
-    assert_eq!(f.records.wrapped_key(id, 1, PATIENT).unwrap(), key(1));
-    assert_eq!(f.records.wrapped_key(id, 2, PATIENT).unwrap(), key(9));
-    let added = events::<RecordAdded>(&f.chain.take_logs());
+    assert_eq!(f.records.wrapped_key(id, 1, PATIENT).unwrap(), envelope(1));
+    assert_eq!(f.records.wrapped_key(id, 2, PATIENT).unwrap(), envelope(9));
+    let added = events::<RecordAdded>(&f.chain.take_logs(), RECORDS);
     assert_eq!(added.last().unwrap().version, 2);
 }
 
@@ -361,33 +310,33 @@ fn wrap_keys_publishes_for_later_grantees() {
     let id = f.add(PATIENT, CAT_LAB);
     f.chain.take_logs();
     f.records
-        .wrap_keys(id, 1, vec![DOCTOR], vec![key(5)])
+        .wrap_keys(id, 1, vec![DOCTOR], vec![envelope(5)])
         .unwrap();
-    let wrapped = events::<KeyWrapped>(&f.chain.take_logs());
+    let wrapped = events::<KeyWrapped>(&f.chain.take_logs(), RECORDS);
     assert_eq!(wrapped.len(), 1);
     assert_eq!(
         (wrapped[0].recordId, wrapped[0].reader, wrapped[0].version),
         (id, DOCTOR, 1)
     );
-    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.grant(ScopeKind::All, B256::ZERO, vec![]);
     f.chain.as_sender(DOCTOR);
-    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), key(5));
+    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), envelope(5));
 }
 
 #[test]
 fn wrap_keys_revert_paths() {
     let mut f = fixture();
     let id = f.add(PATIENT, CAT_LAB);
-    let err = f.records.wrap_keys(id, 2, vec![DOCTOR], vec![key(5)]);
+    let err = f.records.wrap_keys(id, 2, vec![DOCTOR], vec![envelope(5)]);
     assert!(matches!(err, Err(Error::UnknownVersion(_))));
-    let err = f.records.wrap_keys(id, 0, vec![DOCTOR], vec![key(5)]);
+    let err = f.records.wrap_keys(id, 0, vec![DOCTOR], vec![envelope(5)]);
     assert!(matches!(err, Err(Error::UnknownVersion(_))));
     let err = f.records.wrap_keys(id, 1, vec![DOCTOR], vec![]);
     assert!(matches!(err, Err(Error::LengthMismatch(_))));
     let err = f.records.wrap_keys(U256::from(9), 1, vec![], vec![]);
     assert!(matches!(err, Err(Error::UnknownRecord(_))));
     f.chain.as_sender(DOCTOR);
-    let err = f.records.wrap_keys(id, 1, vec![DOCTOR], vec![key(5)]);
+    let err = f.records.wrap_keys(id, 1, vec![DOCTOR], vec![envelope(5)]);
     assert!(matches!(err, Err(Error::NotRecordOwner(_))));
 }
 
@@ -397,10 +346,10 @@ fn wrapped_key_is_gated() {
     let id = f.add(PATIENT, CAT_LAB);
     f.chain.as_sender(PATIENT);
     f.records
-        .wrap_keys(id, 1, vec![DOCTOR], vec![key(5)])
+        .wrap_keys(id, 1, vec![DOCTOR], vec![envelope(5)])
         .unwrap();
     // Patient reads anyone's; a missing wrap is an error, not empty bytes.
-    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), key(5));
+    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), envelope(5));
     assert!(matches!(
         f.records.wrapped_key(id, 1, STRANGER),
         Err(Error::NoWrappedKey(_))
@@ -411,9 +360,9 @@ fn wrapped_key_is_gated() {
         f.records.wrapped_key(id, 1, DOCTOR),
         Err(Error::AccessDenied(_))
     ));
-    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.grant(ScopeKind::All, B256::ZERO, vec![]);
     f.chain.as_sender(DOCTOR);
-    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), key(5));
+    assert_eq!(f.records.wrapped_key(id, 1, DOCTOR).unwrap(), envelope(5));
     assert!(matches!(
         f.records.wrapped_key(id, 1, PATIENT),
         Err(Error::AccessDenied(_))
@@ -448,16 +397,16 @@ fn get_record_reverts_for_unknown_and_unauthorised_readers() {
 fn each_scope_kind_opens_exactly_its_records() {
     let mut f = fixture();
     let lab = f.add(PATIENT, CAT_LAB);
-    let other = f.add(PATIENT, B256::repeat_byte(0x2b));
+    let other = f.add(PATIENT, CAT_XRAY);
     let uncategorised = f.add(PATIENT, B256::ZERO);
 
-    let t = f.grant(scope::RECORDS, B256::ZERO, vec![other]);
+    let t = f.grant(ScopeKind::Records, B256::ZERO, vec![other]);
     assert!(f.read_as(DOCTOR, other).is_ok());
     assert!(f.read_as(DOCTOR, lab).is_err());
     f.chain.as_sender(PATIENT);
     f.token.revoke(t).unwrap();
 
-    let t = f.grant(scope::CATEGORY, CAT_LAB, vec![]);
+    let t = f.grant(ScopeKind::Category, CAT_LAB, vec![]);
     assert!(f.read_as(DOCTOR, lab).is_ok());
     assert!(f.read_as(DOCTOR, other).is_err());
     assert!(f.read_as(DOCTOR, uncategorised).is_err());
@@ -467,7 +416,7 @@ fn each_scope_kind_opens_exactly_its_records() {
     f.chain.as_sender(PATIENT);
     f.token.revoke(t).unwrap();
 
-    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.grant(ScopeKind::All, B256::ZERO, vec![]);
     for id in [lab, other, uncategorised] {
         assert!(f.read_as(DOCTOR, id).is_ok());
     }
@@ -478,9 +427,9 @@ fn a_grant_from_one_patient_opens_nothing_of_another() {
     let mut f = fixture();
     let theirs = f.add(OTHER_PATIENT, CAT_LAB);
     // The grant lists the other patient's record id: still no access.
-    f.grant(scope::RECORDS, B256::ZERO, vec![theirs]);
+    f.grant(ScopeKind::Records, B256::ZERO, vec![theirs]);
     assert!(f.read_as(DOCTOR, theirs).is_err());
-    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.grant(ScopeKind::All, B256::ZERO, vec![]);
     assert!(f.read_as(DOCTOR, theirs).is_err());
 }
 
@@ -488,7 +437,7 @@ fn a_grant_from_one_patient_opens_nothing_of_another() {
 fn access_ends_at_expiry_revocation_and_suspension() {
     let mut f = fixture();
     let id = f.add(PATIENT, CAT_LAB);
-    let t = f.grant(scope::ALL, B256::ZERO, vec![]);
+    let t = f.grant(ScopeKind::All, B256::ZERO, vec![]);
     assert!(f.read_as(DOCTOR, id).is_ok());
 
     f.chain.as_sender(VERIFIER);
@@ -502,7 +451,7 @@ fn access_ends_at_expiry_revocation_and_suspension() {
     f.token.revoke(t).unwrap();
     assert!(f.read_as(DOCTOR, id).is_err());
 
-    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.grant(ScopeKind::All, B256::ZERO, vec![]);
     f.chain.advance(3599);
     assert!(f.read_as(DOCTOR, id).is_ok());
     f.chain.advance(1);
@@ -513,7 +462,7 @@ fn access_ends_at_expiry_revocation_and_suspension() {
 fn emergency_access_opens_every_record_for_the_window() {
     let mut f = fixture();
     let id = f.add(PATIENT, CAT_LAB);
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     assert!(f.read_as(DOCTOR, id).is_ok());
     f.chain.advance(EMERGENCY_WINDOW_SECS);
     assert!(f.read_as(DOCTOR, id).is_err());
@@ -529,15 +478,15 @@ fn access_record_logs_every_permitted_read() {
         f.chain.tx(|| f.records.access_record(id)),
         Err(Error::AccessDenied(_))
     ));
-    assert!(events::<RecordAccessed>(&f.chain.take_logs()).is_empty());
+    assert!(events::<RecordAccessed>(&f.chain.take_logs(), RECORDS).is_empty());
 
-    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.grant(ScopeKind::All, B256::ZERO, vec![]);
     f.chain.take_logs();
     f.chain.as_sender(DOCTOR);
     assert_eq!(f.records.access_record(id).unwrap(), 1);
     f.chain.as_sender(PATIENT);
     assert_eq!(f.records.access_record(id).unwrap(), 1);
-    let reads = events::<RecordAccessed>(&f.chain.take_logs());
+    let reads = events::<RecordAccessed>(&f.chain.take_logs(), RECORDS);
     let who: Vec<_> = reads
         .iter()
         .map(|e| (e.recordId, e.patient, e.accessor, e.version))
@@ -568,18 +517,12 @@ fn record_category_of_unknown_record_reverts() {
 #[test]
 fn reads_fail_closed_when_access_token_is_not_a_contract() {
     let chain = Chain::new();
-    let mut registry: PatientRegistry = chain.deploy(
-        REGISTRY,
-        router_entrypoint::<PatientRegistry, PatientRegistry>,
-    );
-    let mut records: RecordRegistry =
-        chain.deploy(RECORDS, router_entrypoint::<RecordRegistry, RecordRegistry>);
-    chain.as_sender(OWNER);
-    registry.constructor(OWNER).unwrap();
+    let _registry = careledger::deploy_patient_registry::<PatientRegistry>(&chain);
+    let mut records = Contract::<RecordRegistry>::deploy(&chain, RECORDS);
     // An EOA as AccessToken answers every call with empty data: that must deny.
-    records.constructor(REGISTRY, STRANGER).unwrap();
+    records.construct(OWNER, (REGISTRY, STRANGER)).unwrap();
+    careledger::register_patients(&chain, &[PATIENT]);
     chain.as_sender(PATIENT);
-    registry.register_patient(B256::repeat_byte(1)).unwrap();
     let id = records
         .add_record(cid(1), B256::repeat_byte(1), B256::ZERO, vec![], vec![])
         .unwrap();
@@ -616,10 +559,10 @@ fn releases_and_wraps(logs: &[Log]) -> Vec<(&'static str, Address)> {
 fn a_custodian_wraps_keys_for_a_doctor_with_an_open_window() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     f.chain.take_logs();
     // The custodian's agent reads its own copy of the key, then re-wraps it.
-    assert_eq!(f.key_as(CUSTODIAN, id, CUSTODIAN).unwrap(), key(0x21));
+    assert_eq!(f.key_as(CUSTODIAN, id, CUSTODIAN).unwrap(), envelope(0x21));
     f.wrap_as(CUSTODIAN, id, vec![DOCTOR]).unwrap();
 
     let logs = f.chain.take_logs();
@@ -627,7 +570,7 @@ fn a_custodian_wraps_keys_for_a_doctor_with_an_open_window() {
         releases_and_wraps(&logs),
         vec![("released", DOCTOR), ("wrapped", DOCTOR)]
     );
-    let released = &events::<EmergencyKeyReleased>(&logs)[0];
+    let released = &events::<EmergencyKeyReleased>(&logs, RECORDS)[0];
     assert_eq!(
         (
             released.recordId,
@@ -638,21 +581,21 @@ fn a_custodian_wraps_keys_for_a_doctor_with_an_open_window() {
         ),
         (id, PATIENT, DOCTOR, CUSTODIAN, 1)
     );
-    let wrapped = &events::<KeyWrapped>(&logs)[0];
+    let wrapped = &events::<KeyWrapped>(&logs, RECORDS)[0];
     assert_eq!(
         (wrapped.recordId, wrapped.reader, wrapped.version),
         (id, DOCTOR, 1)
     );
-    assert_eq!(f.key_as(DOCTOR, id, DOCTOR).unwrap(), key(0x11));
-    assert_eq!(f.key_as(PATIENT, id, DOCTOR).unwrap(), key(0x11));
+    assert_eq!(f.key_as(DOCTOR, id, DOCTOR).unwrap(), envelope(0x11));
+    assert_eq!(f.key_as(PATIENT, id, DOCTOR).unwrap(), envelope(0x11));
 }
 
 #[test]
 fn a_custodian_release_to_two_doctors_logs_each_release_before_its_wrap() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
-    f.open(OTHER_DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
+    careledger::open_emergency_access(&f.chain, OTHER_DOCTOR, PATIENT, UNCONSCIOUS);
     f.chain.take_logs();
     f.wrap_as(CUSTODIAN, id, vec![DOCTOR, OTHER_DOCTOR])
         .unwrap();
@@ -663,14 +606,17 @@ fn a_custodian_release_to_two_doctors_logs_each_release_before_its_wrap() {
         let wrapped = seen.iter().position(|e| *e == ("wrapped", doctor));
         assert!(released.unwrap() < wrapped.unwrap(), "{seen:?}");
     }
-    assert_eq!(f.key_as(OTHER_DOCTOR, id, OTHER_DOCTOR).unwrap(), key(0x12));
+    assert_eq!(
+        f.key_as(OTHER_DOCTOR, id, OTHER_DOCTOR).unwrap(),
+        envelope(0x12)
+    );
 }
 
 #[test]
 fn a_patients_own_wrap_logs_no_emergency_release() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     f.chain.take_logs();
     f.wrap_as(PATIENT, id, vec![DOCTOR]).unwrap();
     assert_eq!(
@@ -703,14 +649,14 @@ fn a_custodian_cannot_wrap_for_a_doctor_without_a_window() {
     let id = f.add_with_custodian();
     assert_no_release(&mut f, CUSTODIAN, id, DOCTOR);
     // A grant is not an emergency window: keys for grantees are the patient's to wrap.
-    f.grant(scope::ALL, B256::ZERO, vec![]);
+    f.grant(ScopeKind::All, B256::ZERO, vec![]);
     assert_no_release(&mut f, CUSTODIAN, id, DOCTOR);
     // Nor is a window on another patient.
     f.chain.as_sender(OTHER_PATIENT);
     f.registry
         .set_emergency_custodians(vec![OTHER_CUSTODIAN])
         .unwrap();
-    f.open(OTHER_DOCTOR, OTHER_PATIENT);
+    careledger::open_emergency_access(&f.chain, OTHER_DOCTOR, OTHER_PATIENT, UNCONSCIOUS);
     assert_no_release(&mut f, CUSTODIAN, id, OTHER_DOCTOR);
 }
 
@@ -718,7 +664,7 @@ fn a_custodian_cannot_wrap_for_a_doctor_without_a_window() {
 fn a_custodian_cannot_wrap_once_the_window_has_ended() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     f.chain.advance(EMERGENCY_WINDOW_SECS - 1);
     f.wrap_as(CUSTODIAN, id, vec![DOCTOR]).unwrap();
     f.chain.advance(1);
@@ -736,7 +682,7 @@ fn a_custodian_cannot_wrap_once_the_window_has_ended() {
 fn a_custodian_cannot_wrap_after_the_patient_closed_the_window() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     f.chain.as_sender(PATIENT);
     f.token.close_emergency_access(DOCTOR).unwrap();
     assert_no_release(&mut f, CUSTODIAN, id, DOCTOR);
@@ -746,8 +692,8 @@ fn a_custodian_cannot_wrap_after_the_patient_closed_the_window() {
 fn a_custodian_cannot_wrap_for_a_suspended_doctor() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
-    f.suspend(DOCTOR);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
+    careledger::suspend_doctor(&f.chain, DOCTOR);
     assert_no_release(&mut f, CUSTODIAN, id, DOCTOR);
     // Reinstated while the window is still open, it may receive keys again.
     f.chain.as_sender(VERIFIER);
@@ -759,19 +705,19 @@ fn a_custodian_cannot_wrap_for_a_suspended_doctor() {
 fn a_custodian_cannot_wrap_for_itself_or_for_the_patient() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     assert_no_release(&mut f, CUSTODIAN, id, CUSTODIAN);
     assert_no_release(&mut f, CUSTODIAN, id, PATIENT);
     // Both keys are the patient's originals.
-    assert_eq!(f.key_as(PATIENT, id, CUSTODIAN).unwrap(), key(0x21));
-    assert_eq!(f.key_as(PATIENT, id, PATIENT).unwrap(), key(1));
+    assert_eq!(f.key_as(PATIENT, id, CUSTODIAN).unwrap(), envelope(0x21));
+    assert_eq!(f.key_as(PATIENT, id, PATIENT).unwrap(), envelope(1));
 }
 
 #[test]
 fn one_reader_without_a_window_reverts_the_whole_release() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     f.chain.take_logs();
     let err = f
         .wrap_as(CUSTODIAN, id, vec![DOCTOR, STRANGER])
@@ -788,7 +734,7 @@ fn one_reader_without_a_window_reverts_the_whole_release() {
 fn a_non_custodian_gets_not_record_owner_even_with_an_open_window_around() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     // The emergency opener itself, another doctor, other patients, the owner,
     // the verifier and a stranger: none may wrap the patient's keys.
     for by in [
@@ -820,7 +766,7 @@ fn a_custodian_of_one_patient_cannot_wrap_the_keys_of_another() {
     f.registry
         .set_emergency_custodians(vec![OTHER_CUSTODIAN])
         .unwrap();
-    f.open(DOCTOR, OTHER_PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, OTHER_PATIENT, UNCONSCIOUS);
     let err = f.wrap_as(CUSTODIAN, theirs, vec![DOCTOR]).unwrap_err();
     assert!(matches!(err, Error::NotRecordOwner(ref e) if e.account == CUSTODIAN));
     f.wrap_as(OTHER_CUSTODIAN, theirs, vec![DOCTOR]).unwrap();
@@ -830,7 +776,7 @@ fn a_custodian_of_one_patient_cannot_wrap_the_keys_of_another() {
 fn a_custodian_removed_from_the_list_can_no_longer_wrap_or_read_its_key() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     f.chain.as_sender(PATIENT);
     f.registry
         .set_emergency_custodians(vec![OTHER_CUSTODIAN])
@@ -855,11 +801,11 @@ fn a_custodian_removed_from_the_list_can_no_longer_wrap_or_read_its_key() {
 fn a_custodian_release_still_checks_the_record_the_version_and_the_keys() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     f.chain.as_sender(CUSTODIAN);
     let err = f
         .chain
-        .tx(|| f.records.wrap_keys(id, 2, vec![DOCTOR], vec![key(5)]));
+        .tx(|| f.records.wrap_keys(id, 2, vec![DOCTOR], vec![envelope(5)]));
     assert!(matches!(err, Err(Error::UnknownVersion(_))));
     let err = f
         .chain
@@ -871,10 +817,10 @@ fn a_custodian_release_still_checks_the_record_the_version_and_the_keys() {
     assert!(matches!(err, Err(Error::InvalidWrappedKey(_))));
     let err = f.chain.tx(|| {
         f.records
-            .wrap_keys(U256::from(9), 1, vec![DOCTOR], vec![key(5)])
+            .wrap_keys(U256::from(9), 1, vec![DOCTOR], vec![envelope(5)])
     });
     assert!(matches!(err, Err(Error::UnknownRecord(_))));
-    assert!(events::<EmergencyKeyReleased>(&f.chain.take_logs()).is_empty());
+    assert!(events::<EmergencyKeyReleased>(&f.chain.take_logs(), RECORDS).is_empty());
 }
 
 #[test]
@@ -882,7 +828,7 @@ fn a_custodian_reads_its_own_wrapped_key_without_any_grant_or_window() {
     let mut f = fixture();
     let id = f.add_with_custodian();
     assert!(!f.token.has_access(PATIENT, CUSTODIAN, id));
-    assert_eq!(f.key_as(CUSTODIAN, id, CUSTODIAN).unwrap(), key(0x21));
+    assert_eq!(f.key_as(CUSTODIAN, id, CUSTODIAN).unwrap(), envelope(0x21));
     // Its key, not the record: the custodian is no reader of the record itself.
     assert!(matches!(
         f.read_as(CUSTODIAN, id),
@@ -896,7 +842,7 @@ fn a_custodian_reads_its_own_wrapped_key_without_any_grant_or_window() {
             cid(2),
             B256::repeat_byte(2),
             vec![PATIENT],
-            vec![key(2)],
+            vec![envelope(2)],
         )
         .unwrap();
     f.chain.as_sender(CUSTODIAN);
@@ -910,7 +856,7 @@ fn a_custodian_reads_its_own_wrapped_key_without_any_grant_or_window() {
 fn a_custodian_cannot_read_another_readers_wrapped_key() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     f.wrap_as(CUSTODIAN, id, vec![DOCTOR]).unwrap();
     for reader in [PATIENT, DOCTOR, OTHER_CUSTODIAN] {
         let err = f.key_as(CUSTODIAN, id, reader).unwrap_err();
@@ -925,7 +871,7 @@ fn a_custodian_cannot_read_another_readers_wrapped_key() {
 fn a_non_custodian_cannot_read_a_custodians_wrapped_key() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     for by in [OTHER_CUSTODIAN, STRANGER, OTHER_PATIENT] {
         assert!(matches!(
             f.key_as(by, id, CUSTODIAN),
@@ -954,7 +900,7 @@ fn a_non_custodian_cannot_read_a_custodians_wrapped_key() {
 fn a_custodian_can_release_to_an_open_window_during_a_pause() {
     let mut f = fixture();
     let id = f.add_with_custodian();
-    f.open(DOCTOR, PATIENT);
+    careledger::open_emergency_access(&f.chain, DOCTOR, PATIENT, UNCONSCIOUS);
     f.chain.as_sender(OWNER);
     f.registry.pause().unwrap();
     // The pause stops new windows, not the release to one already open.
@@ -989,19 +935,18 @@ fn calldata_round_trips_through_the_router() {
         contentHash: B256::repeat_byte(3),
         category: CAT_LAB,
         readers: vec![PATIENT],
-        wrappedKeys: vec![key(3).0.into()],
+        wrappedKeys: vec![envelope(3).0.into()],
     };
-    let out = f.chain.call(PATIENT, RECORDS, &call.abi_encode()).unwrap();
-    let id = abi::IRecordRegistry::addRecordCall::abi_decode_returns(&out).unwrap();
+    let id = f.records.call(PATIENT, call).unwrap();
     assert_eq!(id, U256::from(1));
 
-    let get = abi::IRecordRegistry::getRecordCall { recordId: id }.abi_encode();
-    let out = f.chain.call(PATIENT, RECORDS, &get).unwrap();
-    let view = abi::IRecordRegistry::getRecordCall::abi_decode_returns(&out).unwrap();
+    let get = abi::IRecordRegistry::getRecordCall { recordId: id };
+    let view = f.records.call(PATIENT, get.clone()).unwrap();
     assert_eq!((view._0, view._1, view._4), (PATIENT, 1, CAT_LAB));
 
-    let revert = f.chain.call(DOCTOR, RECORDS, &get).unwrap_err();
-    let decoded = abi::IRecordRegistry::IRecordRegistryErrors::abi_decode(&revert).unwrap();
+    let decoded = f
+        .records
+        .revert::<abi::IRecordRegistry::IRecordRegistryErrors>(DOCTOR, get);
     assert!(matches!(
         decoded,
         abi::IRecordRegistry::IRecordRegistryErrors::AccessDenied(e) if e.account == DOCTOR
@@ -1025,10 +970,8 @@ fn malformed_calldata_reverts_without_touching_state() {
         [add.as_slice(), &U256::MAX.to_be_bytes::<32>(), &[0u8; 128]].concat(),
     ];
     for data in cases {
-        assert!(
-            f.chain.call(PATIENT, RECORDS, &data).is_err(),
-            "{data:02x?}"
-        );
+        // call_raw also checks that the revert left storage and logs alone.
+        assert!(f.records.call_raw(PATIENT, &data).is_err(), "{data:02x?}");
     }
     assert_eq!(f.chain.storage_of(RECORDS), before);
     assert_eq!(f.records.record_count(), U256::from(1));

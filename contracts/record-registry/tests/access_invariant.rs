@@ -28,30 +28,22 @@ use access_token::AccessToken;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolEvent;
 use careledger_common::{
-    scope, DEFAULT_EMERGENCY_DAILY_LIMIT, EMERGENCY_BAR_SECS, EMERGENCY_LIMIT_PERIOD_SECS,
+    ScopeKind, DEFAULT_EMERGENCY_DAILY_LIMIT, EMERGENCY_BAR_SECS, EMERGENCY_LIMIT_PERIOD_SECS,
     EMERGENCY_WINDOW_SECS, MAX_EMERGENCY_DAILY_LIMIT, MAX_GRANTS_PER_PAIR,
 };
-use careledger_testkit::Chain;
+use careledger_testkit::{
+    careledger::{self, addr, key_of, CAT_LAB, CAT_XRAY, LICENCE, OWNER, RECORDS, VERIFIER},
+    Chain, Contract,
+};
 use patient_registry::PatientRegistry;
 use proptest::prelude::*;
 use record_registry::{EmergencyKeyReleased, RecordRegistry};
 use std::collections::{BTreeMap, BTreeSet};
-use stylus_sdk::abi::{router_entrypoint, Bytes};
+use stylus_sdk::abi::Bytes;
 
-const OWNER: Address = addr(0xee);
-const VERIFIER: Address = addr(0xdd);
-const REGISTRY: Address = addr(0xa1);
-const TOKEN: Address = addr(0xa2);
-const RECORDS: Address = addr(0xa3);
 /// Accounts 1..=5: any of them may try any role.
 const ACCOUNTS: u8 = 5;
-const CATEGORIES: [B256; 3] = [B256::ZERO, B256::repeat_byte(0x1a), B256::repeat_byte(0x2b)];
-
-const fn addr(n: u8) -> Address {
-    let mut b = [0u8; 20];
-    b[19] = n;
-    Address::new(b)
-}
+const CATEGORIES: [B256; 3] = [B256::ZERO, CAT_LAB, CAT_XRAY];
 
 fn account(i: u8) -> Address {
     addr(1 + i % ACCOUNTS)
@@ -318,29 +310,19 @@ impl Model {
 
 struct World {
     chain: Chain,
-    registry: PatientRegistry,
-    token: AccessToken,
-    records: RecordRegistry,
+    registry: Contract<PatientRegistry>,
+    token: Contract<AccessToken>,
+    records: Contract<RecordRegistry>,
     model: Model,
 }
 
 impl World {
     fn new() -> Self {
         let chain = Chain::new();
-        let mut registry: PatientRegistry = chain.deploy(
-            REGISTRY,
-            router_entrypoint::<PatientRegistry, PatientRegistry>,
-        );
-        let mut token: AccessToken =
-            chain.deploy(TOKEN, router_entrypoint::<AccessToken, AccessToken>);
-        let mut records: RecordRegistry =
-            chain.deploy(RECORDS, router_entrypoint::<RecordRegistry, RecordRegistry>);
-        chain.as_sender(OWNER);
-        registry.constructor(OWNER).unwrap();
-        registry.add_verifier(VERIFIER).unwrap();
-        token.constructor(REGISTRY).unwrap();
-        records.constructor(REGISTRY, TOKEN).unwrap();
-        token.link_record_registry(RECORDS).unwrap();
+        let registry = careledger::deploy_patient_registry(&chain);
+        let token = careledger::deploy_access_token(&chain);
+        let records = careledger::deploy_record_registry(&chain);
+        careledger::add_verifier(&chain, VERIFIER);
         let model = Model {
             now: chain.timestamp(),
             daily_limit: DEFAULT_EMERGENCY_DAILY_LIMIT,
@@ -355,10 +337,6 @@ impl World {
         }
     }
 
-    fn key_of(a: Address) -> B256 {
-        B256::repeat_byte(a.0[19])
-    }
-
     /// Applies one operation to chain and model; panics if they disagree on
     /// whether it succeeds.
     fn apply(&mut self, op: &Op) {
@@ -367,35 +345,31 @@ impl World {
         match op {
             Op::RegisterPatient(i) => {
                 let a = account(*i);
-                c.as_sender(a);
-                let ok = c
-                    .tx(|| self.registry.register_patient(Self::key_of(a)))
+                let ok = self
+                    .registry
+                    .send(a, |r| r.register_patient(key_of(a)))
                     .is_ok();
                 assert_eq!(ok, !m.paused && !m.patients.contains(&a), "{op:?}");
                 if ok {
                     m.patients.insert(a);
-                    m.keys.insert(a, Self::key_of(a));
+                    m.keys.insert(a, key_of(a));
                 }
             }
             Op::RegisterDoctor(i) => {
                 let a = account(*i);
-                c.as_sender(a);
-                let ok = c
-                    .tx(|| {
-                        self.registry
-                            .register_doctor(Self::key_of(a), B256::repeat_byte(0x77))
-                    })
+                let ok = self
+                    .registry
+                    .send(a, |r| r.register_doctor(key_of(a), LICENCE))
                     .is_ok();
                 assert_eq!(ok, !m.paused && m.status(a) == Status::None, "{op:?}");
                 if ok {
                     m.doctors.insert(a, Status::Pending);
-                    m.keys.insert(a, Self::key_of(a));
+                    m.keys.insert(a, key_of(a));
                 }
             }
             Op::Verify(i) => {
                 let a = account(*i);
-                c.as_sender(VERIFIER);
-                let ok = c.tx(|| self.registry.verify_doctor(a)).is_ok();
+                let ok = self.registry.send(VERIFIER, |r| r.verify_doctor(a)).is_ok();
                 let expect = matches!(m.status(a), Status::Pending | Status::Suspended);
                 assert_eq!(ok, expect, "{op:?}");
                 if ok {
@@ -404,8 +378,10 @@ impl World {
             }
             Op::Suspend(i) => {
                 let a = account(*i);
-                c.as_sender(VERIFIER);
-                let ok = c.tx(|| self.registry.suspend_doctor(a)).is_ok();
+                let ok = self
+                    .registry
+                    .send(VERIFIER, |r| r.suspend_doctor(a))
+                    .is_ok();
                 let expect = matches!(m.status(a), Status::Pending | Status::Verified);
                 assert_eq!(ok, expect, "{op:?}");
                 if ok {
@@ -421,16 +397,17 @@ impl World {
                 let (p, d) = (account(*patient), account(*doctor));
                 let expires = m.now + ttl;
                 let (kind, category, ids) = match scope {
-                    Scope::All => (scope::ALL, B256::ZERO, vec![]),
+                    Scope::All => (ScopeKind::All, B256::ZERO, vec![]),
                     Scope::Records(ids) => (
-                        scope::RECORDS,
+                        ScopeKind::Records,
                         B256::ZERO,
                         ids.iter().map(|&i| U256::from(i)).collect(),
                     ),
-                    Scope::Category(k) => (scope::CATEGORY, CATEGORIES[*k as usize], vec![]),
+                    Scope::Category(k) => (ScopeKind::Category, CATEGORIES[*k as usize], vec![]),
                 };
-                c.as_sender(p);
-                let result = c.tx(|| self.token.grant(d, expires, kind, category, ids.clone()));
+                let result = self.token.send(p, |r| {
+                    r.grant(d, expires, kind.into(), category, ids.clone())
+                });
                 let pair = |g: &ModelGrant| g.patient == p && g.doctor == d;
                 let held = m.grants.iter().filter(|g| pair(g)).count();
                 // A full pair burns its expired grants first (rolled back if the grant fails).
@@ -480,8 +457,7 @@ impl World {
                 } else {
                     m.grants[*nth as usize % m.grants.len()].id
                 };
-                c.as_sender(by);
-                let ok = c.tx(|| self.token.revoke(id)).is_ok();
+                let ok = self.token.send(by, |r| r.revoke(id)).is_ok();
                 let pos = m.grants.iter().position(|g| g.id == id);
                 let expect = pos.is_some_and(|i| m.grants[i].patient == by);
                 assert_eq!(ok, expect, "{op:?}");
@@ -499,8 +475,7 @@ impl World {
                 reason,
             } => {
                 let (d, p) = (account(*doctor), account(*patient));
-                c.as_sender(d);
-                let result = c.tx(|| self.token.open_emergency_access(p, *reason));
+                let result = self.token.send(d, |r| r.open_emergency_access(p, *reason));
                 let got = result.as_ref().err().map(open_error_name);
                 assert_eq!(got, m.open_refusal(d, p, *reason), "{op:?} -> {result:?}");
                 if let Ok(end) = result {
@@ -513,8 +488,7 @@ impl World {
             }
             Op::CloseEmergency { patient, doctor } => {
                 let (p, d) = (account(*patient), account(*doctor));
-                c.as_sender(p);
-                let ok = c.tx(|| self.token.close_emergency_access(d)).is_ok();
+                let ok = self.token.send(p, |r| r.close_emergency_access(d)).is_ok();
                 let expect = m.window(p, d) > m.now;
                 assert_eq!(ok, expect, "{op:?}");
                 if ok {
@@ -524,8 +498,7 @@ impl World {
             }
             Op::LiftBar { patient, doctor } => {
                 let (p, d) = (account(*patient), account(*doctor));
-                c.as_sender(p);
-                let ok = c.tx(|| self.token.lift_emergency_bar(d)).is_ok();
+                let ok = self.token.send(p, |r| r.lift_emergency_bar(d)).is_ok();
                 assert_eq!(ok, m.bar(p, d) > m.now, "{op:?}");
                 if ok {
                     m.bars.insert((p, d), 0);
@@ -537,9 +510,9 @@ impl World {
                     .filter(|i| mask & (1 << i) != 0)
                     .map(account)
                     .collect();
-                c.as_sender(p);
-                let ok = c
-                    .tx(|| self.registry.set_emergency_custodians(list.clone()))
+                let ok = self
+                    .registry
+                    .send(p, |r| r.set_emergency_custodians(list.clone()))
                     .is_ok();
                 let expect = m.patients.contains(&p)
                     && list.len() <= 4
@@ -551,9 +524,11 @@ impl World {
                 }
             }
             Op::SetLimit { by_owner, limit } => {
-                c.as_sender(if *by_owner { OWNER } else { VERIFIER });
-                let ok = c
-                    .tx(|| self.token.set_emergency_daily_limit(*limit))
+                let ok = self
+                    .token
+                    .send(if *by_owner { OWNER } else { VERIFIER }, |r| {
+                        r.set_emergency_daily_limit(*limit)
+                    })
                     .is_ok();
                 assert_eq!(
                     ok,
@@ -565,24 +540,21 @@ impl World {
                 }
             }
             Op::Pause => {
-                c.as_sender(OWNER);
-                let ok = c.tx(|| self.registry.pause()).is_ok();
+                let ok = self.registry.send(OWNER, |r| r.pause()).is_ok();
                 assert_eq!(ok, !m.paused, "{op:?}");
                 m.paused = true;
             }
             Op::Unpause => {
-                c.as_sender(OWNER);
-                let ok = c.tx(|| self.registry.unpause()).is_ok();
+                let ok = self.registry.send(OWNER, |r| r.unpause()).is_ok();
                 assert_eq!(ok, m.paused, "{op:?}");
                 m.paused = false;
             }
             Op::Wrap { by, record, reader } => {
                 let (by, reader) = (account(*by), account(*reader));
                 let id = u64::from(*record) + 1;
-                c.as_sender(by);
                 c.take_logs();
-                let result = c.tx(|| {
-                    self.records.wrap_keys(
+                let result = self.records.send(by, |r| {
+                    r.wrap_keys(
                         U256::from(id),
                         1,
                         vec![reader],
@@ -620,9 +592,8 @@ impl World {
                     .chain(m.custodians_of(p).iter().copied())
                     .collect();
                 let keys = vec![Bytes::from(vec![9u8; 80]); readers.len()];
-                c.as_sender(p);
-                let result = c.tx(|| {
-                    self.records.add_record(
+                let result = self.records.send(p, |r| {
+                    r.add_record(
                         Bytes::from(vec![1, 0x55, 0x12, 0x20, 7]),
                         B256::repeat_byte(0xc1),
                         category,
@@ -642,9 +613,8 @@ impl World {
             Op::AddVersion { by, record } => {
                 let by = account(*by);
                 let id = u64::from(*record) + 1;
-                c.as_sender(by);
-                let result = c.tx(|| {
-                    self.records.add_version(
+                let result = self.records.send(by, |r| {
+                    r.add_version(
                         U256::from(id),
                         Bytes::from(vec![1, 0x55, 0x12, 0x20, 8]),
                         B256::repeat_byte(0xc2),

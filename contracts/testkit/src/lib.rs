@@ -15,8 +15,28 @@
 //! chain.as_sender(ALICE);
 //! chain.tx(|| registry.register_patient(key))?;
 //! ```
+//!
+//! On top of it, what the contracts' unit tests share: [`Contract`], one
+//! contract with the ways a test calls it (a typed call as a transaction from a
+//! chosen sender, calldata through its router, an expected revert decoded);
+//! [`events`] and [`only_event`], which decode logs; [`careledger`], the
+//! accounts and the deployment of the three contracts with their set-up calls;
+//! and [`any_calldata!`], calldata a router must survive.
+//!
+//! ```text
+//! let chain = Chain::new();
+//! let mut registry: Contract<PatientRegistry> = careledger::deploy_patient_registry(&chain);
+//! careledger::register_patients(&chain, &[PATIENT]);
+//! registry.send(OWNER, |r| r.pause())?;
+//! let err: IPatientRegistryErrors = registry.revert(PATIENT, I::registerPatientCall { … });
+//! ```
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
+
+pub mod careledger;
+mod contract;
+
+pub use contract::{constructor_calldata, events, only_event, ConstructorArgs, Contract, Routed};
 
 use alloy_primitives::{Address, B256, U256};
 use stylus_sdk::{host::VM, stylus_core::*, ArbResult};
@@ -167,6 +187,15 @@ impl Chain {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Every contract's non-zero storage slots.
+    fn all_storage(&self) -> HashMap<Address, HashMap<U256, B256>> {
+        let addresses: Vec<Address> = self.state.borrow().storage.keys().copied().collect();
+        addresses
+            .into_iter()
+            .map(|a| (a, self.storage_of(a)))
+            .collect()
     }
 
     fn checkpoint(&self) -> Checkpoint {
@@ -495,4 +524,25 @@ impl RawLogAccess for ChainHost {
         });
         Ok(())
     }
+}
+
+/// A proptest strategy of calldata a router must survive: random bytes, or one
+/// of `selectors` (`[u8; 4]`s, such as a `sol!` interface's
+/// `…Calls::SELECTORS`) followed by random bytes, each part shorter than
+/// `max_len`.
+///
+/// A macro, expanded in the calling crate, which must depend on `proptest`: the
+/// testkit itself depends on stylus-sdk and alloy only.
+#[macro_export]
+macro_rules! any_calldata {
+    ($selectors:expr, $max_len:expr) => {{
+        use ::proptest::strategy::Strategy as _;
+        let raw = ::proptest::collection::vec(::proptest::arbitrary::any::<u8>(), 0..$max_len);
+        let prefixed = (
+            ::proptest::sample::select($selectors),
+            ::proptest::collection::vec(::proptest::arbitrary::any::<u8>(), 0..$max_len),
+        )
+            .prop_map(|(selector, tail): ([u8; 4], Vec<u8>)| [&selector[..], &tail].concat());
+        ::proptest::prop_oneof![raw, prefixed]
+    }};
 }
