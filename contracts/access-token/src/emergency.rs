@@ -86,10 +86,12 @@ impl Emergency {
         self.bars.get(patient).get(doctor).to()
     }
 
+    /// How many windows a doctor may open per rolling day.
     pub fn daily_limit(&self) -> u8 {
         self.daily_limit.get().to()
     }
 
+    /// Sets the daily limit; above [`MAX_EMERGENCY_DAILY_LIMIT`] it is refused.
     pub fn set_daily_limit(&mut self, limit: u8) -> Result<(), InvalidEmergencyLimit> {
         if limit > MAX_EMERGENCY_DAILY_LIMIT {
             return Err(InvalidEmergencyLimit { limit });
@@ -175,7 +177,9 @@ impl Emergency {
 
 /// Why an opening was refused by the rules kept here.
 pub enum OpenError {
+    /// The patient's bar on the doctor holds.
     Barred(EmergencyBarred),
+    /// The doctor opened the daily limit of windows in the last rolling day.
     Limit(EmergencyLimitReached),
 }
 

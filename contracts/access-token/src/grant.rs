@@ -19,7 +19,7 @@ use stylus_sdk::{
 /// One grant. `patient`, `expires_at` and `scope_kind` share the first slot, so
 /// an access check reads one slot per grant (plus one for a record or category).
 #[storage]
-pub struct Grant {
+pub(crate) struct Grant {
     patient: StorageAddress,
     expires_at: StorageU64,
     scope_kind: StorageU8,
@@ -33,7 +33,7 @@ pub struct Grant {
 
 impl Grant {
     /// Stores the terms; returns the record ids as listed, duplicates dropped.
-    pub fn init(
+    pub(crate) fn init(
         &mut self,
         patient: Address,
         issued_at: u64,
@@ -60,7 +60,7 @@ impl Grant {
 
     /// Zeroes the terms. The id list stays: ids are never reused, and the
     /// token's non-existence already hides it.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.patient.set(Address::ZERO);
         self.expires_at.set(U64::ZERO);
         self.scope_kind.set(U8::ZERO);
@@ -68,32 +68,38 @@ impl Grant {
         self.category.set(B256::ZERO);
     }
 
-    pub fn patient(&self) -> Address {
+    /// The patient who granted the token.
+    pub(crate) fn patient(&self) -> Address {
         self.patient.get()
     }
 
-    pub fn expires_at(&self) -> u64 {
+    /// When the grant ends (exclusive), in seconds since the epoch.
+    pub(crate) fn expires_at(&self) -> u64 {
         self.expires_at.get().to()
     }
 
     /// The scope kind's on-chain code (a [`ScopeKind`] as `u8`).
-    pub fn scope_kind(&self) -> u8 {
+    pub(crate) fn scope_kind(&self) -> u8 {
         self.scope_kind.get().to()
     }
 
-    pub fn issued_at(&self) -> u64 {
+    /// When the grant was made.
+    pub(crate) fn issued_at(&self) -> u64 {
         self.issued_at.get().to()
     }
 
-    pub fn category(&self) -> B256 {
+    /// The category a category scope covers, zero for the other kinds.
+    pub(crate) fn category(&self) -> B256 {
         self.category.get()
     }
 
-    pub fn lists(&self, record_id: U256) -> bool {
+    /// Whether the grant lists `record_id`.
+    pub(crate) fn lists(&self, record_id: U256) -> bool {
         self.listed.get(record_id)
     }
 
-    pub fn records(&self) -> Vec<U256> {
+    /// The listed record ids, in the order first given.
+    pub(crate) fn records(&self) -> Vec<U256> {
         (0..self.records.len())
             .filter_map(|i| self.records.get(i))
             .collect()

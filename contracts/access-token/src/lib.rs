@@ -15,6 +15,13 @@
 //! windows; a pause of PatientRegistry stops new windows and new grants.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
+// stylus-sdk generates an undocumented `pub extern "C" fn user_entrypoint` (and, for
+// export-abi, a `pub fn` of its own) in the WASM and ABI builds; host builds check every
+// item of ours.
+#![cfg_attr(
+    any(target_arch = "wasm32", feature = "export-abi"),
+    allow(missing_docs)
+)]
 extern crate alloc;
 
 pub mod emergency;
@@ -109,29 +116,59 @@ sol! {
 /// Every error AccessToken reverts with.
 #[derive(SolidityError, Debug)]
 pub enum Error {
+    /// The constructor or `linkRecordRegistry` with the zero address.
     InvalidAddress(InvalidAddress),
+    /// `grant` from an account that is not a registered patient, or `openEmergencyAccess`
+    /// on one.
     NotPatient(NotPatient),
+    /// `grant` to a doctor, or `openEmergencyAccess` from one, that is not verified now.
     DoctorNotVerified(DoctorNotVerified),
+    /// `grant` to zero or to the caller itself, or `openEmergencyAccess` on the caller
+    /// itself.
     InvalidGrantee(InvalidGrantee),
+    /// `grant` with an expiry that is not in the future.
     InvalidExpiry(InvalidExpiry),
+    /// `grant` with an unknown scope kind, or a category or record ids that do not fit it.
     InvalidScope(InvalidScope),
+    /// `grant` to a doctor that holds 8 unexpired grants of the patient already.
     TooManyGrants(TooManyGrants),
+    /// `grant` listing more than 64 record ids.
     TooManyRecords(TooManyRecords),
+    /// `revoke` from any account but the patient who granted the token.
     NotGrantor(NotGrantor),
+    /// `closeEmergencyAccess` of a doctor that has no open window on the caller.
     NoEmergencyAccess(NoEmergencyAccess),
+    /// `openEmergencyAccess` with reason code 0 or an unknown one.
     InvalidReason(InvalidReason),
+    /// `openEmergencyAccess` on a patient who named no emergency custodian.
     NoEmergencyCustodian(NoEmergencyCustodian),
+    /// `openEmergencyAccess` while the patient's bar on the caller holds.
     EmergencyBarred(EmergencyBarred),
+    /// `openEmergencyAccess` from a doctor that opened the daily limit of windows in the
+    /// last 24 hours.
     EmergencyLimitReached(EmergencyLimitReached),
+    /// `liftEmergencyBar` when the caller's bar on the doctor does not hold.
     NotBarred(NotBarred),
+    /// `setEmergencyDailyLimit` above 16.
     InvalidEmergencyLimit(InvalidEmergencyLimit),
+    /// `grant` or `openEmergencyAccess` while PatientRegistry is paused.
     EnforcedPause(EnforcedPause),
+    /// `linkRecordRegistry` or `setEmergencyDailyLimit` from any account but
+    /// PatientRegistry's owner.
     NotRegistryOwner(NotRegistryOwner),
+    /// `linkRecordRegistry` once a RecordRegistry is linked.
     AlreadyLinked(AlreadyLinked),
+    /// A function that must ask PatientRegistry when it cannot be asked (not a registry, or
+    /// it reverted).
     RegistryUnavailable(RegistryUnavailable),
+    /// `transferFrom` and both `safeTransferFrom`, always: grant tokens never move.
     TokenLocked(TokenLocked),
+    /// `approve` and `setApprovalForAll`, always: grant tokens cannot be approved.
     ApprovalsDisabled(ApprovalsDisabled),
+    /// `balanceOf` of the zero address.
     ERC721InvalidOwner(ERC721InvalidOwner),
+    /// `revoke`, `grantInfo`, `grantRecords`, `ownerOf`, `getApproved` or `locked` of a
+    /// token that was never minted or is burnt.
     ERC721NonexistentToken(ERC721NonexistentToken),
 }
 

@@ -11,6 +11,13 @@
 //! RecordRegistry. A patient names its emergency custodians here ([`custodians`]).
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
+// stylus-sdk generates an undocumented `pub extern "C" fn user_entrypoint` (and, for
+// export-abi, a `pub fn` of its own) in the WASM and ABI builds; host builds check every
+// item of ours.
+#![cfg_attr(
+    any(target_arch = "wasm32", feature = "export-abi"),
+    allow(missing_docs)
+)]
 extern crate alloc;
 
 pub mod custodians;
@@ -124,28 +131,56 @@ sol! {
 /// Every error PatientRegistry reverts with.
 #[derive(SolidityError, Debug)]
 pub enum Error {
+    /// `registerPatient` or `registerDoctor` while the registry is paused, or `pause` when
+    /// it is paused already.
     EnforcedPause(EnforcedPause),
+    /// `unpause` while the registry is not paused.
     ExpectedPause(ExpectedPause),
+    /// `registerPatient` from a patient, or `registerDoctor` from a doctor in any status.
     AlreadyRegistered(AlreadyRegistered),
+    /// `updateEncryptionKey` from an account that holds no role.
     NotRegistered(NotRegistered),
+    /// A registration or `updateEncryptionKey` with the zero key.
     InvalidEncryptionKey(InvalidEncryptionKey),
+    /// A registration in a second role with another key than the account's.
     EncryptionKeyMismatch(EncryptionKeyMismatch),
+    /// `registerDoctor` with a zero licence hash.
     InvalidLicenceHash(InvalidLicenceHash),
+    /// `verifyDoctor` or `suspendDoctor` from an account that is not a verifier.
     NotVerifier(NotVerifier),
+    /// `verifyDoctor` or `suspendDoctor` of an account that never registered as a doctor.
     UnknownDoctor(UnknownDoctor),
+    /// `verifyDoctor` of a doctor that is verified.
     DoctorAlreadyVerified(DoctorAlreadyVerified),
+    /// `suspendDoctor` of a doctor that is suspended.
     DoctorAlreadySuspended(DoctorAlreadySuspended),
+    /// `verifyDoctor` or `suspendDoctor` from a verifier of itself.
     SelfVerification(SelfVerification),
+    /// `addVerifier` of the zero address.
     InvalidVerifier(InvalidVerifier),
+    /// `addVerifier` of an account that is a verifier already.
     VerifierAlreadyAdded(VerifierAlreadyAdded),
+    /// `removeVerifier` of an account that is not a verifier.
     UnknownVerifier(UnknownVerifier),
+    /// `addVerifier` of the owner or the proposed owner, or `transferOwnership` to a
+    /// verifier.
     OwnerCannotVerify(OwnerCannotVerify),
+    /// `setEmergencyCustodians` from an account that is not a registered patient.
     NotPatient(NotPatient),
+    /// `setVerificationThreshold` of 0 or more than 8.
     InvalidThreshold(InvalidThreshold),
+    /// `verifyDoctor` from a verifier that approved the doctor already, while the quorum is
+    /// still short.
     AlreadyApproved(AlreadyApproved),
+    /// `setEmergencyCustodians` naming zero, the caller, an account twice, or an account
+    /// without a key.
     InvalidCustodian(InvalidCustodian),
+    /// `setEmergencyCustodians` naming more than 4 custodians.
     TooManyCustodians(TooManyCustodians),
+    /// An owner function from any account but the owner, or `acceptOwnership` from any but
+    /// the proposed owner.
     OwnableUnauthorizedAccount(OwnableUnauthorizedAccount),
+    /// The constructor with the zero address as the first owner.
     OwnableInvalidOwner(OwnableInvalidOwner),
 }
 

@@ -42,10 +42,12 @@ pub struct Ownable2Step {
 }
 
 impl Ownable2Step {
+    /// The owner, zero once ownership is renounced.
     pub fn owner(&self) -> Address {
         self.owner.get()
     }
 
+    /// The proposed owner, zero when no transfer is pending.
     pub fn pending_owner(&self) -> Address {
         self.pending_owner.get()
     }

@@ -13,6 +13,13 @@
 //! every read. An 80-byte envelope costs three storage slots per reader.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
+// stylus-sdk generates an undocumented `pub extern "C" fn user_entrypoint` (and, for
+// export-abi, a `pub fn` of its own) in the WASM and ABI builds; host builds check every
+// item of ours.
+#![cfg_attr(
+    any(target_arch = "wasm32", feature = "export-abi"),
+    allow(missing_docs)
+)]
 extern crate alloc;
 
 mod record;
@@ -102,18 +109,37 @@ sol! {
 /// Every error RecordRegistry reverts with.
 #[derive(SolidityError, Debug)]
 pub enum Error {
+    /// The constructor with a zero PatientRegistry or AccessToken address.
     InvalidAddress(InvalidAddress),
+    /// `addRecord` from an account that is not a registered patient.
     NotPatient(NotPatient),
+    /// `addRecord` or `addVersion` with CID bytes that are empty or longer than 128 bytes.
     InvalidCid(InvalidCid),
+    /// `addRecord` or `addVersion` with a zero content hash.
     InvalidContentHash(InvalidContentHash),
+    /// `addRecord`, `addVersion` or `wrapKeys` with more readers than wrapped keys, or
+    /// fewer.
     LengthMismatch(LengthMismatch),
+    /// `addRecord`, `addVersion` or `wrapKeys` with a wrapped key that is empty or longer
+    /// than 128 bytes, or for the zero reader.
     InvalidWrappedKey(InvalidWrappedKey),
+    /// `addVersion`, `wrapKeys`, `accessRecord`, `getRecord`, `getRecordVersion`,
+    /// `wrappedKey` or `recordCategory` of a record id that no record has.
     UnknownRecord(UnknownRecord),
+    /// `wrapKeys` or `getRecordVersion` of a version the record does not have.
     UnknownVersion(UnknownVersion),
+    /// `addVersion` from any account but the record's patient, or `wrapKeys` from any but
+    /// the patient and its emergency custodians.
     NotRecordOwner(NotRecordOwner),
+    /// `accessRecord`, `getRecord`, `getRecordVersion` or `wrappedKey` from a caller
+    /// without access to the record now, or `wrappedKey` of another reader's key.
     AccessDenied(AccessDenied),
+    /// `wrappedKey` when no key of that version was published for that reader.
     NoWrappedKey(NoWrappedKey),
+    /// `addRecord`, or a custodian's `wrapKeys`, when PatientRegistry cannot be asked.
     RegistryUnavailable(RegistryUnavailable),
+    /// A custodian's `wrapKeys` for a reader that holds no open emergency window on the
+    /// patient or is not verified now.
     NoEmergencyAccess(NoEmergencyAccess),
 }
 

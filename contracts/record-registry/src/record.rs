@@ -16,7 +16,7 @@ use stylus_sdk::{
 
 /// One immutable version of a record.
 #[storage]
-pub struct Version {
+pub(crate) struct Version {
     cid: StorageShortBytes,
     content_hash: StorageFixedBytes<32>,
     timestamp: StorageU64,
@@ -28,7 +28,7 @@ pub struct Version {
 /// the patient's slot (a vector's length would take a slot of its own: one more
 /// cold read on every access check and one more new slot per record).
 #[storage]
-pub struct Record {
+pub(crate) struct Record {
     patient: StorageAddress,
     version_count: StorageU32,
     category: StorageFixedBytes<32>,
@@ -37,30 +37,33 @@ pub struct Record {
 }
 
 /// What `getRecord` returns: patient, version, cid, content hash, category, timestamp.
-pub type RecordView = (Address, u32, Bytes, B256, B256, u64);
+pub(crate) type RecordView = (Address, u32, Bytes, B256, B256, u64);
 
 impl Record {
-    pub fn patient(&self) -> Address {
+    /// The record's patient, zero if the record does not exist.
+    pub(crate) fn patient(&self) -> Address {
         self.patient.get()
     }
 
-    pub fn category(&self) -> B256 {
+    /// The record's opaque category code.
+    pub(crate) fn category(&self) -> B256 {
         self.category.get()
     }
 
     /// Number of versions (the latest version's number; versions count from 1).
-    pub fn version_count(&self) -> u32 {
+    pub(crate) fn version_count(&self) -> u32 {
         self.version_count.get().to()
     }
 
-    pub fn create(&mut self, patient: Address, category: B256) {
+    /// Makes the record `patient`'s, with `category`; it has no version yet.
+    pub(crate) fn create(&mut self, patient: Address, category: B256) {
         self.patient.set(patient);
         self.category.set(category);
     }
 
     /// Appends a version and returns its number (wrapping at 2^32, which no
     /// record reaches: each version is a transaction).
-    pub fn append(&mut self, cid: &[u8], content_hash: B256, timestamp: u64) -> u32 {
+    pub(crate) fn append(&mut self, cid: &[u8], content_hash: B256, timestamp: u64) -> u32 {
         let number = self.version_count().wrapping_add(1);
         self.version_count.set(U32::from(number));
         let mut v = self.versions.setter(U256::from(number));
@@ -76,7 +79,7 @@ impl Record {
     }
 
     /// Stores a wrapped key for `reader` on `version` (1-based); false if no such version.
-    pub fn wrap(&mut self, version: u32, reader: Address, wrapped: &[u8]) -> bool {
+    pub(crate) fn wrap(&mut self, version: u32, reader: Address, wrapped: &[u8]) -> bool {
         if !self.has(version) {
             return false;
         }
@@ -86,7 +89,7 @@ impl Record {
     }
 
     /// The wrapped key of `reader` on `version`, empty if none.
-    pub fn wrapped_key(&self, version: u32, reader: Address) -> Vec<u8> {
+    pub(crate) fn wrapped_key(&self, version: u32, reader: Address) -> Vec<u8> {
         if !self.has(version) {
             return Vec::new();
         }
@@ -98,7 +101,7 @@ impl Record {
     }
 
     /// The view of `version` (1-based), if it exists.
-    pub fn view(&self, version: u32) -> Option<RecordView> {
+    pub(crate) fn view(&self, version: u32) -> Option<RecordView> {
         if !self.has(version) {
             return None;
         }

@@ -25,9 +25,13 @@ pub const fn addr(n: u8) -> Address {
 pub const OWNER: Address = addr(0xee);
 /// The verifier [`add_verifier`] usually appoints.
 pub const VERIFIER: Address = addr(0xdd);
+/// The patient most tests are about.
 pub const PATIENT: Address = addr(0x01);
+/// A second patient: what [`PATIENT`] grants must never open its records.
 pub const OTHER_PATIENT: Address = addr(0x02);
+/// The doctor most tests grant to.
 pub const DOCTOR: Address = addr(0x11);
+/// A second doctor: what [`DOCTOR`] is granted must never reach it.
 pub const OTHER_DOCTOR: Address = addr(0x12);
 /// The emergency custodian the fixtures' patients name: a registered patient
 /// itself, so that it holds an X25519 key.

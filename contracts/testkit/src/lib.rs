@@ -47,8 +47,11 @@ pub type Entry = fn(Vec<u8>, VM) -> ArbResult;
 /// One emitted log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Log {
+    /// The contract that emitted it.
     pub address: Address,
+    /// Its topics: the event's signature hash, then its indexed fields.
     pub topics: Vec<B256>,
+    /// Its non-indexed fields, ABI-encoded.
     pub data: Vec<u8>,
 }
 

@@ -94,16 +94,23 @@ pub fn binary(name: &str) -> PathBuf {
 /// embedded store stands in for the IPFS network every user reaches), and a log of
 /// every command's stdout and stderr.
 pub struct World<'n> {
+    /// The chain it is deployed on.
     pub net: &'n Net,
+    /// Its directory: the deployment file, the IPFS store and what commands write.
     pub dir: PathBuf,
+    /// Every command's stdout and stderr, appended.
     pub log: PathBuf,
+    /// The deployer, who owns the contracts.
     pub owner: Account,
+    /// The verifier the owner accredited.
     pub verifier: Account,
 }
 
 /// One user.
 pub struct User<'w, 'n> {
+    /// The deployment it uses.
     pub world: &'w World<'n>,
+    /// Its key, as `CARELEDGER_PRIVATE_KEY` of each command.
     pub account: Account,
 }
 
@@ -129,6 +136,7 @@ impl<'n> World<'n> {
         world
     }
 
+    /// `account` as a user of this deployment, with no role taken.
     pub fn user<'w>(&'w self, account: Account) -> User<'w, 'n> {
         User {
             world: self,
@@ -152,10 +160,12 @@ impl<'n> World<'n> {
         u
     }
 
+    /// The deployment file `careledger deploy` wrote.
     pub fn deployment_file(&self) -> PathBuf {
         self.dir.join("deployment.json")
     }
 
+    /// The embedded IPFS store every user shares.
     pub fn store(&self) -> PathBuf {
         self.dir.join("ipfs")
     }
@@ -215,6 +225,7 @@ impl User<'_, '_> {
         usage_error_output(args, &self.cmd(args))
     }
 
+    /// The user's address, checksummed.
     pub fn addr(&self) -> String {
         self.account.addr()
     }

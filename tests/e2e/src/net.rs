@@ -21,11 +21,14 @@ use std::time::Duration;
 /// A test account: its key (hex, for `CARELEDGER_PRIVATE_KEY`) and address.
 #[derive(Clone)]
 pub struct Account {
+    /// The private key, 0x-prefixed hex.
     pub key: String,
+    /// The address of the key.
     pub address: Address,
 }
 
 impl Account {
+    /// The address, checksummed (as the CLI takes it).
     pub fn addr(&self) -> String {
         self.address.to_string()
     }
@@ -43,10 +46,13 @@ enum Backing {
     External,
 }
 
+/// The chain the tests run on, and its funder.
 pub struct Net {
+    /// HTTP JSON-RPC endpoint.
     pub url: String,
     /// WebSocket endpoint for the notifier (empty: it polls).
     pub ws_url: String,
+    /// The chain's id, as `eth_chainId` answers.
     pub chain_id: u64,
     funder: PrivateKeySigner,
     /// One funding transfer at a time: the funder's nonce is shared by the tests

@@ -7,15 +7,20 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A running `careledger-notifier`, killed on drop.
 pub struct Notifier {
     child: Child,
+    /// Its HTTP API, as `--notifier` takes it.
     pub url: String,
+    /// Its stderr: everything it logs, at debug level.
     pub log: PathBuf,
     /// The Maildir of the aiosmtpd it mails to, where the codes are read.
     maildir: Option<PathBuf>,
 }
 
 impl Notifier {
+    /// Starts the notifier on `world`'s deployment, mailing to the SMTP server on
+    /// `smtp_port`, and waits until it listens.
     pub fn start(world: &World, smtp_port: u16) -> Self {
         let port = crate::free_port();
         let log = world.dir.join("notifier.log");
@@ -102,6 +107,7 @@ impl Notifier {
         r["status"].as_str().expect("a status").to_string()
     }
 
+    /// The answer of `GET /health`.
     pub fn health(&self) -> serde_json::Value {
         crate::http::request("GET", &format!("{}/health", self.url), None)
             .expect("/health answers")

@@ -16,6 +16,7 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// A scan for `canary` raw, in hex of either case and in base64 at each alignment.
     pub fn new(canary: &str) -> Self {
         let bytes = canary.as_bytes();
         let mut patterns = vec![

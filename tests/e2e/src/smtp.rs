@@ -21,8 +21,11 @@ pub fn maildir_of(port: u16) -> Option<PathBuf> {
 /// The subject of the notifier's confirmation mails (crates/notifier/src/optin.rs).
 pub const CONFIRMATION_SUBJECT: &str = "CareLedger: confirm this address for your notices";
 
+/// A running aiosmtpd, stopped on drop.
 pub struct Smtp {
+    /// Its loopback port.
     pub port: u16,
+    /// The Maildir it delivers to.
     pub maildir: PathBuf,
     child: Option<Child>,
 }
@@ -30,9 +33,13 @@ pub struct Smtp {
 /// One stored message: its headers unfolded, and the whole text.
 #[derive(Debug, Clone)]
 pub struct Mail {
+    /// The Message-ID header.
     pub message_id: String,
+    /// The To header.
     pub to: String,
+    /// The Subject header.
     pub subject: String,
+    /// The whole message, headers and body.
     pub raw: String,
 }
 

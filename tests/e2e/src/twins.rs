@@ -15,19 +15,25 @@ use crate::net::{repo_root, Account};
 /// One implementation's three contracts.
 #[derive(Debug, Clone, Copy)]
 pub struct Contracts {
+    /// PatientRegistry.
     pub registry: Address,
+    /// AccessToken.
     pub token: Address,
+    /// RecordRegistry.
     pub records: Address,
 }
 
 /// Gas of one operation on each implementation.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Row {
+    /// What was done, as the gas table names it.
     pub operation: String,
+    /// Gas on the Stylus contracts.
     pub stylus: u64,
     /// The same operation once the three programs are in ArbOS's cache (as the
     /// CacheManager's auction winners are on Arbitrum), if the chain let us cache.
     pub stylus_cached: Option<u64>,
+    /// Gas on the Solidity twins.
     pub solidity: u64,
     /// What any transaction with this calldata pays before executing a byte of
     /// code: 21,000 plus 4 gas per zero and 16 per non-zero calldata byte.
@@ -37,6 +43,7 @@ pub struct Row {
 }
 
 impl Row {
+    /// Stylus over Solidity.
     pub fn ratio(&self) -> f64 {
         self.stylus as f64 / self.solidity as f64
     }
@@ -50,6 +57,7 @@ impl Row {
         })
     }
 
+    /// Cached Stylus over Solidity, if the programs could be cached.
     pub fn cached_ratio(&self) -> Option<f64> {
         self.stylus_cached
             .map(|gas| gas as f64 / self.solidity as f64)
@@ -59,10 +67,15 @@ impl Row {
 /// Who acts: an owner (deployed both), an accredited verifier, a patient, doctors
 /// (as many as the largest grant count, plus one), and a stranger.
 pub struct Actors {
+    /// Deploys both sets and owns them.
     pub owner: Account,
+    /// Accredited on both sets.
     pub verifier: Account,
+    /// The patient who grants and adds records.
     pub patient: Account,
+    /// The doctors it grants to.
     pub doctors: Vec<Account>,
+    /// An account with no role, for the reverts.
     pub stranger: Account,
 }
 
@@ -103,6 +116,7 @@ struct Outcome {
     logs: Vec<(Vec<B256>, Bytes)>,
 }
 
+/// A driver on the chain at `url` that signs for every one of `actors`.
 pub async fn connect(url: &str, actors: &Actors) -> Driver<impl Provider + Clone> {
     let mut wallet = EthereumWallet::default();
     for a in actors.all() {
@@ -184,9 +198,9 @@ impl<P: Provider + Clone> Driver<P> {
         c
     }
 
-    /// A transaction: its gas and outcome (the call's output from an eth_call on
-    /// the state before it, then the mined receipt's logs).
-    /// A transaction: its gas, outcome, and the number of the block that holds it.
+    /// A transaction: its gas, its outcome (the call's output from an eth_call on
+    /// the state before it, then the mined receipt's logs), and the number of the
+    /// block that holds it.
     async fn tx(&self, from: Address, to: Address, data: Vec<u8>) -> (u64, Outcome, u64) {
         let req = TransactionRequest::default()
             .with_to(to)
