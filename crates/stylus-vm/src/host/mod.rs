@@ -120,19 +120,7 @@ impl StylusHost {
         // SAFETY: the pointer is only dereferenced by hostios during `main.call` below,
         // while `api` is mutably borrowed by this function and used by nothing else.
         let api: *mut (dyn EvmApi + 'static) = unsafe { std::mem::transmute(api) };
-        let state = HostState {
-            api,
-            data: inv.data,
-            ink_price: inv.ink_price.max(1),
-            args: inv.args.to_vec(),
-            outs: Vec::new(),
-            return_data: Default::default(),
-            cache: Default::default(),
-            last_code: None,
-            meter: None,
-            memory: None,
-            limits: Default::default(),
-        };
+        let state = HostState::new(api, inv.data, inv.ink_price, inv.args.to_vec());
         let mut store = Store::new(&self.engine, state);
         store.data_mut().limits = StoreLimitsBuilder::new()
             .memory_size(inv.page_limit as usize * 65536)

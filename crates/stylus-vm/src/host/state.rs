@@ -64,6 +64,31 @@ pub struct HostState {
     pub(crate) limits: wasmi::StoreLimits,
 }
 
+impl HostState {
+    /// The state of one fresh invocation: nothing returned, cached, metered or
+    /// bound yet. An `ink_price` of 0 is taken as 1: ink converts to gas by dividing by it.
+    pub(crate) fn new(
+        api: *mut (dyn EvmApi + 'static),
+        data: EvmData,
+        ink_price: u64,
+        args: Vec<u8>,
+    ) -> Self {
+        Self {
+            api,
+            data,
+            ink_price: ink_price.max(1),
+            args,
+            outs: Vec::new(),
+            return_data: Default::default(),
+            cache: Default::default(),
+            last_code: None,
+            meter: None,
+            memory: None,
+            limits: Default::default(),
+        }
+    }
+}
+
 // SAFETY: a HostState never leaves the thread that runs the program; wasmi's Store
 // only requires Send for its data when the store itself is sent, which `run` never does.
 unsafe impl Send for HostState {}

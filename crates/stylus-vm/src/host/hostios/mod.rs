@@ -128,19 +128,12 @@ mod tests {
         let mut linker = Linker::new(&engine);
         link(&mut linker).expect("every hostio links once");
         let module = Module::new(&engine, &wasm).expect("a valid module");
-        let state = HostState {
-            api: std::ptr::null_mut::<NoEvm>() as *mut (dyn EvmApi + 'static),
-            data: Default::default(),
-            ink_price: 1,
-            args: Vec::new(),
-            outs: Vec::new(),
-            return_data: Default::default(),
-            cache: Default::default(),
-            last_code: None,
-            meter: None,
-            memory: None,
-            limits: Default::default(),
-        };
+        let state = HostState::new(
+            std::ptr::null_mut::<NoEvm>() as *mut (dyn EvmApi + 'static),
+            Default::default(),
+            1,
+            Vec::new(),
+        );
         let mut store = Store::new(&engine, state);
         linker
             .instantiate_and_start(&mut store, &module)
